@@ -1,0 +1,1 @@
+"""Device drivers: one package per device kind (api, real driver, wire-level simulator)."""

@@ -1,0 +1,179 @@
+"""The configuration schema: one dataclass per TOML table.
+
+Each area owns its own table. Add a key here with a default and a one-line comment on what it
+means; the loader refuses keys it does not know, so a typo in a site file stops the kiosk with
+a clear message instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class KioskSection:
+    id: str = "demo-kiosk-0001"            # the kiosk's id at the backend (set by `kiosk enroll`)
+    profile: Literal["demo", "office", "field"] = "demo"
+    region_code: str = "440100"           # GB/T 2260 code of the issuing region this kiosk serves
+    data_dir: str = "var/demo"            # store, keys, logs; relative paths are under the project root
+    language: Literal["zh_CN", "en"] = "zh_CN"
+
+    def validate(self) -> tuple[str, str] | None:
+        if not self.id.strip():
+            return "id", "must not be empty"
+        if not (len(self.region_code) == 6 and self.region_code.isdigit()):
+            return "region_code", "expected six digits (GB/T 2260), e.g. \"440100\""
+        return None
+
+
+@dataclass(frozen=True)
+class UiSection:
+    fullscreen: bool = True
+    hide_cursor: bool = True              # touch kiosks: no mouse pointer on screen
+    idle_timeout_s: int = 60              # seconds without a touch before the countdown starts
+    countdown_s: int = 15                 # visible countdown before the visit ends
+    result_timeout_s: int = 20            # a result screen returns to the start after this long
+    voice: bool = True
+    voice_engine: Literal["qt", "espeak", "none"] = "qt"
+    # PBKDF2-SHA256 of the operator exit secret: "pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>".
+    # Make one with `kiosk operator hash-secret`.
+    operator_secret_hash: str = ""
+    screen_width: int = 1920
+    screen_height: int = 1080
+
+    def validate(self) -> tuple[str, str] | None:
+        if self.idle_timeout_s < 10:
+            return "idle_timeout_s", "expected at least 10 seconds (elderly citizens need time)"
+        if self.countdown_s < 5:
+            return "countdown_s", "expected at least 5 seconds"
+        if self.operator_secret_hash and not self.operator_secret_hash.startswith("pbkdf2_sha256$"):
+            return "operator_secret_hash", "expected a hash made by `kiosk operator hash-secret`"
+        return None
+
+
+@dataclass(frozen=True)
+class LoggingSection:
+    dir: str = "logs"                     # relative to kiosk.data_dir
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    max_bytes: int = 5_000_000
+    backup_count: int = 10
+    apdu_trace: bool = False              # redacted APDU trace at DEBUG level, for support staff
+
+
+@dataclass(frozen=True)
+class SmartcardSection:
+    backend: Literal["pcsc", "virtual"] = "virtual"   # virtual: in-process card, no pcscd (demo)
+    citizen_reader_pattern: str = "00 00$"            # regex on the PC/SC reader name
+    psam_reader_pattern: str = "00 01$"
+    poll_timeout_ms: int = 500                        # SCardGetStatusChange wait per loop
+    command_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class PinpadSection:
+    backend: Literal["serial", "simulator"] = "simulator"
+    protocol: Literal["kmy"] = "kmy"                  # one module per vendor command set
+    port: str = "/dev/sscard-epp"                     # stable udev symlink on a real kiosk
+    baudrate: int = 9600
+    wire_form: Literal["binary", "ascii_hex"] = "binary"
+    pin_algorithm: Literal["sm4", "3des"] = "sm4"
+    pin_timeout_s: int = 30
+    command_timeout_s: float = 2.0
+    reconnect_max_backoff_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class CameraSection:
+    backend: Literal["auto", "opencv", "images", "video", "still"] = "auto"
+    device: str = "0"                                  # index or /dev/video path
+    width: int = 640
+    height: int = 480
+    fps: int = 30
+    source: str = "../shared/testdata/faces/silentface/image_T1.jpg"  # images/video/still sources
+    reopen_max_backoff_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class FaceSection:
+    models_dir: str = "var/models"        # written by `kiosk models install`
+    match_threshold: float = 0.363        # SFace cosine; see docs and bench/eval for calibration
+    liveness_threshold: float = 0.8       # fused MiniFASNet P(real)
+    active_challenge: bool = True
+    challenge_steps: int = 2
+    challenge_step_timeout_s: float = 6.0
+    max_attempts: int = 3
+    decision_timeout_s: float = 20.0
+    keep_capture_for_review: bool = False  # send the decision frame (encrypted) for manual review
+
+    def validate(self) -> tuple[str, str] | None:
+        if not 0.0 < self.match_threshold < 1.0:
+            return "match_threshold", "expected a cosine similarity between 0 and 1"
+        if not 0.0 < self.liveness_threshold < 1.0:
+            return "liveness_threshold", "expected a probability between 0 and 1"
+        return None
+
+
+@dataclass(frozen=True)
+class BackendSection:
+    url: str = "http://127.0.0.1:8765"
+    embedded: bool = True                 # demo: run the backend in-process on a local store
+    timeout_s: float = 5.0
+    ca_file: str = ""                     # extra CA bundle for the bureau's HTTPS endpoint
+    public_key_file: str = ""             # backend's X25519 key for encrypting review photos
+
+
+@dataclass(frozen=True)
+class StoreSection:
+    path: str = "kiosk.sqlite3"           # relative to kiosk.data_dir
+    retention_days: int = 30              # synced records are purged after this many days
+    capture_retention_hours: int = 0      # encrypted review captures kept after sync (0 = none)
+
+
+@dataclass(frozen=True)
+class PolicySection:
+    initial_pin: str = "123456"           # region's initial card PIN: only queries until changed
+    max_step_failures: int = 3            # any identity step failing this often -> go to the counter
+    certification_period: Literal["year", "half_year", "quarter"] = "year"
+    allow_recertify_in_period: bool = False
+    hotline: str = "12333"
+
+    def validate(self) -> tuple[str, str] | None:
+        if not (len(self.initial_pin) == 6 and self.initial_pin.isdigit()):
+            return "initial_pin", "expected exactly six digits as a string, e.g. \"123456\""
+        if self.max_step_failures < 1:
+            return "max_step_failures", "expected at least 1"
+        return None
+
+
+@dataclass(frozen=True)
+class Bank:
+    code: str
+    name_zh: str
+    name_en: str
+    connected: bool = True
+    note_zh: str = ""                     # shown when not connected
+    note_en: str = ""
+
+
+@dataclass(frozen=True)
+class FieldSection:
+    operator_lock_s: int = 300            # operator session locks after this long idle
+    battery_min_percent: int = 20         # refuse to start a certification below this
+    roster_expiry_days: int = 14
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    kiosk: KioskSection = field(default_factory=KioskSection)
+    ui: UiSection = field(default_factory=UiSection)
+    logging: LoggingSection = field(default_factory=LoggingSection)
+    smartcard: SmartcardSection = field(default_factory=SmartcardSection)
+    pinpad: PinpadSection = field(default_factory=PinpadSection)
+    camera: CameraSection = field(default_factory=CameraSection)
+    face: FaceSection = field(default_factory=FaceSection)
+    backend: BackendSection = field(default_factory=BackendSection)
+    store: StoreSection = field(default_factory=StoreSection)
+    policy: PolicySection = field(default_factory=PolicySection)
+    banks: list[Bank] = field(default_factory=list)
+    field: FieldSection = field(default_factory=FieldSection)
