@@ -39,6 +39,9 @@ class UiSection:
     # PBKDF2-SHA256 of the operator exit secret: "pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>".
     # Make one with `kiosk operator hash-secret`.
     operator_secret_hash: str = ""
+    operator_max_failures: int = 3        # wrong operator secrets in a row before the exit locks
+    operator_lockout_s: int = 300         # how long the operator exit stays locked after that
+    font_family: str = "Noto Sans CJK SC"  # from fonts-noto-cjk; Chinese glyphs at kiosk sizes
     screen_width: int = 1920
     screen_height: int = 1080
 
@@ -49,6 +52,8 @@ class UiSection:
             return "countdown_s", "expected at least 5 seconds"
         if self.operator_secret_hash and not self.operator_secret_hash.startswith("pbkdf2_sha256$"):
             return "operator_secret_hash", "expected a hash made by `kiosk operator hash-secret`"
+        if self.operator_max_failures < 1:
+            return "operator_max_failures", "expected at least 1"
         return None
 
 
@@ -121,6 +126,22 @@ class BackendSection:
     timeout_s: float = 5.0
     ca_file: str = ""                     # extra CA bundle for the bureau's HTTPS endpoint
     public_key_file: str = ""             # backend's X25519 key for encrypting review photos
+    sync_timeout_s: float = 30.0          # one record batch upload (bigger than a single lookup)
+    batch_size: int = 200                 # records per upload; a rejected batch is split to find the bad one
+    idle_poll_s: float = 15.0             # the sync worker looks at the outbox at least this often
+    backoff_initial_s: float = 1.0        # first retry delay after a failed upload (doubles, with jitter)
+    backoff_max_s: float = 300.0          # longest retry delay while the backend is unreachable
+
+    def validate(self) -> tuple[str, str] | None:
+        if not self.url.startswith(("http://", "https://")):
+            return "url", "expected an http:// or https:// address, e.g. \"https://backend.example\""
+        if self.timeout_s <= 0 or self.sync_timeout_s <= 0:
+            return "timeout_s", "expected a positive number of seconds"
+        if not 1 <= self.batch_size <= 1000:
+            return "batch_size", "expected 1 to 1000 records"
+        if not 0 < self.backoff_initial_s <= self.backoff_max_s:
+            return "backoff_initial_s", "expected a positive delay not above backoff_max_s"
+        return None
 
 
 @dataclass(frozen=True)
@@ -128,6 +149,14 @@ class StoreSection:
     path: str = "kiosk.sqlite3"           # relative to kiosk.data_dir
     retention_days: int = 30              # synced records are purged after this many days
     capture_retention_hours: int = 0      # encrypted review captures kept after sync (0 = none)
+    key_file: str = "keys/kiosk_ed25519.key"  # the kiosk's signing key (0600), relative to kiosk.data_dir
+
+    def validate(self) -> tuple[str, str] | None:
+        if self.retention_days < 1:
+            return "retention_days", "expected at least 1 day (synced records are kept for audit)"
+        if self.capture_retention_hours < 0:
+            return "capture_retention_hours", "expected 0 or more hours"
+        return None
 
 
 @dataclass(frozen=True)
