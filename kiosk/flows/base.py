@@ -1,0 +1,185 @@
+"""The frame every citizen service runs in.
+
+A flow is a short, linear Python function run on its own *flow thread*: it calls devices (whose
+commands return :class:`drivers.api.CommandHandle`), asks the citizen through a :class:`Presenter`
+(the UI, or a scripted presenter in tests), and ends with a result or a guided error. Linear code
+is what the next engineer can read; the thread makes waiting on a device or the citizen simple,
+and the visit's end (card pulled, timeout, cancel) reaches it as :class:`FlowCanceled` at its
+next wait, so it never leaves anything half-done behind.
+
+Flows never touch Qt or the session core directly: the presenter marshals to the UI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol, TypeVar
+
+from drivers.api import CommandHandle, Completion
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class FlowCanceled(Exception):
+    """The visit ended (card pulled, timeout, cancel): stop at once, leave nothing half-done."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NextStep(StrEnum):
+    """What an error screen offers; the flow decides which apply."""
+
+    RETRY = "retry"
+    ANOTHER_CARD = "another_card"
+    COUNTER = "counter"
+    CALL_HOTLINE = "call_hotline"
+    HOME = "home"
+
+
+@dataclass(frozen=True)
+class Guidance:
+    """An error as the citizen sees it: what happened and what to do next (msgids)."""
+
+    what_happened: str
+    what_to_do: str
+    actions: Sequence[NextStep] = (NextStep.HOME,)
+    format_args: dict[str, Any] = field(default_factory=dict)
+
+
+class Presenter(Protocol):
+    """What a flow needs from the screen. Calls block the flow thread, never the UI thread."""
+
+    def step(self, key: str, index: int, total: int, title: str, instruction: str,
+             **format_args: Any) -> None: ...
+
+    def ask(self, key: str, options: Sequence[str], **details: Any) -> str: ...
+
+    def show_result(self, key: str, ok: bool, lines: Sequence[tuple[str, str]]) -> None: ...
+
+    def show_error(self, guidance: Guidance) -> NextStep: ...
+
+
+class CancelToken:
+    """Set when the visit ends; every wait in a flow checks it."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.reason = ""
+        self._handles: list[CommandHandle[Any]] = []
+        self._lock = threading.Lock()
+
+    def cancel(self, reason: str) -> None:
+        with self._lock:
+            self.reason = reason
+            self._event.set()
+            handles, self._handles = self._handles, []
+        for handle in handles:
+            handle.cancel()
+
+    @property
+    def canceled(self) -> bool:
+        return self._event.is_set()
+
+    def check(self) -> None:
+        if self._event.is_set():
+            raise FlowCanceled(self.reason)
+
+    def track(self, handle: CommandHandle[T]) -> CommandHandle[T]:
+        with self._lock:
+            if self._event.is_set():
+                handle.cancel()
+            else:
+                self._handles.append(handle)
+        return handle
+
+    def untrack(self, handle: CommandHandle[Any]) -> None:
+        with self._lock:
+            if handle in self._handles:
+                self._handles.remove(handle)
+
+    def wait(self, seconds: float) -> None:
+        if self._event.wait(seconds):
+            raise FlowCanceled(self.reason)
+
+
+def await_command(token: CancelToken, handle: CommandHandle[T], poll_s: float = 0.05) -> Completion[T]:
+    """Wait for a device command; the visit ending cancels it and raises FlowCanceled."""
+    token.track(handle)
+    try:
+        while True:
+            token.check()
+            try:
+                return handle.wait(poll_s)
+            except TimeoutError:
+                continue
+    finally:
+        token.untrack(handle)
+
+
+class FailureCounter:
+    """Counts failures per identity step; at the limit the flow sends the person to the counter."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._counts: dict[str, int] = {}
+
+    def fail(self, step: str) -> bool:
+        """Count one failure; True when the limit is reached."""
+        self._counts[step] = self._counts.get(step, 0) + 1
+        return self._counts[step] >= self.limit
+
+    def count(self, step: str) -> int:
+        return self._counts.get(step, 0)
+
+    def left(self, step: str) -> int:
+        return max(0, self.limit - self._counts.get(step, 0))
+
+
+class FlowRunner:
+    """Runs one flow at a time on a daemon thread and cancels it when the visit ends."""
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._token: CancelToken | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, name: str, body: Callable[[CancelToken], None],
+              on_done: Callable[[BaseException | None], None] | None = None) -> CancelToken:
+        if self.busy:
+            raise RuntimeError("a flow is already running")
+        token = CancelToken()
+
+        def run() -> None:
+            error: BaseException | None = None
+            try:
+                body(token)
+            except FlowCanceled as exc:
+                log.info("flow stopped", extra={"flow": name, "reason": exc.reason})
+            except Exception as exc:
+                log.exception("flow failed", extra={"flow": name})
+                error = exc
+            if on_done is not None:
+                on_done(error)
+
+        self._token = token
+        self._thread = threading.Thread(target=run, name=f"flow-{name}", daemon=True)
+        self._thread.start()
+        return token
+
+    def cancel(self, reason: str, join_s: float = 5.0) -> None:
+        if self._token is not None:
+            self._token.cancel(reason)
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(join_s)
+        self._thread, self._token = None, None
