@@ -1,0 +1,312 @@
+"""The kiosk's HTTP client for the backend: online operations and the record upload.
+
+Every call returns a typed value and never raises for network trouble: a success dataclass, or
+:class:`ServiceUnavailable` (timeout, no network, backend error: "try later or go to the counter"),
+:class:`NotFound`, or :class:`Rejected` (the backend said no, with its reason). Every phase of a
+request has a timeout, so nothing blocks forever; call these from a worker thread, not the UI's.
+
+Online requests are signed with the kiosk key: ``X-Kiosk-Id``, ``X-Kiosk-Timestamp`` and
+``X-Kiosk-Signature`` = Ed25519 over ``method\\npath\\ntimestamp\\nsha256(body)``, where path
+includes the query string exactly as sent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from kiosk.i18n import N_, _
+from kiosk.outbox import rfc3339
+from kiosk.privacy import mask_id_number
+from kiosk.signing import ReviewKey, Signer, parse_review_key, request_signing_bytes
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE_MESSAGE = N_("The service is unavailable right now. Please try again later, "
+                         "or go to the counter.")
+
+
+# -- outcomes --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ServiceUnavailable:
+    """The backend could not be reached or failed: the citizen should try later or go to the counter."""
+
+    reason: str                        # technical, for the log and the operator: "timeout", "HTTP 503"
+
+    @property
+    def citizen_message(self) -> str:
+        return _(UNAVAILABLE_MESSAGE)
+
+
+@dataclass(frozen=True)
+class NotFound:
+    what: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """The backend refused the request (4xx) and said why."""
+
+    status: int
+    error: str
+    reason: str
+    retry_after_s: float | None = None
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    data: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class FaceTemplate:
+    data: dict[str, Any] = field(repr=False)   # biometric: never logged
+
+
+@dataclass(frozen=True)
+class SmsRequested:
+    request_id: str
+    phone_masked: str
+    resend_after_s: int
+    expires_in_s: int
+
+
+@dataclass(frozen=True)
+class SmsVerification:
+    ok: bool
+    attempts_left: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class BankVerification:
+    data: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Registration:
+    data: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Roster:
+    data: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    kiosk_id: str
+
+
+@dataclass(frozen=True)
+class BatchAccepted:
+    results: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class BatchRejected:
+    """The whole batch was refused; ``record_id`` names the culprit when the backend knows it."""
+
+    status: int
+    error: str
+    record_id: str | None
+    reason: str
+
+
+# -- client ----------------------------------------------------------------------------------------
+
+def _verify_setting(ca_file: str) -> ssl.SSLContext | bool:
+    if not ca_file:
+        return True
+    return ssl.create_default_context(cafile=ca_file)
+
+
+class BackendClient:
+    def __init__(self, base_url: str, kiosk_id: str, signer: Signer | None, *, timeout_s: float = 5.0,
+                 sync_timeout_s: float = 30.0, ca_file: str = "",
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.kiosk_id = kiosk_id
+        self.signer = signer
+        self.timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0))
+        self.sync_timeout = httpx.Timeout(sync_timeout_s, connect=min(sync_timeout_s, 5.0))
+        self._http = httpx.Client(base_url=self.base_url, verify=_verify_setting(ca_file),
+                                  transport=transport, headers={"User-Agent": "sscard-kiosk"})
+
+    @classmethod
+    def from_config(cls, config: Any, signer: Signer | None, base_url: str | None = None) -> BackendClient:
+        from kiosk.config import resolve_path
+
+        ca = str(resolve_path(config.backend.ca_file)) if config.backend.ca_file else ""
+        return cls(base_url or config.backend.url, config.kiosk.id, signer, timeout_s=config.backend.timeout_s,
+                   sync_timeout_s=config.backend.sync_timeout_s, ca_file=ca)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> BackendClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _send(self, method: str, path: str, body: bytes | None, *, signed: bool,
+              timeout: httpx.Timeout | None = None) -> httpx.Response | ServiceUnavailable:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        request = self._http.build_request(method, path, content=body, headers=headers,
+                                           timeout=timeout or self.timeout)
+        if signed:
+            if self.signer is None:
+                raise RuntimeError("this client has no kiosk key; signed calls need `kiosk enroll` first")
+            stamp = rfc3339(time.time())
+            raw_path = request.url.raw_path.decode("ascii")
+            request.headers["X-Kiosk-Id"] = self.kiosk_id
+            request.headers["X-Kiosk-Timestamp"] = stamp
+            request.headers["X-Kiosk-Signature"] = self.signer.sign_b64(
+                request_signing_bytes(method, raw_path, stamp, body or b""))
+        try:
+            response = self._http.send(request)
+        except httpx.TimeoutException:
+            return ServiceUnavailable("timeout")
+        except httpx.HTTPError as exc:
+            return ServiceUnavailable(f"network: {type(exc).__name__}")
+        if response.status_code >= 500:
+            return ServiceUnavailable(f"HTTP {response.status_code}")
+        return response
+
+    @staticmethod
+    def _json(response: httpx.Response) -> dict[str, Any] | None:
+        try:
+            data = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def _rejected(self, response: httpx.Response) -> Rejected:
+        data = self._json(response) or {}
+        retry = response.headers.get("Retry-After")
+        try:
+            retry_s = float(retry) if retry is not None else None
+        except ValueError:
+            retry_s = None
+        return Rejected(response.status_code, str(data.get("error", f"HTTP {response.status_code}")),
+                        str(data.get("reason", data.get("detail", ""))), retry_s)
+
+    def _call(self, method: str, path: str, payload: Mapping[str, Any] | None = None,
+              ) -> dict[str, Any] | NotFound | Rejected | ServiceUnavailable:
+        body = None if payload is None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        response = self._send(method, path, body, signed=True)
+        if isinstance(response, ServiceUnavailable):
+            log.warning("backend unavailable", extra={"path": path.split("/")[2] if "/" in path else path,
+                                                      "reason": response.reason})
+            return response
+        if response.status_code == 404:
+            return NotFound(path.rsplit("/", 1)[-1] if "/persons/" not in path else "person")
+        if response.status_code >= 400:
+            return self._rejected(response)
+        data = self._json(response)
+        if data is None:
+            return ServiceUnavailable("backend answered something that is not a JSON object")
+        return data
+
+    # -- online operations ---------------------------------------------------------------------
+    def person_summary(self, id_number: str) -> PersonSummary | NotFound | Rejected | ServiceUnavailable:
+        log.info("person summary", extra={"person": mask_id_number(id_number)})
+        data = self._call("GET", f"/v1/persons/{quote(id_number, safe='')}/summary")
+        return PersonSummary(data) if isinstance(data, dict) else data
+
+    def face_template(self, id_number: str) -> FaceTemplate | NotFound | Rejected | ServiceUnavailable:
+        data = self._call("GET", f"/v1/persons/{quote(id_number, safe='')}/face-template")
+        return FaceTemplate(data) if isinstance(data, dict) else data
+
+    def request_sms(self, purpose: str, *, id_number: str | None = None, phone: str | None = None,
+                    ) -> SmsRequested | NotFound | Rejected | ServiceUnavailable:
+        if (id_number is None) == (phone is None):
+            raise ValueError("request_sms needs exactly one of id_number or phone")
+        payload: dict[str, Any] = {"purpose": purpose}
+        payload.update({"id_number": id_number} if id_number is not None else {"phone": phone})
+        data = self._call("POST", "/v1/sms/request", payload)
+        if not isinstance(data, dict):
+            return data
+        try:
+            return SmsRequested(str(data["request_id"]), str(data["phone_masked"]),
+                                int(data["resend_after_s"]), int(data["expires_in_s"]))
+        except (KeyError, TypeError, ValueError):
+            return ServiceUnavailable("sms request answer is missing fields")
+
+    def verify_sms(self, request_id: str, code: str | bytes | bytearray,
+                   ) -> SmsVerification | NotFound | Rejected | ServiceUnavailable:
+        # The code goes straight into the request body; it is never logged or kept.
+        text = code.decode("ascii") if isinstance(code, (bytes, bytearray)) else code
+        data = self._call("POST", "/v1/sms/verify", {"request_id": request_id, "code": text})
+        if not isinstance(data, dict):
+            return data
+        return SmsVerification(bool(data.get("ok")), int(data.get("attempts_left", 0) or 0),
+                               str(data.get("reason") or ""))
+
+    def verify_bank(self, *, name: str, id_number: str, bank_code: str, card_number: str, phone: str,
+                    ) -> BankVerification | NotFound | Rejected | ServiceUnavailable:
+        data = self._call("POST", "/v1/bank/verify", {"name": name, "id_number": id_number,
+                                                      "bank_code": bank_code, "card_number": card_number,
+                                                      "phone": phone})
+        return BankVerification(data) if isinstance(data, dict) else data
+
+    def register_account(self, verification_id: str, sms_code: str | bytes | bytearray,
+                         ) -> Registration | NotFound | Rejected | ServiceUnavailable:
+        text = sms_code.decode("ascii") if isinstance(sms_code, (bytes, bytearray)) else sms_code
+        data = self._call("POST", "/v1/accounts/register", {"verification_id": verification_id, "sms_code": text})
+        return Registration(data) if isinstance(data, dict) else data
+
+    def roster(self, districts: Iterable[str]) -> Roster | NotFound | Rejected | ServiceUnavailable:
+        joined = ",".join(districts)
+        data = self._call("GET", f"/v1/roster?districts={quote(joined, safe=',')}")
+        return Roster(data) if isinstance(data, dict) else data
+
+    def review_key(self) -> ReviewKey | NotFound | Rejected | ServiceUnavailable:
+        data = self._call("GET", "/v1/keys/review")
+        if not isinstance(data, dict):
+            return data
+        raw = data.get("public_key") or data.get("key")
+        try:
+            return parse_review_key(str(raw))
+        except (ValueError, TypeError):
+            return ServiceUnavailable("review key answer holds no X25519 key")
+
+    # -- enrollment and records ----------------------------------------------------------------
+    def enroll(self, public_key_b64: str, token: str) -> Enrolled | Rejected | ServiceUnavailable:
+        body = json.dumps({"kiosk_id": self.kiosk_id, "public_key": public_key_b64, "token": token}).encode()
+        response = self._send("POST", "/v1/kiosks/enroll", body, signed=False)
+        if isinstance(response, ServiceUnavailable):
+            return response
+        if response.status_code >= 400:
+            return self._rejected(response)
+        return Enrolled(self.kiosk_id)
+
+    def post_records(self, envelopes: list[str]) -> BatchAccepted | BatchRejected | ServiceUnavailable:
+        """Upload stored envelopes as they are (byte for byte what was signed)."""
+        body = ('{"kiosk_id":' + json.dumps(self.kiosk_id, ensure_ascii=False) + ',"records":['
+                + ",".join(envelopes) + "]}").encode("utf-8")
+        response = self._send("POST", "/v1/records:batch", body, signed=True, timeout=self.sync_timeout)
+        if isinstance(response, ServiceUnavailable):
+            return response
+        data = self._json(response)
+        if response.status_code >= 400:
+            data = data or {}
+            record_id = data.get("record_id")
+            return BatchRejected(response.status_code, str(data.get("error", f"HTTP {response.status_code}")),
+                                 str(record_id) if record_id else None,
+                                 str(data.get("reason", data.get("detail", "")))[:500])
+        results = data.get("results") if data else None
+        if not isinstance(results, list):
+            return ServiceUnavailable("batch answer holds no results list")
+        return BatchAccepted([r for r in results if isinstance(r, dict) and "id" in r])
