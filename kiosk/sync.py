@@ -61,8 +61,9 @@ class DrainReport:
 
 
 def _names_record(answer: BatchRejected) -> bool:
-    """A 4xx that names a record blames that record (401: the kiosk; 408/413/429: the moment)."""
-    return answer.record_id is not None and answer.status not in (401, 408, 413, 429)
+    """A 4xx that names a record blames that record (e.g. 401 bad_signature, 409 out_of_order);
+    408/413/429 blame the moment, and a refusal of the kiosk itself names no record."""
+    return answer.record_id is not None and answer.status not in (408, 413, 429)
 
 
 class _Failure(Exception):
