@@ -1,0 +1,34 @@
+"""Build the face pipeline from an installed models folder (plain keyword arguments only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+
+from models.detector import FaceDetector
+from models.embedding import FaceEmbedder
+from models.liveness import PassiveLiveness
+from models.manifest import Manifest
+from models.pipeline import FacePipeline
+from models.quality import QualityThresholds
+
+
+def make_pipeline(*, models_dir: str | Path, threads: int = 1, detect_max_side: int = 640,
+                  detect_score: float = 0.6, cv_threads: int | None = None,
+                  quality: QualityThresholds | None = None) -> FacePipeline:
+    """Every model is read once, checked against ``manifest.json`` and loaded from those bytes.
+
+    Raises models.manifest.ModelIntegrityError when a file is missing or altered.
+    ``cv_threads`` sets OpenCV's process-wide pool (YuNet runs in cv2.dnn); None leaves it alone.
+    """
+    manifest = Manifest.load(Path(models_dir))
+    if cv_threads is not None:
+        cv2.setNumThreads(cv_threads)
+    # errors only: OpenCV 5's dnn warns on every detector about its new engine's targets
+    cv2.utils.logging.setLogLevel(getattr(cv2.utils.logging, "LOG_LEVEL_ERROR", 2))
+    return FacePipeline(
+        FaceDetector(manifest.model("yunet"), score_threshold=detect_score, max_side=detect_max_side),
+        PassiveLiveness(manifest.model("minifasnet_v2"), manifest.model("minifasnet_v1se"), threads),
+        FaceEmbedder(manifest.model("sface"), threads),
+        quality or QualityThresholds())

