@@ -86,6 +86,22 @@ class PinpadSection:
     pin_timeout_s: int = 30
     command_timeout_s: float = 2.0
     reconnect_max_backoff_s: float = 30.0
+    pin_block_format: Literal["iso0", "iso4"] = "iso0"  # iso4 only with pin_algorithm "sm4"
+    sm4_expansion: Literal["zero_suffix"] = "zero_suffix"  # 8-byte ISO 0 block under SM4: + 8 zero bytes
+    send_etx: bool = True                             # binary wire form: end host frames with 03h
+    answer_timeout_s: float = 1.0                     # wait for one answer before retransmitting
+    retries: int = 2                                  # retransmissions after NAK, bad BCC or silence
+    backspace_byte: int = 0x7F                        # the pad's backspace key byte; 0 = no such key
+    ceremony_mode: bool = False                       # operator-enabled key-loading ceremony (clear master key)
+
+    def validate(self) -> tuple[str, str] | None:
+        if self.pin_block_format == "iso4" and self.pin_algorithm != "sm4":
+            return "pin_block_format", "format iso4 needs pin_algorithm = \"sm4\" (a 128-bit cipher)"
+        if not 0 <= self.backspace_byte <= 0xFF:
+            return "backspace_byte", "expected a byte value 0..255 (0 = the pad has no backspace key)"
+        if self.retries < 0 or self.answer_timeout_s <= 0:
+            return "retries", "expected retries >= 0 and answer_timeout_s > 0"
+        return None
 
 
 @dataclass(frozen=True)
