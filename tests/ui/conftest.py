@@ -1,0 +1,110 @@
+"""Fixtures for the shell tests: a real SessionCore on a controllable clock, the real window
+(offscreen), and the real espeak-ng engine with a recording sink instead of a loudspeaker."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+
+import pytest
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, QTextEdit, QWidget
+
+from kiosk import i18n
+from kiosk.config import load_config
+from kiosk.config.schema import KioskConfig
+from kiosk.session import SessionCore
+from ui.main import create_shell
+from ui.voice import RecordingSink
+from ui.window import KioskWindow
+
+DEMO_SECRET = "8888"     # config/profiles/demo.toml documents it
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def config() -> KioskConfig:
+    base = load_config("demo")
+    ui = dataclasses.replace(base.ui, voice=True, voice_engine="espeak", hide_cursor=False,
+                             idle_timeout_s=60, countdown_s=15, result_timeout_s=20)
+    return dataclasses.replace(base, ui=ui)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def core(config: KioskConfig, clock: FakeClock, tmp_path) -> SessionCore:
+    return SessionCore(config.ui.idle_timeout_s, config.ui.countdown_s,
+                       result_timeout_s=config.ui.result_timeout_s, clock=clock,
+                       marker_path=tmp_path / "visit-in-progress")
+
+
+@pytest.fixture
+def sink() -> RecordingSink:
+    if shutil.which("espeak-ng") is None:
+        pytest.fail("espeak-ng is missing: install the Debian package espeak-ng (scripts/setup.sh)")
+    return RecordingSink()
+
+
+@pytest.fixture
+def make_window(qapp: QApplication, config: KioskConfig, core: SessionCore, sink: RecordingSink):
+    windows: list[KioskWindow] = []
+
+    def make(**kwargs) -> KioskWindow:
+        window = create_shell(kwargs.pop("config", config), kwargs.pop("core", core), sink=sink, **kwargs)
+        window.show_kiosk(fullscreen=False, hide_cursor=False, width=1920, height=1080)
+        window.resize(1920, 1080)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.shutdown()
+        window.prompter.close()
+        window.deleteLater()
+    i18n.set_language("zh_CN")
+
+
+@pytest.fixture
+def window(make_window) -> KioskWindow:
+    return make_window()
+
+
+def visible_texts(root: QWidget) -> list[str]:
+    """Every text a person could see in ``root``'s tree right now."""
+    texts = []
+    for widget in [root, *root.findChildren(QWidget)]:
+        if not widget.isVisible():
+            continue
+        if isinstance(widget, (QLabel, QAbstractButton, QLineEdit)):
+            texts.append(widget.text())
+        elif isinstance(widget, QTextEdit):
+            texts.append(widget.toPlainText())
+    return [t for t in texts if t]
+
+
+def all_texts(root: QWidget) -> list[str]:
+    """Every text held anywhere in the tree, visible or not (for the wipe checks)."""
+    texts = [root.windowTitle()]
+    for widget in [root, *root.findChildren(QWidget)]:
+        texts += [widget.toolTip(), widget.accessibleName(), widget.accessibleDescription(),
+                  widget.windowTitle(), widget.statusTip(), widget.whatsThis()]
+        if isinstance(widget, (QLabel, QAbstractButton, QLineEdit)):
+            texts.append(widget.text())
+        if isinstance(widget, QLineEdit):
+            texts.append(widget.placeholderText())
+        if isinstance(widget, QTextEdit):
+            texts.append(widget.toPlainText())
+    return [t for t in texts if t]

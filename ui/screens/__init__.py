@@ -1,0 +1,1 @@
+"""One module per screen of the kiosk shell; each has ``retranslate()``, ``reset()`` and ``prompt()``."""

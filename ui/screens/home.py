@@ -1,0 +1,94 @@
+"""The home screen: the five services as large buttons, plus "finish" to end the visit."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+
+from kiosk.i18n import N_, _
+from ui import theme
+from ui.services import SERVICES
+from ui.widgets.common import button, label
+
+CHOOSE = N_("Please choose a service")
+CHOOSE_HINT = N_("Touch a large button below. You can cancel at any step.")
+CARD_IN = N_("Your card is in the reader.")
+FINISH = N_("Finish")
+
+
+class ServiceButton(QPushButton):
+    """A large button with the service's name and, below it, one line on what it is for."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setProperty("role", "service")
+        self.setMinimumHeight(theme.SERVICE_BUTTON_HEIGHT)
+        self.setMinimumWidth(760)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(40, 16, 40, 16)
+        box.setSpacing(6)
+        self.title_label = label("service-title", wrap=False)
+        self.subtitle_label = label("service-subtitle")
+        for part in (self.title_label, self.subtitle_label):
+            part.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            box.addWidget(part)
+
+    def set_texts(self, title: str, subtitle: str) -> None:
+        self.title_label.setText(title)
+        self.subtitle_label.setText(subtitle)
+        self.setAccessibleName(title)
+
+
+class HomeScreen(QWidget):
+    service_chosen = Signal(str)
+    finish_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("screen")
+        self._card_present = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(96, 40, 96, 40)
+        layout.setSpacing(24)
+        self.title_label = label("title")
+        self.hint_label = label("muted")
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.hint_label)
+        grid = QGridLayout()
+        grid.setSpacing(32)
+        self.service_buttons: dict[str, ServiceButton] = {}
+        for i, spec in enumerate(SERVICES):
+            btn = ServiceButton()
+            btn.clicked.connect(lambda _checked=False, key=spec.key: self.service_chosen.emit(key))
+            grid.addWidget(btn, i // 2, i % 2)
+            self.service_buttons[spec.key] = btn
+        layout.addLayout(grid)
+        layout.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.finish_button = button("secondary")
+        self.finish_button.clicked.connect(self.finish_requested)
+        row.addWidget(self.finish_button, 0, Qt.AlignmentFlag.AlignRight)
+        layout.addLayout(row)
+        self.retranslate()
+
+    def set_card_present(self, present: bool) -> None:
+        self._card_present = present
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.title_label.setText(_(CHOOSE))
+        hint = _(CHOOSE_HINT)
+        self.hint_label.setText(f"{theme.ICON_INFO} {_(CARD_IN)} {hint}" if self._card_present else hint)
+        for spec in SERVICES:
+            # Title and a one-line purpose: the second line helps people who do not know the term.
+            self.service_buttons[spec.key].set_texts(_(spec.title), _(spec.subtitle))
+        self.finish_button.setText(_(FINISH))
+
+    def prompt(self) -> str:
+        return _(CHOOSE)
+
+    def reset(self) -> None:
+        self._card_present = False
+        self.retranslate()

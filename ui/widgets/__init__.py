@@ -1,0 +1,1 @@
+"""Reusable widgets of the kiosk shell (each in its own module)."""

@@ -1,0 +1,332 @@
+"""The kiosk's main window: screens in a stack, the top bar, the countdown, the operator corner.
+
+It observes the SessionCore (ticked by a QTimer), routes device events from the bridge, starts
+service flows, and at every end of a visit wipes every screen (see :meth:`KioskWindow.wipe`).
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Mapping, Sequence
+
+import shiboken6
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import (
+    QApplication,
+    QLineEdit,
+    QMainWindow,
+    QPlainTextEdit,
+    QStackedWidget,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk import i18n
+from kiosk.i18n import N_, _
+from kiosk.session import EndReason, EventKind, SessionCore, SessionEvent, VisitState
+from ui.bridge import CITIZEN_CARD_READER, DeviceBridge
+from ui.guard import KioskGuard
+from ui.host import FlowHost
+from ui.operator import OperatorExit, OperatorLock
+from ui.screens.attract import AttractScreen
+from ui.screens.error import ErrorScreen
+from ui.screens.home import HomeScreen
+from ui.screens.result import ResultScreen
+from ui.services import FlowFactory, ServiceFlow, service
+from ui.voice import VoicePrompter
+from ui.widgets.common import Text
+from ui.widgets.countdown import CountdownOverlay
+from ui.widgets.error_panel import FINISH, GO_HOME, ErrorAction
+from ui.widgets.step_layout import StepLayout
+from ui.widgets.topbar import TopBar
+
+log = logging.getLogger(__name__)
+
+TICK_MS = 250
+NOT_AVAILABLE = N_("This service is not available on this kiosk yet.")
+NO_CARD_READER = N_("The card reader of this kiosk is not working, so this service cannot be used here now.")
+COUNTER_OR_HOTLINE = N_("Please go to a service counter with your ID card and social security card, "
+                        "or call {hotline} for help.")
+ENDED_NOTICE = {
+    EndReason.TIMEOUT: N_("The last visit ended because there was no activity. Nothing was kept."),
+    EndReason.CARD_REMOVED: N_("The card was removed, so the visit ended. Nothing was kept."),
+}
+
+# One i18n listener for every window: kiosk.i18n has no way to unregister, and a test run
+# creates many windows, so dead ones are skipped here instead of being called.
+_windows: weakref.WeakSet[KioskWindow] = weakref.WeakSet()
+_listening = False
+
+
+def _on_language(_language: str) -> None:
+    for window in list(_windows):
+        if shiboken6.isValid(window):
+            window.retranslate()
+
+
+class KioskWindow(QMainWindow):
+    exit_requested = Signal()           # the operator exit was confirmed: the app should quit
+
+    def __init__(self, core: SessionCore, prompter: VoicePrompter, *, hotline: str, operator_secret_hash: str,
+                 operator_lock: OperatorLock, bridge: DeviceBridge | None = None,
+                 flows: Mapping[str, FlowFactory] | None = None) -> None:
+        super().__init__()
+        global _listening
+        self.core = core
+        self.prompter = prompter
+        self.hotline = hotline
+        self.bridge = bridge
+        self.flows = dict(flows or {})
+        self.flow: ServiceFlow | None = None
+        self.history: list[str] = []
+        self._allow_close = False
+        self._cursor_hidden = False
+        self._end_reason: EndReason | None = None
+        self.host = FlowHost(self)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+
+        central = QWidget()
+        central.setObjectName("screen")
+        box = QVBoxLayout(central)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        self.topbar = TopBar()
+        self.stack = QStackedWidget()
+        box.addWidget(self.topbar)
+        box.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.attract = AttractScreen()
+        self.home = HomeScreen()
+        self.step = StepLayout(hotline)
+        self.result = ResultScreen()
+        self.error = ErrorScreen(hotline)
+        self.pages: dict[str, QWidget] = {"attract": self.attract, "home": self.home, "step": self.step,
+                                          "result": self.result, "error": self.error}
+        for page in self.pages.values():
+            self.stack.addWidget(page)
+        self.countdown = CountdownOverlay(central)
+        self.operator = OperatorExit(self, operator_secret_hash, operator_lock)
+        self.operator.exit_confirmed.connect(self._operator_exit)
+
+        self.attract.touched.connect(lambda: self.core.start_visit("touch"))
+        self.home.service_chosen.connect(self.start_service)
+        self.home.finish_requested.connect(lambda: self.core.end_visit(EndReason.FINISHED))
+        self.step.back_requested.connect(self._step_back)
+        self.step.cancel_requested.connect(self.go_home)
+        self.step.prompt_changed.connect(self._step_prompt_changed)
+        self.result.home_requested.connect(self.go_home)
+        self.result.finish_requested.connect(lambda: self.core.end_visit(EndReason.FINISHED))
+        self.countdown.continue_requested.connect(self.core.touch)
+        self.topbar.language_toggled.connect(self.toggle_language)
+        self.topbar.mute_toggled.connect(lambda: self.prompter.set_muted(not self.prompter.muted))
+        self.prompter.muted_changed.connect(self.topbar.set_muted)
+        if bridge is not None:
+            bridge.media_inserted.connect(self._media_inserted)
+            bridge.media_removed.connect(self._media_removed)
+
+        # Every press, touch or key anywhere restarts the idle timer; shortcuts out are swallowed.
+        self.guard = KioskGuard(self.core.touch, self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.guard)
+        core.subscribe(self._on_session_event)
+        self.timer = QTimer(self)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self.core.tick)
+        self.timer.start()
+
+        _windows.add(self)
+        if not _listening:
+            i18n.on_language_changed(_on_language)
+            _listening = True
+        self.show_page("attract", remember=False)
+
+    # -- pages ------------------------------------------------------------------------------------
+    @property
+    def current_page(self) -> str:
+        current = self.stack.currentWidget()
+        return next(name for name, page in self.pages.items() if page is current)
+
+    def show_page(self, name: str, *, remember: bool = True) -> None:
+        page = self.pages[name]
+        if remember and self.stack.currentWidget() is not page:
+            self.history.append(self.current_page)
+        self.stack.setCurrentWidget(page)
+        self.speak_current()
+
+    def speak_current(self) -> None:
+        if self.countdown.isVisible():
+            text = self.countdown.prompt()
+        else:
+            text = self.stack.currentWidget().prompt()  # type: ignore[attr-defined]
+        self.prompter.say(text, i18n.language())
+
+    def _step_prompt_changed(self) -> None:
+        if self.stack.currentWidget() is self.step:
+            self.speak_current()
+
+    def show_error(self, what_happened: Text, what_to_do: Text, actions: Sequence[ErrorAction] = ()) -> None:
+        fallback = ErrorAction(FINISH, lambda: self.core.end_visit(EndReason.FINISHED))
+        self.error.show_error(what_happened, what_to_do, actions, fallback)
+        self.show_page("error")
+
+    def retranslate(self) -> None:
+        self.topbar.retranslate()
+        for page in self.pages.values():
+            page.retranslate()  # type: ignore[attr-defined]
+        self.countdown.retranslate()
+        self.operator.retranslate()
+        self.setWindowTitle(_("Social Security Card Self-Service"))
+        self.speak_current()
+
+    def toggle_language(self) -> None:
+        i18n.set_language("en" if i18n.language() == "zh_CN" else "zh_CN")
+
+    # -- services ---------------------------------------------------------------------------------
+    def start_service(self, key: str) -> None:
+        spec = service(key)
+        self.core.choose_service(key)
+        factory = self.flows.get(key)
+        counter = lambda: _(COUNTER_OR_HOTLINE).format(hotline=self.hotline)  # noqa: E731
+        actions = [ErrorAction(GO_HOME, self.go_home), self.host.finish_action()]
+        if factory is None:
+            self.show_error(NOT_AVAILABLE, counter, actions)
+            return
+        if spec.needs_card and (self.bridge is None or not self.bridge.has(CITIZEN_CARD_READER)):
+            self.show_error(NO_CARD_READER, counter, actions)
+            return
+        self.flow = factory(self.host)
+        self.flow.start()
+
+    def _stop_flow(self) -> None:
+        flow, self.flow = self.flow, None
+        if flow is not None:
+            try:
+                flow.stop()
+            except Exception:
+                log.exception("flow failed to stop")
+
+    def go_home(self) -> None:
+        """Leave the service (the visit and the card stay): its screens are cleared."""
+        self._stop_flow()
+        self.step.reset()
+        self.result.reset()
+        self.error.reset()
+        if self.core.visit is not None:
+            self.core.back_home()       # emits STATE HOME -> the home page
+        else:
+            self.show_page("attract", remember=False)
+
+    def _step_back(self) -> None:
+        back = getattr(self.flow, "back", None)
+        if callable(back):
+            back()
+        else:
+            self.go_home()
+
+    # -- session events ---------------------------------------------------------------------------
+    def _on_session_event(self, event: SessionEvent) -> None:
+        if event.kind is EventKind.STATE:
+            if event.state in (VisitState.HOME, VisitState.CARD_PRESENT):
+                self.attract.set_notice(None)
+                self.home.set_card_present(event.state is VisitState.CARD_PRESENT)
+                if self.stack.currentWidget() is not self.home:
+                    self.history.clear()        # home is the root of a visit: no way "back" past it
+                    self.show_page("home", remember=False)
+        elif event.kind is EventKind.COUNTDOWN:
+            first = not self.countdown.isVisible()
+            self.countdown.show_seconds(event.countdown or 0)
+            self.operator.corner.raise_()
+            if first:
+                self.speak_current()
+        elif event.kind is EventKind.COUNTDOWN_CLEARED:
+            self.countdown.clear()
+            self.prompter.stop()
+        elif event.kind is EventKind.ENDED:
+            self._end_reason = event.reason
+            self._stop_flow()
+        elif event.kind is EventKind.WIPED:
+            self.wipe()
+
+    def wipe(self) -> None:
+        """Every end of a visit: nothing personal may survive on screen or in the history."""
+        self.prompter.stop()            # do not finish saying a sentence that held personal data
+        for page in self.pages.values():
+            page.reset()  # type: ignore[attr-defined]
+        self.countdown.clear()
+        for edit in self.findChildren(QLineEdit):
+            edit.setText("")            # setText also drops the undo history
+        for edit in self.findChildren(QTextEdit) + self.findChildren(QPlainTextEdit):
+            edit.clear()
+        clipboard = QGuiApplication.clipboard()
+        if clipboard is not None:
+            clipboard.clear()
+        self.history.clear()
+        notice = ENDED_NOTICE.get(self._end_reason) if self._end_reason else None
+        self.attract.set_notice(notice)
+        self._end_reason = None
+        self.show_page("attract", remember=False)
+
+    # -- devices ----------------------------------------------------------------------------------
+    def _media_inserted(self, device: str) -> None:
+        if device == CITIZEN_CARD_READER:
+            self.core.card_inserted()
+
+    def _media_removed(self, device: str) -> None:
+        if device == CITIZEN_CARD_READER:
+            self.core.card_removed()
+
+    # -- kiosk hardening --------------------------------------------------------------------------
+    def show_kiosk(self, *, fullscreen: bool, hide_cursor: bool, width: int, height: int) -> None:
+        if hide_cursor:
+            QApplication.setOverrideCursor(Qt.CursorShape.BlankCursor)
+            self._cursor_hidden = True
+        if fullscreen:
+            self.setWindowFlags(Qt.WindowType.Window | Qt.WindowType.FramelessWindowHint
+                                | Qt.WindowType.WindowStaysOnTopHint)
+            self.showFullScreen()
+        else:
+            screen = QGuiApplication.primaryScreen()
+            available = screen.availableGeometry() if screen else None
+            if available is not None:
+                width, height = min(width, available.width()), min(height, available.height())
+            self.resize(width, height)
+            self.show()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.operator.corner.move(0, 0)
+        self.operator.corner.raise_()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._allow_close:
+            self._release()
+            event.accept()
+        else:
+            event.ignore()              # Alt+F4 from a window manager, or anything else
+
+    def _operator_exit(self) -> None:
+        log.warning("kiosk closed by the operator")
+        self.core.end_visit(EndReason.OPERATOR)
+        self._allow_close = True
+        self.exit_requested.emit()
+        self.close()
+
+    def shutdown(self) -> None:
+        """For tests and the composition root: close without the operator dialog."""
+        self._allow_close = True
+        self.prompter.stop()
+        self.close()
+
+    def _release(self) -> None:
+        self.timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.guard)
+            if self._cursor_hidden:
+                QApplication.restoreOverrideCursor()
+                self._cursor_hidden = False
