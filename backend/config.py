@@ -1,0 +1,138 @@
+"""The backend's configuration: ``config/backend.toml``, an optional site file, then ``BACKEND__*``.
+
+Same rules as the kiosk's configuration (kiosk/config/loader.py, reused here): unknown keys,
+wrong types and missing files stop start-up with a message naming the file and the key.
+Secrets (DSN, operator token, SMS pepper) come from environment variables, never from the file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from kiosk.config.loader import PROJECT_ROOT, ConfigError, load_layers, read_toml
+from kiosk.config.schema import Bank
+
+ENV_PREFIX = "BACKEND__"
+DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "backend.toml"
+
+__all__ = ["BackendConfig", "ConfigError", "load_backend_config", "load_banks", "resolve"]
+
+
+@dataclass(frozen=True)
+class ServerSection:
+    host: str = "127.0.0.1"               # listen address of `kiosk-backend`
+    port: int = 8765                      # listen port
+
+
+@dataclass(frozen=True)
+class DatabaseSection:
+    dsn: str = ""                         # postgresql://user@host:port/db (secret: BACKEND__DATABASE__DSN)
+    pool_size: int = 10                   # connections per replica
+    migrate_on_start: bool = True         # run alembic migrations when a replica starts
+
+    def validate(self) -> tuple[str, str] | None:
+        if self.dsn and not self.dsn.startswith(("postgresql", "sqlite")):
+            return "dsn", "expected a postgresql://... (or sqlite:///... for the embedded store) URL"
+        return None
+
+
+@dataclass(frozen=True)
+class AuthSection:
+    operator_token: str = ""              # bearer token for /v1/operator/* (secret: BACKEND__AUTH__OPERATOR_TOKEN)
+    enrollment_token_ttl_h: int = 24      # one-time kiosk enrollment tokens expire after this long
+    request_max_skew_s: int = 300         # X-Kiosk-Timestamp must be within this many seconds
+
+
+@dataclass(frozen=True)
+class KeysSection:
+    review_private_key: str = "var/backend/review_x25519.pem"  # X25519 key for review captures
+
+
+@dataclass(frozen=True)
+class SmsSection:
+    gateway: Literal["dev"] = "dev"       # dev: messages go to a table tests can read
+    code_ttl_s: int = 300                 # a code expires after this long
+    resend_after_s: int = 60              # no new code to the same phone before this
+    max_attempts: int = 5                 # wrong codes allowed per request
+    per_phone_per_hour: int = 5           # codes per phone per rolling hour
+    per_kiosk_per_hour: int = 120         # codes per kiosk per rolling hour
+    code_pepper: str = ""                 # mixed into the stored code hash (secret: BACKEND__SMS__CODE_PEPPER)
+    dev_outbox_endpoint: bool = False     # serve GET /v1/dev/sms-outbox (operator token); never in production
+
+    def validate(self) -> tuple[str, str] | None:
+        if self.max_attempts < 1:
+            return "max_attempts", "expected at least 1"
+        if self.code_ttl_s < 30:
+            return "code_ttl_s", "expected at least 30 seconds"
+        return None
+
+
+@dataclass(frozen=True)
+class BankSection:
+    gateway: Literal["simulator"] = "simulator"  # simulator: banks from banks_file, accounts from the seed
+    banks_file: str = "config/base.toml"  # a TOML file with [[banks]] tables (the kiosk's own list)
+    verification_ttl_s: int = 900         # a bank verification must be completed by SMS within this
+
+
+@dataclass(frozen=True)
+class CertificationSection:
+    period_months: int = 12               # a certification covers this many months
+    roster_due_within_days: int = 60      # the roster lists retirees due within this many days
+
+
+@dataclass(frozen=True)
+class IngestSection:
+    max_batch: int = 500                  # records per POST /v1/records:batch
+
+
+@dataclass(frozen=True)
+class EmbeddedSection:
+    data_dir: str = "var/demo/backend"    # `--embedded`: SQLite store and review key live here
+    seed_file: str = "backend/demo_seed.json"  # loaded into an empty embedded store
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    server: ServerSection = field(default_factory=ServerSection)
+    database: DatabaseSection = field(default_factory=DatabaseSection)
+    auth: AuthSection = field(default_factory=AuthSection)
+    keys: KeysSection = field(default_factory=KeysSection)
+    sms: SmsSection = field(default_factory=SmsSection)
+    bank: BankSection = field(default_factory=BankSection)
+    certification: CertificationSection = field(default_factory=CertificationSection)
+    ingest: IngestSection = field(default_factory=IngestSection)
+    embedded: EmbeddedSection = field(default_factory=EmbeddedSection)
+
+
+def resolve(value: str) -> Path:
+    """Config paths are relative to the project root unless absolute."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
+
+
+def load_backend_config(site_file: Path | None = None, environ: Mapping[str, str] | None = None,
+                        config_file: Path = DEFAULT_CONFIG_FILE) -> BackendConfig:
+    env = os.environ if environ is None else environ
+    # The shared loader reads KIOSK__*; hand it the BACKEND__* variables under that name.
+    translated = {"KIOSK__" + k[len(ENV_PREFIX):]: v for k, v in env.items() if k.startswith(ENV_PREFIX)}
+    layers = [config_file] + ([site_file] if site_file is not None else [])
+    try:
+        return load_layers(BackendConfig, layers, translated)
+    except ConfigError as exc:
+        raise ConfigError(exc.source.replace("KIOSK__", ENV_PREFIX), exc.key, exc.problem) from None
+
+
+def load_banks(config: BackendConfig) -> list[Bank]:
+    """The cooperating banks, from the [[banks]] tables of ``bank.banks_file``."""
+    from kiosk.config.loader import build_section
+
+    path = resolve(config.bank.banks_file)
+    tables = read_toml(path).get("banks", [])
+    banks = [build_section(Bank, t, f"banks[{i}]", {}) for i, t in enumerate(tables)]
+    if not banks:
+        raise ConfigError(str(path), "banks", "no [[banks]] tables: the bank simulator needs the bank list")
+    return banks

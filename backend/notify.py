@@ -1,0 +1,62 @@
+"""Notifications to the bound phone after a PIN change, reset or unlock.
+
+Rows are written to ``notifications`` in the same transaction as the record (so a record never
+loses its notification and a replay never doubles it), then delivered after commit. A replica
+claims a row before sending (``UPDATE ... WHERE sent_at IS NULL``), so two replicas never send
+the same message; a failed send releases the claim for a later sweep (``deliver_pending``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from backend.context import Services
+from backend.db import notifications
+
+log = logging.getLogger(__name__)
+
+_WHAT = {
+    "pin_change": ("修改", "changed"),
+    "pin_reset": ("重置", "reset"),
+    "pin_unblock": ("解锁", "unlocked"),
+}
+
+
+def notification_text(record_type: str, kiosk_id: str, when: datetime) -> str:
+    """No secrets: what happened, where, when, and what to do if it was not you."""
+    zh, en = _WHAT[record_type]
+    stamp = when.strftime("%Y-%m-%d %H:%M UTC")
+    return (f"【社保卡】您的社会保障卡密码已于{stamp}在自助终端{kiosk_id}{zh}。如非本人操作，请立即致电12333。"
+            f" Your social security card PIN was {en} at kiosk {kiosk_id} on {stamp}."
+            " If this was not you, call 12333 now.")
+
+
+def deliver_pending(services: Services, record_ids: Sequence[str] | None = None, limit: int = 100) -> int:
+    """Send notifications not yet sent (for ``record_ids``, or any); returns how many went out."""
+    query = sa.select(notifications.c.id, notifications.c.phone, notifications.c.text) \
+        .where(notifications.c.sent_at.is_(None)).order_by(notifications.c.id).limit(limit)
+    if record_ids is not None:
+        query = query.where(notifications.c.record_id.in_(list(record_ids)))
+    with services.engine.connect() as conn:
+        pending = conn.execute(query).all()
+    sent = 0
+    for row in pending:
+        with services.engine.begin() as conn:
+            claimed = conn.execute(notifications.update()
+                                   .where(notifications.c.id == row.id, notifications.c.sent_at.is_(None))
+                                   .values(sent_at=services.clock(),
+                                           attempts=notifications.c.attempts + 1)).rowcount
+        if not claimed:
+            continue        # another replica has it
+        try:
+            services.sms_gateway.send(row.phone, row.text)
+            sent += 1
+        except Exception:
+            log.warning("notification not delivered; will retry", exc_info=True, extra={"notification": row.id})
+            with services.engine.begin() as conn:
+                conn.execute(notifications.update().where(notifications.c.id == row.id).values(sent_at=None))
+    return sent

@@ -1,0 +1,74 @@
+"""Person data for the kiosk: summary, enrolled face template, field roster."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from backend.context import Services
+from backend.crypto import b64e
+from backend.db import persons
+from backend.errors import ApiError
+from kiosk.privacy import mask_id_number, mask_name, mask_phone
+
+FACE_MODEL = "sface_2021dec"
+TEMPLATE_BYTES = 128 * 4          # float32[128]
+
+
+def _person(services: Services, id_number: str) -> dict[str, Any]:
+    with services.engine.connect() as conn:
+        row = conn.execute(sa.select(persons).where(persons.c.id_number == id_number.upper())).mappings().first()
+    if row is None:
+        raise ApiError(404, "unknown_person", "no record of this person at the bureau: please go to the counter")
+    return dict(row)
+
+
+def summary(services: Services, id_number: str) -> dict[str, Any]:
+    p = _person(services, id_number)
+    return {
+        "name_masked": mask_name(p["name"]),
+        "phone_masked": mask_phone(p["phone"]) if p["phone"] else None,
+        "has_phone": bool(p["phone"]),
+        "card_state": p["card_state"],
+        "certified_until": p["certified_until"].isoformat() if p["certified_until"] else None,
+        "deceased": bool(p["deceased"]),
+    }
+
+
+def face_template(services: Services, id_number: str) -> dict[str, Any]:
+    p = _person(services, id_number)
+    if not p["face_template"]:
+        raise ApiError(404, "no_template", "no enrolled template: go to the counter")
+    return {"template": b64e(bytes(p["face_template"])), "model": p["face_model"] or FACE_MODEL}
+
+
+def due_date(certified_until: date | None, today: date) -> date:
+    return certified_until if certified_until is not None else today
+
+
+def roster(services: Services, districts: list[str]) -> dict[str, Any]:
+    """Retirees in ``districts`` due for certification within the configured window."""
+    today = services.clock().date()
+    horizon = today + timedelta(days=services.config.certification.roster_due_within_days)
+    with services.engine.connect() as conn:
+        rows = conn.execute(sa.select(persons).where(
+            persons.c.district.in_(districts), persons.c.retired.is_(True), persons.c.deceased.is_(False),
+            sa.or_(persons.c.certified_until.is_(None), persons.c.certified_until <= horizon),
+        ).order_by(persons.c.district, persons.c.id_number)).mappings().all()
+    entries = []
+    for p in rows:
+        entries.append({
+            # The full ID number lets the kiosk match a card read offline and name the person in
+            # its signed record; the kiosk keeps the roster encrypted at rest (issue 8).
+            "id_number": p["id_number"],
+            "id_masked": mask_id_number(p["id_number"]),
+            "name": p["name"],
+            "district": p["district"],
+            "address": p["address"] or "",
+            "due_date": due_date(p["certified_until"], today).isoformat(),
+            "template": b64e(bytes(p["face_template"])) if p["face_template"] else None,
+            "model": p["face_model"] or FACE_MODEL,
+        })
+    return {"generated_at": services.clock().isoformat(), "districts": districts, "persons": entries}

@@ -1,0 +1,92 @@
+"""Test helpers for the backend area: a movable clock, a signing kiosk, UUIDv7 ids."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from backend.clock import format_rfc3339
+from backend.crypto import b64e, raw_public_key, sign_record, sign_request
+
+OPERATOR_TOKEN = "test-operator-token-0123456789"
+
+
+class MovableClock:
+    """The service clock for tests: starts at a fixed instant, moves only when told."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 23, 9, 0, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def uuid7(at: datetime | None = None) -> str:
+    """RFC 9562 UUIDv7 (Python 3.11 has no uuid.uuid7)."""
+    ms = int((at.timestamp() if at else time.time()) * 1000)
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76
+    value |= ((rand >> 62) & 0xFFF) << 64
+    value |= 0b10 << 62
+    value |= rand & ((1 << 62) - 1)
+    return str(uuid.UUID(int=value))
+
+
+class SigningKiosk:
+    """What the kiosk side does on the wire: its key, its seq counter, signed records and requests."""
+
+    def __init__(self, kiosk_id: str, clock: MovableClock) -> None:
+        self.kiosk_id = kiosk_id
+        self.key = Ed25519PrivateKey.generate()
+        self.clock = clock
+        self.seq = 0
+
+    @property
+    def public_key_b64(self) -> str:
+        return b64e(raw_public_key(self.key))
+
+    def record(self, type_: str, payload: dict[str, Any], seq: int | None = None,
+               operator_id: str | None = None) -> dict[str, Any]:
+        if seq is None:
+            self.seq += 1
+            seq = self.seq
+        envelope = {"id": uuid7(self.clock()), "kiosk_id": self.kiosk_id, "seq": seq,
+                    "created_at": format_rfc3339(self.clock()), "type": type_, "operator_id": operator_id,
+                    "payload": payload}
+        return sign_record(self.key, envelope)
+
+    def batch(self, records: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"kiosk_id": self.kiosk_id, "records": records}
+
+    def signed(self, method: str, target: str, body: Any = None) -> tuple[bytes, dict[str, str]]:
+        raw = b"" if body is None else json.dumps(body).encode("utf-8")
+        headers = sign_request(self.key, self.kiosk_id, method, target, format_rfc3339(self.clock()), raw)
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        return raw, headers
+
+    def call(self, client: Any, method: str, target: str, body: Any = None) -> Any:
+        raw, headers = self.signed(method, target, body)
+        return client.request(method, target, content=raw, headers=headers)
+
+
+def operator_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+
+
+def template_b64(seed: int) -> str:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    vec = rng.standard_normal(128).astype(np.float32)
+    return b64e((vec / np.linalg.norm(vec)).astype(np.float32).tobytes())
