@@ -313,3 +313,43 @@ class SyncWorker:
         answer = self.client.review_key()
         if not isinstance(answer, (ServiceUnavailable, BatchRejected)) and hasattr(answer, "raw"):
             self.store.remember_review_key(answer)
+
+
+@dataclass
+class SyncService:
+    """What the composition root holds: the store, the online client, the sync worker, the purge."""
+
+    store: Store
+    client: BackendClient
+    worker: SyncWorker
+    _purge_stop: threading.Event | None = None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._purge_stop is not None:
+            self._purge_stop.set()
+        self.worker.stop(timeout)
+        self.client.close()
+        self.store.close()
+
+
+def start_sync(config: Any, *, base_url: str | None = None, signer: Any = None,
+               purge_every_s: float = 3600.0) -> SyncService:
+    """Open the store with the kiosk key, build the client and start the worker and the purge.
+
+    ``base_url`` overrides ``backend.url``: the composition root passes the embedded backend's
+    address in the demo profile. Raises :class:`kiosk.signing.SigningKeyError` (run `kiosk enroll`)
+    or :class:`kiosk.store.StoreError`; both messages say what to do.
+    """
+    from kiosk.config import resolve_path
+    from kiosk.retention import start_purge_timer
+    from kiosk.signing import key_path, load_signer
+    from kiosk.store import open_store
+
+    if signer is None:
+        signer = load_signer(key_path(resolve_path(config.kiosk.data_dir), config.store.key_file))
+    store = open_store(config, signer=signer)
+    client = BackendClient.from_config(config, signer, base_url=base_url)
+    worker = SyncWorker.from_config(config, store, client)
+    purge_stop = start_purge_timer(store, config, purge_every_s)
+    worker.start()
+    return SyncService(store, client, worker, purge_stop)

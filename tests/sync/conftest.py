@@ -39,3 +39,19 @@ def store(tmp_path: Path, signer: Signer, review_key: ReviewKey) -> Store:
     s = Store(tmp_path / "kiosk.sqlite3", kiosk_id="test-kiosk-0001", signer=signer, pinned_review_key=review_key)
     yield s
     s.close()
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory, backend_dsn: str | None):  # type: ignore[no-untyped-def]
+    """The real backend service in its own process, one per test module."""
+    from synchelpers import BackendProcess
+
+    proc = BackendProcess(backend_dsn, tmp_path_factory.mktemp("backend"))
+    proc.start()
+    yield proc
+    proc.close()
+
+
+@pytest.fixture(scope="session")
+def backend_dsn() -> str | None:
+    return None   # TEMPORARY while the PostgreSQL fixture is not there: the embedded store

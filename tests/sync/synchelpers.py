@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
+
+from kiosk.backend_client import BackendClient, Enrolled
 from kiosk.config.schema import BackendSection, KioskConfig, KioskSection, StoreSection
+from kiosk.signing import Signer, create_key
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_config(data_dir: Path, *, url: str = "http://127.0.0.1:9", kiosk_id: str = "test-kiosk-0001",
@@ -16,3 +26,111 @@ def make_config(data_dir: Path, *, url: str = "http://127.0.0.1:9", kiosk_id: st
                                                    backoff_initial_s=0.05, backoff_max_s=0.5,
                                                    idle_poll_s=0.2), **backend),
         store=StoreSection())
+
+
+class BackendProcess:
+    """The backend engineer's real service as its own process (`kiosk-backend serve`) on a fixed
+    port, so a test can stop it ("backend down") and start it again on the same address.
+
+    ``dsn`` is PostgreSQL (tests/backend's fixture) or ``None`` for the embedded SQLite store.
+    """
+
+    def __init__(self, dsn: str | None, data_dir: Path) -> None:
+        import secrets
+        import socket
+
+        self.dsn = dsn
+        self.data_dir = data_dir
+        self.operator_token = secrets.token_urlsafe(16)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = data_dir / "backend.log"
+        self._engine = None
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        env = dict(os.environ, BACKEND__AUTH__OPERATOR_TOKEN=self.operator_token,
+                   BACKEND__KEYS__REVIEW_PRIVATE_KEY=str(self.data_dir / "review_x25519.pem"))
+        cli = [sys.executable, "-m", "backend.cli"]
+        if self.dsn is None:
+            where = ["--embedded", "--data-dir", str(self.data_dir / "embedded")]
+        else:
+            env["BACKEND__DATABASE__DSN"] = self.dsn
+            where = []
+            keys = subprocess.run([*cli, "keys", "generate"], env=env, cwd=PROJECT_ROOT, capture_output=True,
+                                  timeout=60)
+            assert keys.returncode == 0, keys.stderr.decode()
+        args = [*cli, "serve", *where, "--host", "127.0.0.1", "--port", str(self.port)]
+        self.proc = subprocess.Popen(args, env=env, cwd=PROJECT_ROOT, stdout=self.log.open("ab"),
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the backend exited at start: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/v1/health", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"the backend did not answer within {timeout_s} s: {self.log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.proc = None
+
+    def enrollment_token(self, kiosk_id: str) -> str:
+        r = httpx.post(f"{self.url}/v1/operator/enrollment-tokens", json={"kiosk_id": kiosk_id},
+                       headers={"Authorization": f"Bearer {self.operator_token}"}, timeout=10)
+        assert r.status_code == 201, r.text
+        return str(r.json()["token"])
+
+    def engine(self):  # type: ignore[no-untyped-def]
+        from backend.db import make_engine
+
+        if self._engine is None:
+            dsn = self.dsn or f"sqlite:///{self.data_dir / 'embedded' / 'backend.sqlite3'}"
+            self._engine = make_engine(dsn, 2) if self.dsn else make_engine(dsn)
+        return self._engine
+
+    def stored(self, kiosk_id: str) -> list[tuple[str, int, str, str]]:
+        """(id, seq, type, outcome) of every record the backend's database holds for a kiosk, by seq."""
+        import sqlalchemy as sa
+
+        from backend.db import records
+
+        with self.engine().connect() as conn:
+            rows = conn.execute(sa.select(records.c.id, records.c.seq, records.c.type, records.c.outcome)
+                                .where(records.c.kiosk_id == kiosk_id).order_by(records.c.seq)).all()
+        return [tuple(r) for r in rows]
+
+    def count_by_id(self, kiosk_id: str) -> dict[str, int]:
+        import sqlalchemy as sa
+
+        from backend.db import records
+
+        with self.engine().connect() as conn:
+            rows = conn.execute(sa.select(records.c.id, sa.func.count()).where(records.c.kiosk_id == kiosk_id)
+                                .group_by(records.c.id)).all()
+        return {r[0]: int(r[1]) for r in rows}
+
+    def close(self) -> None:
+        self.stop()
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def enrolled_kiosk(backend: BackendProcess, data_dir: Path, kiosk_id: str) -> tuple[Signer, BackendClient]:
+    signer = create_key(data_dir / "kiosk.key")
+    client = BackendClient(backend.url, kiosk_id, signer, timeout_s=5.0, sync_timeout_s=20.0)
+    answer = client.enroll(signer.public_key_b64, backend.enrollment_token(kiosk_id))
+    assert isinstance(answer, Enrolled), answer
+    return signer, client
