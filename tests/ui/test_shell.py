@@ -5,13 +5,12 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
+from shell_helpers import visible_texts
 
 from drivers.api import DeviceWorker, MediaInserted
 from ui.bridge import CITIZEN_CARD_READER, DeviceBridge
 from ui.services import SERVICES
 from ui.widgets.error_panel import ErrorAction
-
-from .conftest import visible_texts
 
 
 def test_start_shows_attract_then_home_on_touch(qtbot, window):
