@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from pgfixture import PgCluster, pg_cluster  # noqa: F401  (the shared session fixture)
 
 from kiosk.signing import ReviewKey, Signer, create_key
 from kiosk.store import Store
@@ -52,6 +53,7 @@ def backend(tmp_path_factory: pytest.TempPathFactory, backend_dsn: str | None): 
     proc.close()
 
 
-@pytest.fixture(scope="session")
-def backend_dsn() -> str | None:
-    return None   # TEMPORARY while the PostgreSQL fixture is not there: the embedded store
+@pytest.fixture(scope="module")
+def backend_dsn(pg_cluster: PgCluster) -> str:  # noqa: F811
+    """A fresh database on the real PostgreSQL server (tests/pgfixture.py) for each test module."""
+    return pg_cluster.create_database("sync")
