@@ -79,14 +79,21 @@ def random_sequence(count: int, rng: secrets.SystemRandom | None = None) -> list
 class ActiveChallenge:
     """Feed it (timestamp, face or None) for each analysed frame; it says where the person is."""
 
-    def __init__(self, sequence: list[ChallengeStep], config: ChallengeConfig = ChallengeConfig()) -> None:
+    def __init__(self, sequence: list[ChallengeStep], config: ChallengeConfig | None = None,
+                 baseline: tuple[float, float] = (0.0, 0.0)) -> None:
+        """``baseline``: the person's own (yaw, pitch) when facing the screen, measured on the
+        frames that passed the quality gate; a camera above the screen sees every face slightly
+        from above, so moves are measured from there, not from an ideal frontal pose."""
         if not sequence:
             raise ValueError("a challenge needs at least one step")
+        config = config or ChallengeConfig()
+        self._baseline = baseline
         self.sequence = list(sequence)
         self.config = config
         self._index = 0
         self._step_started: float | None = None
         self._neutral_at: float | None = None
+        self._rest_at: float | None = None      # last moment the head was near rest for this step
         self._reached = False
         self._last_face: Face | None = None
         self._last_seen: float | None = None
@@ -130,27 +137,30 @@ class ActiveChallenge:
             if jump > c.max_jump * max(self._last_face.w, 1.0):
                 return self._finish(ChallengeStatus.FAILED, ChallengeFailure.FACE_LOST)
         self._last_face, self._last_seen = face, t
-        pose = pose_from_landmarks(face.landmarks)
+        raw = pose_from_landmarks(face.landmarks)
+        pose = Pose(raw.yaw - self._baseline[0], raw.pitch - self._baseline[1], raw.roll_deg, raw.eye_distance)
         step = self.sequence[self._index]
         progress = self._progress(step, pose)
         neutral = abs(pose.yaw) < c.neutral_max and abs(pose.pitch) < c.neutral_max
         if not self._reached:
             if neutral:
                 self._neutral_at = t          # the latest frontal moment before the move
+            if progress <= 0.2:
+                self._rest_at = t             # the move starts after this
             elif self._neutral_at is None:
                 return self._timeout_check(t, ChallengeFailure.NOT_NEUTRAL)
             target = c.yaw_target if step in (ChallengeStep.TURN_LEFT, ChallengeStep.TURN_RIGHT) else c.pitch_target
             if progress <= -c.wrong_way / target and self._neutral_at is not None:
                 return self._finish(ChallengeStatus.FAILED, ChallengeFailure.WRONG_MOVE)
             if progress >= 1.0 and self._neutral_at is not None:
-                if t - self._neutral_at < c.min_move_s:
+                if t - (self._rest_at if self._rest_at is not None else self._neutral_at) < c.min_move_s:
                     return self._finish(ChallengeStatus.FAILED, ChallengeFailure.TOO_FAST)
                 self._reached = True
         elif neutral:                         # back to the camera: step done
             self._index += 1
             if self._index == len(self.sequence):
                 return self._finish(ChallengeStatus.PASSED)
-            self._step_started, self._neutral_at, self._reached = t, t, False
+            self._step_started, self._neutral_at, self._rest_at, self._reached = t, t, t, False
             self._state = ChallengeState(ChallengeStatus.RUNNING, self.sequence[self._index], self._index,
                                          len(self.sequence))
             return self._state

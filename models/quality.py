@@ -138,7 +138,7 @@ def assess(frame_bgr: np.ndarray, faces: list[Face], t: QualityThresholds = Qual
     cheeks = (_mean(_patch(gray, lm[RIGHT_EYE][0], cheek_y, half)) + _mean(_patch(gray, lm[LEFT_EYE][0], cheek_y, half))) / 2
     eye_ratio = eyes / cheeks if cheeks > 1 else 1.0
     mouth = (lm[MOUTH_RIGHT] + lm[MOUTH_LEFT]) / 2
-    lower = _texture(_patch(gray, (lm[NOSE][0] + mouth[0]) / 2, (lm[NOSE][1] + mouth[1]) / 2, eye_d * 0.45))
+    lower = _texture(_patch(gray, (lm[NOSE][0] + mouth[0]) / 2, (lm[NOSE][1] + mouth[1]) / 2, eye_d * 0.3))
     upper = _texture(_patch(gray, (lm[RIGHT_EYE][0] + lm[LEFT_EYE][0]) / 2, (lm[RIGHT_EYE][1] + lm[LEFT_EYE][1]) / 2,
                             eye_d * 0.45))
     texture_ratio = lower / upper if upper > 1e-3 else 1.0

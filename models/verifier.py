@@ -1,0 +1,252 @@
+"""The face-verification service: quality gate -> passive liveness + 1:1 match -> active challenge.
+
+It runs on its own worker thread (drivers.api.DeviceWorker "face") and takes frames from the
+camera's latest-frame slot, so inference never slows the capture or the preview: when it is slower
+than the camera, it simply skips to the newest frame. While a verify() runs it emits events the UI
+turns into prompts (:class:`FaceQualityPrompt`, :class:`FaceChallengePrompt`, :class:`FaceStage`).
+
+Privacy: frames and templates stay in this thread's locals and are dropped (templates wiped) when
+the command ends; only a sealed (encrypted) capture leaves, and only when the policy asks for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from drivers.api import CommandContext, CommandHandle, DeviceEvent, DeviceStatus, DeviceWorker, EventListener
+from drivers.camera.api import Camera, CameraConsent, Frame, require_consent
+from models.challenge import (
+    ActiveChallenge,
+    ChallengeFailure,
+    ChallengeStatus,
+    ChallengeStep,
+    random_sequence,
+)
+from models.pipeline import FacePipeline, ReferenceImageError
+from models.policy import FaceAttempts, FaceDecision, FaceOutcome, FacePolicy, decide
+from models.pose import pose_from_landmarks
+from models.quality import QualityReason
+from models.review import seal
+from models.template import FaceTemplate
+from models.types import Face
+
+log = logging.getLogger(__name__)
+
+CAMERA_STALL_S = 3.0        # no new frame this long: the camera is treated as unavailable
+FINAL_MATCH_WAIT_S = 2.0    # after the challenge, wait this long for a frontal frame to re-match
+
+
+@dataclass(frozen=True)
+class FaceQualityPrompt(DeviceEvent):
+    reason: QualityReason            # OK once the frame is good; else what the person should fix
+
+
+@dataclass(frozen=True)
+class FaceChallengePrompt(DeviceEvent):
+    step: ChallengeStep
+    index: int                       # 0-based
+    total: int
+    progress: float                  # 0..1 towards this step's target pose
+
+
+@dataclass(frozen=True)
+class FaceStage(DeviceEvent):
+    stage: str                       # "looking", "checking", "challenge", "done"
+
+
+Reference = FaceTemplate | np.ndarray
+
+
+class FaceVerifier(Protocol):
+    """What the services layer uses (kiosk/): one verify per attempt, results as a CommandHandle."""
+
+    @property
+    def status(self) -> DeviceStatus: ...
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def subscribe(self, listener: EventListener) -> object: ...
+
+    def verify(self, reference: Reference, policy: FacePolicy, *, consent: CameraConsent,
+               attempts: FaceAttempts) -> CommandHandle[FaceDecision]: ...
+
+    def template_from_image(self, image_bgr: np.ndarray) -> CommandHandle[FaceTemplate]: ...
+
+
+class FaceVerificationService:
+    """The FaceVerifier over a Camera and a FacePipeline."""
+
+    def __init__(self, camera: Camera, pipeline: FacePipeline, name: str = "face") -> None:
+        self.camera = camera
+        self.pipeline = pipeline
+        self._worker = DeviceWorker(name)
+        self.name = name
+        self.last_timings_ms: dict[str, float] = {}
+
+    @property
+    def status(self) -> DeviceStatus:
+        return self._worker.status
+
+    def start(self) -> None:
+        self._worker.start()
+        self._worker.set_status(DeviceStatus.ONLINE, "face models loaded")
+
+    def stop(self) -> None:
+        self._worker.stop()
+
+    def subscribe(self, listener: EventListener) -> object:
+        return self._worker.subscribe(listener)
+
+    def template_from_image(self, image_bgr: np.ndarray) -> CommandHandle[FaceTemplate]:
+        return self._worker.submit("templateFromImage", lambda ctx: self.pipeline.template_from_image(image_bgr),
+                                   timeout=10.0)
+
+    def verify(self, reference: Reference, policy: FacePolicy, *, consent: CameraConsent,
+               attempts: FaceAttempts) -> CommandHandle[FaceDecision]:
+        require_consent(consent)       # refuse at once, on the caller's thread, without consent
+        return self._worker.submit("verify", lambda ctx: _Run(self, reference, policy, attempts, ctx).run(),
+                                   timeout=policy.decision_timeout_s + 10.0)
+
+
+class _Run:
+    """One verify() on the worker thread."""
+
+    def __init__(self, service: FaceVerificationService, reference: Reference, policy: FacePolicy,
+                 attempts: FaceAttempts, ctx: CommandContext) -> None:
+        self.s, self.reference, self.policy, self.attempts, self.ctx = service, reference, policy, attempts, ctx
+        self.name = service.name
+        self.started = time.monotonic()
+        self.deadline = self.started + policy.decision_timeout_s
+        self.seq = 0
+        self.last_reason: QualityReason | None = None
+        self.attempt = 0
+
+    def decision(self, outcome: FaceOutcome, **kw: object) -> FaceDecision:
+        return FaceDecision(outcome, self.attempt, self.attempts.left, last_quality=self.last_reason,
+                            elapsed_s=time.monotonic() - self.started, **kw)  # type: ignore[arg-type]
+
+    def next_frame(self) -> Frame | None:
+        """The newest unseen frame; None on a stall (the caller decides)."""
+        waited = time.monotonic()
+        while True:
+            self.ctx.check()
+            if time.monotonic() > self.deadline:
+                return None
+            frame = self.s.camera.wait_frame(self.seq, timeout=0.25)
+            if frame is not None:
+                self.seq = frame.seq
+                return frame
+            if time.monotonic() - waited > CAMERA_STALL_S:
+                raise _CameraGone()
+
+    def run(self) -> FaceDecision:
+        ref = self.reference
+        if not isinstance(ref, FaceTemplate):
+            try:
+                ref = self.s.pipeline.template_from_image(ref)
+            except ReferenceImageError:
+                return self.decision(FaceOutcome.BAD_REFERENCE)
+        taken = self.attempts.take()
+        if taken is None:
+            return self.decision(FaceOutcome.GO_TO_COUNTER)
+        self.attempt = taken
+        try:
+            return self._attempt(ref)
+        except _CameraGone:
+            return self.decision(FaceOutcome.CAMERA_UNAVAILABLE)
+        finally:
+            if ref is not self.reference:
+                ref.wipe()
+            self.ctx.emit(FaceStage(self.name, "done"))
+
+    def _analyse(self, frame: Frame) -> tuple[QualityReason, Face | None, int]:
+        analysis = self.s.pipeline.analyse(frame.image)
+        v = analysis.verdict
+        if v.reason is not self.last_reason:
+            self.last_reason = v.reason
+            self.ctx.emit(FaceQualityPrompt(self.name, v.reason))
+        self.s.last_timings_ms = dict(analysis.timings_ms)
+        return v.reason, v.face, v.faces
+
+    def _attempt(self, ref: FaceTemplate) -> FaceDecision:
+        p = self.policy
+        self.ctx.emit(FaceStage(self.name, "looking"))
+        good: list[tuple[Frame, Face]] = []
+        while len(good) < p.stable_frames:
+            frame = self.next_frame()
+            if frame is None:
+                return self.decision(FaceOutcome.NO_USABLE_FRAME)
+            reason, face, _ = self._analyse(frame)
+            if reason is QualityReason.OK and face is not None:
+                good.append((frame, face))
+            else:
+                good.clear()
+        self.ctx.emit(FaceStage(self.name, "checking"))
+        live = float(np.mean([self.s.pipeline.liveness(f.image, face).real for f, face in good]))
+        best_frame, best_face = max(good, key=lambda g: g[1].score)
+        live_tpl = self.s.pipeline.template(best_frame.image, best_face)
+        match = ref.similarity(live_tpl)
+        live_tpl.wipe()
+        outcome = decide(p, match, live)
+        if outcome is FaceOutcome.MATCH and p.active_challenge:
+            poses = [pose_from_landmarks(face.landmarks) for _, face in good]
+            baseline = (float(np.mean([q.yaw for q in poses])), float(np.mean([q.pitch for q in poses])))
+            failure, final = self._challenge(ref, baseline)
+            if failure is not ChallengeFailure.NONE:
+                return self.decision(FaceOutcome.CHALLENGE_FAILED, match_score=match, liveness_score=live,
+                                     challenge_failure=failure)
+            if final is not None:
+                match = min(match, final)
+                outcome = decide(p, match, live)
+        sealed = None
+        if p.keep_capture_for_review and p.review_public_key:
+            ok, jpeg = cv2.imencode(".jpg", best_frame.image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+            if ok:
+                sealed = seal(jpeg.tobytes(), p.review_public_key, associated=b"face-review")
+        log.info("face decision", extra={"device": self.name, "outcome": outcome.value, "attempt": self.attempt,
+                                         "match_score": round(match, 3), "liveness_score": round(live, 3)})
+        return self.decision(outcome, match_score=match, liveness_score=live, sealed_capture=sealed)
+
+    def _challenge(self, ref: FaceTemplate, baseline: tuple[float, float]) -> tuple[ChallengeFailure, float | None]:
+        """Run the random head-movement sequence; then re-match a frontal frame (same person did it)."""
+        self.ctx.emit(FaceStage(self.name, "challenge"))
+        challenge = ActiveChallenge(random_sequence(self.policy.challenge_steps), self.policy.challenge_config(),
+                                    baseline)
+        shown: tuple[int, int] | None = None
+        while True:
+            frame = self.next_frame()
+            if frame is None:
+                return ChallengeFailure.TOO_SLOW, None
+            reason, face, count = self._analyse(frame)
+            state = challenge.observe(frame.t, face if count == 1 else None)
+            key = (state.index, int(state.progress * 4))
+            if state.status is ChallengeStatus.RUNNING and key != shown and state.step is not None:
+                shown = key
+                self.ctx.emit(FaceChallengePrompt(self.name, state.step, state.index, state.total, state.progress))
+            if state.status is ChallengeStatus.FAILED:
+                return state.failure, None
+            if state.status is ChallengeStatus.PASSED:
+                break
+        end = time.monotonic() + FINAL_MATCH_WAIT_S
+        while time.monotonic() < end:
+            frame = self.next_frame()
+            if frame is None:
+                break
+            reason, face, _ = self._analyse(frame)
+            if reason is QualityReason.OK and face is not None:
+                tpl = self.s.pipeline.template(frame.image, face)
+                try:
+                    return ChallengeFailure.NONE, ref.similarity(tpl)
+                finally:
+                    tpl.wipe()
+        return ChallengeFailure.NONE, None
+
+
+class _CameraGone(Exception):
+    pass
