@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from conftest import MASTER, PAN, PAN_FIELD_DIGITS, WORK, work_cipher, work_kcv, wrapped_work_key
+from pinpad_testkit import MASTER, PAN, PAN_FIELD_DIGITS, WORK, work_cipher, work_kcv, wrapped_work_key
 
 from drivers.api import CompletionCode, DeviceEvent, DeviceStatus
 from drivers.crypto.ciphers import cipher_for, kcv

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from conftest import MASTER, PAN, work_kcv, wrapped_work_key
+from pinpad_testkit import MASTER, PAN, work_kcv, wrapped_work_key
 
 from drivers.api import CompletionCode, DeviceEvent, DeviceStatus, StatusChanged
 from drivers.crypto.pinblock import PinBlockFormat

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from conftest import MASTER, PAN, PAN_FIELD_DIGITS, WORK, work_cipher, work_kcv, wrapped_work_key
+from pinpad_testkit import MASTER, PAN, PAN_FIELD_DIGITS, WORK, work_cipher, work_kcv, wrapped_work_key
 
 from drivers.crypto.pinblock import PinBlockFormat, decrypt_pin_block
 from drivers.pinpad.factory import PinPadSetup, create_pinpad
