@@ -49,7 +49,10 @@ class ServiceUnavailable:
 
 @dataclass(frozen=True)
 class NotFound:
-    what: str
+    """404: e.g. ``unknown_person`` or ``no_template``; ``reason`` is the backend's sentence."""
+
+    error: str
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -194,10 +197,10 @@ class BackendClient:
 
     def _rejected(self, response: httpx.Response) -> Rejected:
         data = self._json(response) or {}
-        retry = response.headers.get("Retry-After")
+        retry = response.headers.get("Retry-After", data.get("retry_after_s"))
         try:
             retry_s = float(retry) if retry is not None else None
-        except ValueError:
+        except (TypeError, ValueError):
             retry_s = None
         return Rejected(response.status_code, str(data.get("error", f"HTTP {response.status_code}")),
                         str(data.get("reason", data.get("detail", ""))), retry_s)
@@ -207,11 +210,13 @@ class BackendClient:
         body = None if payload is None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
         response = self._send(method, path, body, signed=True)
         if isinstance(response, ServiceUnavailable):
-            log.warning("backend unavailable", extra={"path": path.split("/")[2] if "/" in path else path,
+            # The path may hold an ID number: log only the operation's first segments.
+            log.warning("backend unavailable", extra={"operation": "/".join(path.split("/")[:3]),
                                                       "reason": response.reason})
             return response
         if response.status_code == 404:
-            return NotFound(path.rsplit("/", 1)[-1] if "/persons/" not in path else "person")
+            data = self._json(response) or {}
+            return NotFound(str(data.get("error", "not_found")), str(data.get("reason", "")))
         if response.status_code >= 400:
             return self._rejected(response)
         data = self._json(response)
