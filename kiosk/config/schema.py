@@ -71,8 +71,8 @@ class SmartcardSection:
     backend: Literal["pcsc", "virtual"] = "virtual"   # virtual: in-process card, no pcscd (demo)
     citizen_reader_pattern: str = "00 00$"            # regex on the PC/SC reader name
     psam_reader_pattern: str = "00 01$"
-    poll_timeout_ms: int = 500                        # SCardGetStatusChange wait per loop
-    command_timeout_s: float = 10.0
+    poll_timeout_ms: int = 250                        # SCardGetStatusChange wait per loop (a queued command cuts it short)
+    command_timeout_s: float = 10.0                   # a card or PSAM command that takes longer ends as timeOut
 
 
 @dataclass(frozen=True)

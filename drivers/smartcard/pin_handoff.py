@@ -1,0 +1,113 @@
+"""THE audited place where a PIN becomes card APDU data. Keep it small; review every change.
+
+A PIN arrives either as a bytearray of ASCII digits (zeroed here once used) or as an encrypted
+ISO 9564 block from the PIN pad (:class:`PinBlockInput`): format 0, under the PIN working key
+the PSAM made, PAN = the digits of the card number (EF05 tag 07, no check digit). Only the PSAM
+can decrypt the block; its answer (BCD digits) goes straight into the APDU buffer. Every buffer
+holding PIN material is a bytearray zeroed in a ``finally``; the APDU goes out with
+``secret=True`` (trace shows its length only); errors name the step, never a digit.
+
+Python's immutable copies (the ``bytes`` pyscard needs for SCardTransmit) cannot be wiped: they
+live for one call and are never logged or kept.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from enum import StrEnum
+
+from drivers.smartcard.api import CardError, CardOutcome, PinBlockInput, PinInput, PinResult
+from drivers.smartcard.psam import Psam
+from drivers.smartcard.status import pin_result
+from drivers.smartcard.transport import Transport
+
+PIN_LENGTH = 6
+PIN_BLOCK_FORMAT = 0        # ISO 9564 format 0, PAN = card number digits
+
+
+class PinOp(StrEnum):
+    VERIFY = "verify"
+    CHANGE = "change"
+    RESET = "reset"
+
+
+@dataclass(frozen=True)
+class PinContext:
+    card_number: str            # PAN for the pad's PIN block
+    initial_pin_bcd: bytes      # to detect the initial-PIN state (-35) and refuse it as new (-36)
+    psam: Psam | None
+    algorithm: str = "des"      # the card's, for the reset block's padding
+
+
+def initial_pin_bcd(initial_pin: str) -> bytes:
+    return bytes.fromhex(initial_pin + "F" * (len(initial_pin) % 2)) if initial_pin else b""
+
+
+def reset_plain_block(algorithm: str, bcd_pin: bytes | bytearray) -> bytearray:
+    """The new PIN inside RESET before the PSAM encrypts it: L || BCD, padded 80 00.. to a block."""
+    block = 16 if algorithm == "sm4" else 8
+    plain = bytearray([len(bcd_pin)]) + bcd_pin + b"\x80"
+    plain += bytes(-len(plain) % block)
+    return plain
+
+
+def _to_bcd(pin: PinInput, ctx: PinContext) -> bytearray:
+    """BCD digits padded with F, in a fresh bytearray. Zeroes a digit input."""
+    if isinstance(pin, PinBlockInput):
+        if ctx.psam is None:
+            raise CardError(CardOutcome.PSAM_MISSING, "a PIN block needs the PSAM to decrypt it")
+        bcd = ctx.psam.decrypt_pin_block(pin.block, ctx.card_number, PIN_BLOCK_FORMAT)
+    else:
+        try:
+            if len(pin) != PIN_LENGTH or any(not 0x30 <= c <= 0x39 for c in pin):
+                raise CardError(CardOutcome.INVALID_PIN_FORMAT, f"a PIN has {PIN_LENGTH} digits")
+            bcd = bytearray((pin[i] - 0x30) << 4 | (pin[i + 1] - 0x30) for i in range(0, PIN_LENGTH, 2))
+        finally:
+            pin[:] = bytes(len(pin))
+    if len(bcd) != PIN_LENGTH // 2 or any(b >> 4 > 9 or b & 0xF > 9 for b in bcd):
+        bcd[:] = bytes(len(bcd))
+        raise CardError(CardOutcome.INVALID_PIN_FORMAT, f"a PIN has {PIN_LENGTH} digits")
+    return bcd
+
+
+def run_pin_command(t: Transport, op: PinOp, pins: list[PinInput], ctx: PinContext) -> PinResult:
+    """VERIFY (pins = [pin]), CHANGE (pins = [old, new]) or RESET (pins = [new]; the caller has
+    done the external authentication with the PIN-unblock key, a GET CHALLENGE, and
+    ``psam.begin_session`` with that challenge)."""
+    buffers: list[bytearray] = []
+    try:
+        for pin in pins:
+            buffers.append(_to_bcd(pin, ctx))
+        is_initial = hmac.compare_digest(bytes(buffers[0]), ctx.initial_pin_bcd)
+        if op is not PinOp.VERIFY and hmac.compare_digest(bytes(buffers[-1]), ctx.initial_pin_bcd):
+            return PinResult(CardOutcome.CANNOT_REVERT_TO_INITIAL, sw=0)
+        if op is PinOp.VERIFY:
+            answer = t.send(0x00, 0x20, 0x00, 0x00, buffers[0], secret=True)
+        elif op is PinOp.CHANGE:
+            data = bytearray(buffers[0]) + b"\xFF" + buffers[1]
+            buffers.append(data)
+            answer = t.send(0x80, 0x5E, 0x01, 0x00, data, secret=True)
+        else:
+            if ctx.psam is None:
+                raise CardError(CardOutcome.PSAM_MISSING, "a PIN reset needs the PSAM")
+            plain = reset_plain_block(ctx.algorithm, buffers[0])
+            buffers.append(plain)
+            encrypted = ctx.psam.encrypt(plain)
+            buffers.append(encrypted)
+            header = bytes([0x84, 0x24, 0x00, 0x01, len(encrypted) + 4])
+            data = bytearray(encrypted) + ctx.psam.mac(header + bytes(encrypted))
+            buffers.append(data)
+            answer = t.send(0x84, 0x24, 0x00, 0x01, data, secret=True)
+        result = pin_result(answer.sw, verified_on_success=op is not PinOp.RESET)
+        if op is PinOp.VERIFY and result.ok and is_initial:
+            return PinResult(CardOutcome.INITIAL_PIN_NOT_ALLOWED, verified=True, sw=answer.sw)
+        if op is PinOp.RESET and answer.sw == 0x6988:
+            return PinResult(CardOutcome.AUTH_FAILED, sw=answer.sw)
+        return result
+    finally:
+        for buf in buffers:
+            buf[:] = bytes(len(buf))
+        for pin in pins:
+            if isinstance(pin, bytearray):
+                pin[:] = bytes(len(pin))

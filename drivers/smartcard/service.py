@@ -1,0 +1,446 @@
+"""The CardService: one DeviceWorker owns the reader context, watches readers, runs card commands.
+
+The watcher runs as the worker's idle task: SCardGetStatusChange with a short timeout (woken by
+SCardCancel when a command is queued), so commands and the watch never touch the context from
+two threads. After SCARD_E_NO_SERVICE / SCARD_E_INVALID_HANDLE (pcscd restarted) it drops the
+context and rebuilds it, publishing ReaderGone then ReaderBack (and CardInserted if a card is in).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from drivers.api import CommandContext, CommandHandle, DeviceStatus, DeviceWorker, EventListener
+from drivers.smartcard import part10, ssse
+from drivers.smartcard.api import (
+    CITIZEN_DEVICE,
+    CardError,
+    CardInfo,
+    CardInserted,
+    CardOutcome,
+    CardRemoved,
+    IssuerData,
+    PinBlockInput,
+    PinInput,
+    PinResult,
+    ReaderBack,
+    ReaderGone,
+    ReaderInfo,
+    WrappedWorkingKey,
+)
+from drivers.smartcard.pin_handoff import PinContext, PinOp, initial_pin_bcd, run_pin_command
+from drivers.smartcard.psam_pboc import PbocPsam
+from drivers.smartcard.readers import Connection, ReaderBackend, ReaderError, ReaderErrorKind, ReaderSnapshot
+from drivers.smartcard.status import pin_result
+from drivers.smartcard.transport import ApduCounter, Transport
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_PNP = "\\\\?PnP?\\Notification"
+
+
+@dataclass
+class _Session:
+    conn: Connection
+    t: Transport
+    algorithm: str | None = None        # set once SSSE is selected on this connection
+    issuer: IssuerData | None = None
+
+
+class SmartcardService:
+    """Implements drivers.smartcard.api.CardService over any ReaderBackend (PC/SC or in-process)."""
+
+    def __init__(self, backend: ReaderBackend, *, citizen_reader_pattern: str, psam_reader_pattern: str,
+                 poll_timeout_ms: int = 250, command_timeout_s: float = 10.0, initial_pin: str = "123456",
+                 apdu_trace: bool = False, pin_algorithm: str = "sm4", reopen_interval_s: float = 0.5,
+                 removal_grace_s: float = 1.2, device_name: str = CITIZEN_DEVICE) -> None:
+        self._backend = backend
+        self._citizen_re = re.compile(citizen_reader_pattern)
+        self._psam_re = re.compile(psam_reader_pattern)
+        self._poll_ms = poll_timeout_ms
+        self._timeout = command_timeout_s
+        self._initial_bcd = initial_pin_bcd(initial_pin)
+        self._trace = apdu_trace
+        self._pin_algorithm = pin_algorithm
+        self._reopen_s = reopen_interval_s
+        self._removal_grace_s = removal_grace_s
+        self._worker = DeviceWorker(device_name, idle=self._watch, idle_interval=0.005)
+        self._open = False
+        self._next_open = 0.0
+        self._known: dict[str, ReaderSnapshot] = {}
+        self._gone: set[str] = set()
+        self._citizen: str | None = None
+        self._psam_reader: str | None = None
+        self._card_s: _Session | None = None
+        self._psam_s: _Session | None = None
+        self._psam: PbocPsam | None = None
+        self._spe: dict[str, int | None] = {}
+        self._pending = 0
+        self._pending_lock = threading.Lock()
+        self._apdus = ApduCounter()         # APDUs sent to card and PSAM so far (bench, docs)
+
+    # -- lifecycle, status, events -----------------------------------------------------------
+    @property
+    def status(self) -> DeviceStatus:
+        return self._worker.status
+
+    @property
+    def status_detail(self) -> str:
+        return self._worker.status_detail
+
+    def subscribe(self, listener: EventListener) -> Callable[[], None]:
+        return self._worker.subscribe(listener)
+
+    def start(self) -> None:
+        self._worker.start()
+
+    def stop(self) -> None:
+        self._backend.wake()
+        self._worker.stop()
+        self._drop_sessions()
+        self._backend.close()
+
+    # -- the watcher (worker thread, between commands) ---------------------------------------
+    def _watch(self) -> None:
+        if not self._open and not self._try_open():
+            time.sleep(0.02)
+            return
+        with self._pending_lock:
+            if self._pending:
+                return
+        try:
+            readers = self._backend.list_readers()
+            query = {r: self._known.get(r, ReaderSnapshot(False)) for r in readers}
+            query[_PNP] = self._known.get(_PNP, ReaderSnapshot(False))
+            new = self._backend.wait_change(query, self._poll_ms)
+        except ReaderError as exc:
+            if exc.kind is ReaderErrorKind.NO_SERVICE:
+                self._service_lost(str(exc))
+                return
+            raise
+        self._apply(new)
+
+    def _try_open(self) -> bool:
+        if time.monotonic() < self._next_open:
+            return False
+        try:
+            self._backend.open()
+        except ReaderError as exc:
+            self._next_open = time.monotonic() + self._reopen_s
+            self._worker.set_status(DeviceStatus.SERVICE_DOWN, str(exc))
+            return False
+        self._open = True
+        log.info("reader context open", extra={"device": self._worker.name, "backend": self._backend.name})
+        return True
+
+    def _service_lost(self, detail: str) -> None:
+        log.warning("PC/SC service lost; rebuilding the context", extra={"device": self._worker.name,
+                                                                        "detail": detail})
+        self._drop_sessions()
+        self._backend.close()
+        self._open = False
+        self._next_open = time.monotonic() + 0.05
+        for reader in (self._citizen, self._psam_reader):
+            if reader is not None:
+                self._gone.add(reader)
+                self._worker.publish(ReaderGone(self._worker.name, reader, "serviceDown"))
+        self._known = {}
+        self._citizen = self._psam_reader = None
+        self._worker.set_status(DeviceStatus.SERVICE_DOWN, detail)
+
+    def _apply(self, new: dict[str, ReaderSnapshot]) -> None:
+        now = time.monotonic()
+        old = self._known
+        self._known = new
+        readers = [r for r in new if r != _PNP]
+        citizen = next((r for r in readers if self._citizen_re.search(r)), None)
+        psam = next((r for r in readers if self._psam_re.search(r) and r != citizen), None)
+        for role_old, role_new in ((self._citizen, citizen), (self._psam_reader, psam)):
+            if role_old is not None and role_old != role_new:
+                self._gone.add(role_old)
+                self._worker.publish(ReaderGone(self._worker.name, role_old, "unplugged"))
+            if role_new is not None and role_new in self._gone:
+                self._gone.discard(role_new)
+                self._worker.publish(ReaderBack(self._worker.name, role_new))
+        self._citizen, self._psam_reader = citizen, psam
+        if citizen is not None:
+            was = old.get(citizen)
+            now_state = new[citizen]
+            if was is not None and was.present and (not now_state.present or was.atr != now_state.atr):
+                self._drop_card()
+                self._worker.publish(CardRemoved(self._worker.name, citizen, now))
+            if now_state.present and (was is None or not was.present or was.atr != now_state.atr):
+                self._worker.publish(CardInserted(self._worker.name, citizen, now_state.atr, now))
+        elif self._card_s is not None:
+            self._drop_card()
+        if psam is None or not new[psam].present:
+            self._drop_psam()
+        self._update_status()
+
+    def _update_status(self) -> None:
+        if not self._open:
+            return
+        if self._citizen is None:
+            self._worker.set_status(DeviceStatus.OFFLINE, "no reader matches the citizen reader pattern")
+            return
+        state = self._known[self._citizen]
+        if state.mute:
+            self._worker.set_status(DeviceStatus.HARDWARE_ERROR, "the card does not answer")
+        elif state.present:
+            self._worker.set_status(DeviceStatus.ONLINE, "" if self._psam_reader else "no PSAM reader")
+        else:
+            self._worker.set_status(DeviceStatus.NO_MEDIA, "" if self._psam_reader else "no PSAM reader")
+
+    # -- sessions ----------------------------------------------------------------------------
+    def _drop_card(self) -> None:
+        session, self._card_s = self._card_s, None
+        if session is not None:
+            self._close(session.conn)
+
+    def _drop_psam(self) -> None:
+        session, self._psam_s, self._psam = self._psam_s, None, None
+        if session is not None:
+            self._close(session.conn)
+
+    def _drop_sessions(self) -> None:
+        self._drop_card()
+        self._drop_psam()
+
+    @staticmethod
+    def _close(conn: Connection) -> None:
+        try:
+            conn.close()
+        except ReaderError:
+            pass
+
+    def _card(self) -> _Session:
+        if not self._open:
+            raise CardError(CardOutcome.SERVICE_DOWN, "the PC/SC service is not running")
+        if self._citizen is None:
+            raise CardError(CardOutcome.READER_GONE, "no citizen card reader")
+        if self._card_s is None:
+            state = self._known.get(self._citizen)
+            if state is None or not state.present:
+                raise CardError(CardOutcome.NO_CARD, "no card in the reader")
+            try:
+                conn = self._backend.connect(self._citizen)
+            except ReaderError as exc:
+                raise self._reader_failure(exc, card=True) from None
+            self._card_s = _Session(conn, Transport(conn, self._worker.name, self._trace, self._card_lost, self._apdus))
+        return self._card_s
+
+    def _require_psam(self) -> PbocPsam:
+        psam = self._psam_or_none()
+        if psam is None:
+            raise CardError(CardOutcome.PSAM_MISSING, "no PSAM in its reader")
+        return psam
+
+    def _psam_or_none(self) -> PbocPsam | None:
+        if self._psam is None:
+            reader = self._psam_reader
+            if reader is None or not self._known.get(reader, ReaderSnapshot(False)).present:
+                return None
+            try:
+                conn = self._backend.connect(reader)
+            except ReaderError:
+                return None
+            self._psam_s = _Session(conn, Transport(conn, "smartcard.psam", self._trace, self._psam_lost, self._apdus))
+            self._psam = PbocPsam(self._psam_s.t)
+        return self._psam
+
+    def _card_lost(self, exc: ReaderError) -> CardError:
+        self._drop_card()
+        return self._reader_failure(exc, card=True)
+
+    def _psam_lost(self, exc: ReaderError) -> CardError:
+        self._drop_psam()
+        if exc.kind is ReaderErrorKind.NO_SERVICE:
+            return CardError(CardOutcome.SERVICE_DOWN, "the PC/SC service went away")
+        return CardError(CardOutcome.PSAM_MISSING, f"the PSAM stopped answering ({exc.kind.value})")
+
+    def _reader_failure(self, exc: ReaderError, card: bool) -> CardError:
+        """A failed exchange: decide from the reader's state whether the card was pulled."""
+        if exc.kind is ReaderErrorKind.NO_SERVICE:
+            self._service_lost(str(exc))
+            return CardError(CardOutcome.SERVICE_DOWN, "the PC/SC service went away")
+        if exc.kind is ReaderErrorKind.NO_READER:
+            return CardError(CardOutcome.READER_GONE, "the card reader went away")
+        if exc.kind is ReaderErrorKind.NO_CARD:
+            return CardError(CardOutcome.NO_CARD, "no card in the reader")
+        if self._card_absent_soon():
+            return CardError(CardOutcome.CARD_REMOVED, "the card was taken out during the command")
+        return CardError(CardOutcome.CARD_MUTE, f"the card does not answer ({exc.kind.value})")
+
+    def _card_absent_soon(self) -> bool:
+        """pcscd notices a pulled card within its polling period: wait that long, no more."""
+        reader = self._citizen
+        if reader is None:
+            return True
+        deadline = time.monotonic() + self._removal_grace_s
+        query = {reader: self._known.get(reader, ReaderSnapshot(True))}
+        while time.monotonic() < deadline:
+            try:
+                state = self._backend.wait_change(query, int((deadline - time.monotonic()) * 1000) + 1)
+            except ReaderError:
+                return True
+            if reader not in state or not state[reader].present:
+                return True
+            query = {reader: state[reader]}
+        return False
+
+    # -- commands ----------------------------------------------------------------------------
+    def _submit(self, name: str, body: Callable[[CommandContext], T], secrets: tuple[Any, ...] = ()) -> CommandHandle[T]:
+        def run(ctx: CommandContext) -> T:
+            with self._pending_lock:
+                self._pending -= 1
+            self._worker.assert_on_worker()
+            if not self._open and not self._try_open():
+                raise CardError(CardOutcome.SERVICE_DOWN, "the PC/SC service is not running")
+            return body(ctx)
+
+        with self._pending_lock:
+            self._pending += 1
+        handle = self._worker.submit(name, run, timeout=self._timeout)
+        if secrets:   # whatever happens (even cancel before it ran), PIN digits end zeroed
+            handle.add_done_callback(lambda _c: _zero(secrets))
+        self._backend.wake()
+        return handle
+
+    @property
+    def apdu_count(self) -> int:
+        return self._apdus.count
+
+    def _selected(self) -> _Session:
+        s = self._card()
+        if s.algorithm is None:
+            s.algorithm = ssse.select_ssse(s.t)
+        return s
+
+    def _issuer(self, s: _Session) -> IssuerData:
+        if s.issuer is None:
+            s.issuer = ssse.read_issuer(s.t)
+        return s.issuer
+
+    def _pin_context(self, s: _Session, pins: tuple[PinInput, ...], psam_needed: bool) -> PinContext:
+        needs_pan = any(isinstance(p, PinBlockInput) for p in pins)
+        card_number = self._issuer(s).card_number if needs_pan else ""
+        psam = self._require_psam() if (psam_needed or needs_pan) else None
+        return PinContext(card_number, self._initial_bcd, psam, s.algorithm or "des")
+
+    def reader_info(self) -> CommandHandle[ReaderInfo]:
+        def body(ctx: CommandContext) -> ReaderInfo:
+            readers = tuple(r for r in self._known if r != _PNP)
+            citizen = self._citizen
+            present = bool(citizen and self._known[citizen].present)
+            return ReaderInfo(citizen, self._psam_reader, readers,
+                              self._secure_pin_code() is not None, present)
+        return self._submit("readerInfo", body)
+
+    def _secure_pin_code(self) -> int | None:
+        reader = self._citizen
+        if reader is None:
+            return None
+        if reader not in self._spe:
+            try:
+                conn = self._card().conn
+            except CardError:
+                return None            # asked again once a card is in
+            self._spe[reader] = part10.features(conn).get(part10.FEATURE_VERIFY_PIN_DIRECT)
+        return self._spe[reader]
+
+    def read_card(self) -> CommandHandle[CardInfo]:
+        def body(ctx: CommandContext) -> CardInfo:
+            s = self._card()
+            s.algorithm = None
+            psam = self._psam_or_none()
+            info = ssse.read_card(s.t, psam, s.conn.atr)
+            s.algorithm, s.issuer = info.algorithm, info.issuer
+            return info
+        return self._submit("readCard", body)
+
+    def pin_tries_left(self) -> CommandHandle[PinResult]:
+        def body(ctx: CommandContext) -> PinResult:
+            s = self._selected()
+            answer = s.t.send(0x00, 0x20, 0x00, 0x00)
+            if answer.sw & 0xFFF0 == 0x63C0 and answer.sw & 0xF:
+                return PinResult(CardOutcome.OK, tries_left=answer.sw & 0xF, sw=answer.sw)
+            if answer.sw == 0x9000:
+                return PinResult(CardOutcome.OK, verified=True, sw=answer.sw)
+            return pin_result(answer.sw)
+        return self._submit("pinTriesLeft", body)
+
+    def verify_pin(self, pin: PinInput | None) -> CommandHandle[PinResult]:
+        def body(ctx: CommandContext) -> PinResult:
+            s = self._selected()
+            if pin is None:
+                code = self._secure_pin_code()
+                if code is None:
+                    raise CardError(CardOutcome.NOT_SUPPORTED, "this reader has no secure PIN entry")
+                try:
+                    return pin_result(part10.verify_pin_direct(s.conn, code, int(self._timeout)))
+                except ReaderError as exc:
+                    raise CardError(CardOutcome.SECURE_PIN_ENTRY, f"secure PIN entry failed ({exc.kind.value})") from None
+            return run_pin_command(s.t, PinOp.VERIFY, [pin], self._pin_context(s, (pin,), False))
+        return self._submit("verifyPin", body, secrets=(pin,))
+
+    def change_pin(self, old: PinInput, new: PinInput) -> CommandHandle[PinResult]:
+        def body(ctx: CommandContext) -> PinResult:
+            s = self._selected()
+            return run_pin_command(s.t, PinOp.CHANGE, [old, new], self._pin_context(s, (old, new), False))
+        return self._submit("changePin", body, secrets=(old, new))
+
+    def _authenticate_for_unblock(self, s: _Session) -> tuple[PbocPsam, str] | PinResult:
+        psam = self._require_psam()
+        issuer = self._issuer(s)
+        try:
+            ssse.external_authenticate(s.t, psam, ssse.KEY_PIN_UNBLOCK, s.algorithm or "des", issuer.card_id_code)
+        except CardError as exc:
+            if exc.outcome is CardOutcome.AUTH_FAILED:
+                return PinResult(CardOutcome.AUTH_FAILED, sw=exc.sw or 0)
+            raise
+        challenge = ssse.get_challenge(s.t)
+        psam.begin_session(ssse.KEY_PIN_UNBLOCK, s.algorithm or "des", issuer.card_id_code.encode("ascii"), challenge)
+        return psam, issuer.card_id_code
+
+    def reload_pin(self, new: PinInput) -> CommandHandle[PinResult]:
+        def body(ctx: CommandContext) -> PinResult:
+            s = self._selected()
+            pin_ctx = self._pin_context(s, (new,), True)
+            auth = self._authenticate_for_unblock(s)
+            if isinstance(auth, PinResult):
+                return auth
+            return run_pin_command(s.t, PinOp.RESET, [new], pin_ctx)
+        return self._submit("reloadPin", body, secrets=(new,))
+
+    def unblock_pin(self) -> CommandHandle[PinResult]:
+        def body(ctx: CommandContext) -> PinResult:
+            s = self._selected()
+            auth = self._authenticate_for_unblock(s)
+            if isinstance(auth, PinResult):
+                return auth
+            psam, _card_id = auth
+            mac = bytearray(psam.mac(bytes([0x84, 0x24, 0x00, 0x00, 0x04])))
+            try:
+                answer = s.t.send(0x84, 0x24, 0x00, 0x00, mac, secret=True)
+            finally:
+                mac[:] = bytes(len(mac))
+            result = pin_result(answer.sw, verified_on_success=False)
+            return result
+        return self._submit("unblockPin", body)
+
+    def new_pin_working_key(self) -> CommandHandle[WrappedWorkingKey]:
+        def body(ctx: CommandContext) -> WrappedWorkingKey:
+            return self._require_psam().new_pin_working_key(self._pin_algorithm)
+        return self._submit("newPinWorkingKey", body)
+
+
+def _zero(items: tuple[Any, ...]) -> None:
+    for item in items:
+        if isinstance(item, bytearray):
+            item[:] = bytes(len(item))

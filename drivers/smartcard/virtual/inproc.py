@@ -1,0 +1,114 @@
+"""An in-process reader backend for the demo profile: same ReaderBackend shape, no pcscd, no vpcd.
+
+Readers are named like vpcd's (``Virtual PCD 00 00`` citizen, ``Virtual PCD 00 01`` PSAM) so the
+default patterns match. ``insert`` / ``remove`` are what the operator panel calls (any thread).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from drivers.smartcard.readers import ReaderError, ReaderErrorKind, ReaderSnapshot
+from drivers.smartcard.virtual.vpcd import VirtualChip
+
+CITIZEN_SLOT = "Virtual PCD 00 00"
+PSAM_SLOT = "Virtual PCD 00 01"
+
+
+class InProcessConnection:
+    def __init__(self, readers: InProcessReaders, reader: str, chip: VirtualChip, generation: int) -> None:
+        self._readers = readers
+        self._reader = reader
+        self._chip = chip
+        self._generation = generation
+
+    @property
+    def atr(self) -> bytes:
+        return self._chip.atr
+
+    @property
+    def protocol(self) -> str:
+        return "T=1"
+
+    def transmit(self, apdu: bytes) -> bytes:
+        if not self._readers.holds(self._reader, self._chip, self._generation):
+            raise ReaderError(ReaderErrorKind.REMOVED, "card removed")
+        return self._chip.process(apdu)
+
+    def control(self, code: int, data: bytes) -> bytes:
+        raise ReaderError(ReaderErrorKind.UNSUPPORTED, "no part 10 features", 0x8010001F)
+
+    def close(self) -> None:
+        pass
+
+
+class InProcessReaders:
+    name = "virtual"
+
+    def __init__(self, readers: tuple[str, ...] = (CITIZEN_SLOT, PSAM_SLOT)) -> None:
+        self._cond = threading.Condition()
+        self._slots: dict[str, VirtualChip | None] = dict.fromkeys(readers)
+        self._generation = 0                 # bumps on every change; the snapshot token
+        self._inserted: dict[str, int] = {}  # reader -> the generation its card went in at
+        self._woken = False
+
+    # -- the operator panel / tests ---------------------------------------------------------
+    def insert(self, chip: VirtualChip, reader: str = CITIZEN_SLOT) -> None:
+        with self._cond:
+            chip.power_on()
+            self._slots[reader] = chip
+            self._generation += 1
+            self._inserted[reader] = self._generation
+            self._cond.notify_all()
+
+    def remove(self, reader: str = CITIZEN_SLOT) -> None:
+        with self._cond:
+            self._slots[reader] = None
+            self._generation += 1
+            self._cond.notify_all()
+
+    def card_in(self, reader: str = CITIZEN_SLOT) -> VirtualChip | None:
+        return self._slots.get(reader)
+
+    def holds(self, reader: str, chip: VirtualChip, generation: int) -> bool:
+        with self._cond:
+            return self._slots.get(reader) is chip and self._inserted.get(reader) == generation
+
+    # -- ReaderBackend ------------------------------------------------------------------------
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def list_readers(self) -> list[str]:
+        return list(self._slots)
+
+    def _snapshot(self) -> dict[str, ReaderSnapshot]:
+        out = {}
+        for name, chip in self._slots.items():
+            present = chip is not None
+            out[name] = ReaderSnapshot(present, chip.atr if chip is not None else b"", token=self._generation + 1)
+        return out
+
+    def wait_change(self, known: dict[str, ReaderSnapshot], timeout_ms: int) -> dict[str, ReaderSnapshot]:
+        with self._cond:
+            tokens = {snap.token for name, snap in known.items() if name in self._slots}
+            if tokens == {self._generation + 1} and set(self._slots) <= set(known):
+                self._cond.wait_for(lambda: self._woken or {self._generation + 1} != tokens, timeout_ms / 1000)
+            self._woken = False
+            return self._snapshot()
+
+    def wake(self) -> None:
+        with self._cond:
+            self._woken = True
+            self._cond.notify_all()
+
+    def connect(self, reader: str) -> InProcessConnection:
+        with self._cond:
+            if reader not in self._slots:
+                raise ReaderError(ReaderErrorKind.NO_READER, reader)
+            chip = self._slots[reader]
+            if chip is None:
+                raise ReaderError(ReaderErrorKind.NO_CARD, reader)
+            return InProcessConnection(self, reader, chip, self._inserted[reader])
