@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 log = logging.getLogger(__name__)
 
 # -- sizes (pixels on the 1080p panel) ---------------------------------------------------------
+# Style-sheet min-height wins over setMinimumHeight(), so button heights live in style_sheet().
 BODY_PX = 34          # >= 32: body text read at arm's length
 TITLE_PX = 56         # >= 48
 BUTTON_PX = 38        # text on buttons
@@ -117,14 +118,14 @@ def style_sheet(family: str) -> str:
     QWidget#panel {{ background: {SURFACE}; border-radius: 16px; }}
     QPushButton {{ background: {PRIMARY}; color: {ON_PRIMARY}; font-size: {BUTTON_PX}px;
                   border: none; border-radius: 14px; padding: 12px 36px;
-                  min-height: {MIN_TARGET_PX}px; min-width: {MIN_TARGET_PX}px; }}
+                  min-height: {BUTTON_HEIGHT - 24}px; min-width: {MIN_TARGET_PX}px; }}
     QPushButton:pressed {{ background: {PRIMARY_PRESSED}; }}
     QPushButton:focus {{ outline: none; border: 4px solid {FOCUS}; }}
     QPushButton:disabled {{ background: #5B6470; color: {ON_PRIMARY}; }}
     QPushButton[role="secondary"] {{ background: {SECONDARY}; color: {PRIMARY};
                                     border: 3px solid {PRIMARY}; }}
     QPushButton[role="secondary"]:pressed {{ background: {SURFACE}; }}
-    QPushButton[role="service"] {{ padding: 0px; border-radius: 20px; }}
+    QPushButton[role="service"] {{ padding: 0px; border-radius: 20px; min-height: {SERVICE_BUTTON_HEIGHT}px; }}
     QLabel[role="service-title"] {{ font-size: {TITLE_PX}px; font-weight: bold; color: {ON_PRIMARY};
                                    background: transparent; }}
     QLabel[role="service-subtitle"] {{ color: {ON_PRIMARY}; background: transparent; }}

@@ -112,7 +112,7 @@ class KioskWindow(QMainWindow):
         self.operator = OperatorExit(self, operator_secret_hash, operator_lock)
         self.operator.exit_confirmed.connect(self._operator_exit)
 
-        self.attract.touched.connect(lambda: self.core.start_visit("touch"))
+        self.attract.touched.connect(self._attract_touched)
         self.home.service_chosen.connect(self.start_service)
         self.home.finish_requested.connect(lambda: self.core.end_visit(EndReason.FINISHED))
         self.step.back_requested.connect(self._step_back)
@@ -220,6 +220,12 @@ class KioskWindow(QMainWindow):
             self.core.back_home()       # emits STATE HOME -> the home page
         else:
             self.show_page("attract", remember=False)
+
+    def _attract_touched(self) -> None:
+        if self.core.visit is None:
+            self.core.start_visit("touch")      # -> STATE HOME -> the home page
+        else:
+            self.go_home()                      # defensive: a visit without its screen
 
     def _step_back(self) -> None:
         back = getattr(self.flow, "back", None)

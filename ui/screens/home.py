@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.i18n import N_, _
 from ui import theme
@@ -63,14 +63,13 @@ class HomeScreen(QWidget):
             btn.clicked.connect(lambda _checked=False, key=spec.key: self.service_chosen.emit(key))
             grid.addWidget(btn, i // 2, i % 2)
             self.service_buttons[spec.key] = btn
-        layout.addLayout(grid)
-        layout.addStretch(1)
-        row = QHBoxLayout()
-        row.addStretch(1)
+        # "Finish" takes the free sixth cell: everything fits 1080 px without scrolling.
         self.finish_button = button("secondary")
         self.finish_button.clicked.connect(self.finish_requested)
-        row.addWidget(self.finish_button, 0, Qt.AlignmentFlag.AlignRight)
-        layout.addLayout(row)
+        grid.addWidget(self.finish_button, len(SERVICES) // 2, len(SERVICES) % 2,
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom)
+        layout.addLayout(grid)
+        layout.addStretch(1)
         self.retranslate()
 
     def set_card_present(self, present: bool) -> None:
