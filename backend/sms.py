@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -71,7 +72,7 @@ def issue_code(services: Services, kiosk_id: str, purpose: str, phone: str) -> t
             if wait > 0:
                 raise ApiError(429, "resend_too_soon",
                                f"a code was sent to this phone less than {cfg.resend_after_s} s ago; "
-                               f"wait {int(wait) + 1} s before asking again", retry_after_s=int(wait) + 1)
+                               f"wait {math.ceil(wait)} s before asking again", retry_after_s=math.ceil(wait))
         hour_ago = now - timedelta(hours=1)
         per_phone = conn.execute(sa.select(sa.func.count()).select_from(sms_requests).where(
             sms_requests.c.phone == phone, sms_requests.c.created_at > hour_ago)).scalar()

@@ -16,6 +16,39 @@ from backend.crypto import b64e, raw_public_key, sign_record, sign_request
 
 OPERATOR_TOKEN = "test-operator-token-0123456789"
 
+PERSONS = {
+    "alice": "440106195203154321",     # retiree, bound phone, template, due
+    "bob": "440104194811026548",       # retiree, certified until far ahead
+    "carol": "440103196507089012",     # not retired, initial PIN, bank test accounts
+    "dead": "440105194002283317",      # deceased retiree
+    "nophone": "440106197001011234",   # no bound phone, no template
+}
+
+
+def seed_data() -> dict[str, Any]:
+    return {
+        "persons": [
+            {"id_number": PERSONS["alice"], "name": "张建明", "phone": "13800138000", "retired": True,
+             "district": "天河区", "address": "龙口西路12号", "face_template": template_b64(1)},
+            {"id_number": PERSONS["bob"], "name": "李秀英", "phone": "13900139000", "retired": True,
+             "certified_until": "2027-10-31", "district": "越秀区", "address": "东风中路88号",
+             "face_template": template_b64(2)},
+            {"id_number": PERSONS["carol"], "name": "王小红", "phone": "13700137000", "card_state": "initial_pin",
+             "district": "荔湾区"},
+            {"id_number": PERSONS["dead"], "name": "陈国华", "phone": "13600136000", "retired": True,
+             "deceased": True, "district": "天河区"},
+            {"id_number": PERSONS["nophone"], "name": "赵四", "phone": None, "card_state": "pin_locked"},
+        ],
+        "bank_accounts": [
+            {"bank_code": "ICBC", "card_number": "6222020200112233445", "name": "王小红",
+             "id_number": PERSONS["carol"], "phone": "13700137000", "kind": "debit"},
+            {"bank_code": "CMB", "card_number": "6225880112345678", "name": "王小红",
+             "id_number": PERSONS["carol"], "phone": "13700137000", "kind": "credit"},
+            {"bank_code": "GZCB", "card_number": "6223960012345678", "name": "王小红",
+             "id_number": PERSONS["carol"], "phone": "13700137000", "kind": "debit"},
+        ],
+    }
+
 
 class MovableClock:
     """The service clock for tests: starts at a fixed instant, moves only when told."""
@@ -50,6 +83,12 @@ class SigningKiosk:
         self.key = Ed25519PrivateKey.generate()
         self.clock = clock
         self.seq = 0
+        self._tick = 0
+
+    def stamp(self) -> str:
+        """Microsecond timestamps, one apart, so two identical requests never share a signature."""
+        self._tick += 1
+        return (self.clock() + timedelta(microseconds=self._tick)).isoformat().replace("+00:00", "Z")
 
     @property
     def public_key_b64(self) -> str:
@@ -70,7 +109,7 @@ class SigningKiosk:
 
     def signed(self, method: str, target: str, body: Any = None) -> tuple[bytes, dict[str, str]]:
         raw = b"" if body is None else json.dumps(body).encode("utf-8")
-        headers = sign_request(self.key, self.kiosk_id, method, target, format_rfc3339(self.clock()), raw)
+        headers = sign_request(self.key, self.kiosk_id, method, target, self.stamp(), raw)
         if body is not None:
             headers["Content-Type"] = "application/json"
         return raw, headers

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backend_kit import OPERATOR_TOKEN, MovableClock, SigningKiosk, operator_headers, template_b64
+from backend_kit import OPERATOR_TOKEN, MovableClock, SigningKiosk, operator_headers, seed_data
 from fastapi.testclient import TestClient
 from pgfixture import PgCluster, pg_cluster  # noqa: F401  (session fixture)
 
@@ -17,39 +17,6 @@ from backend.config import BackendConfig, load_backend_config
 from backend.context import Services
 from backend.seed import apply_seed
 from backend.server import prepare
-
-PERSONS = {
-    "alice": "440106195203154321",     # retiree, bound phone, template, due
-    "bob": "440104194811026548",       # retiree, certified until far ahead
-    "carol": "440103196507089012",     # not retired, initial PIN, bank test accounts
-    "dead": "440105194002283317",      # deceased retiree
-    "nophone": "440106197001011234",   # no bound phone, no template
-}
-
-
-def seed_data() -> dict[str, Any]:
-    return {
-        "persons": [
-            {"id_number": PERSONS["alice"], "name": "张建明", "phone": "13800138000", "retired": True,
-             "district": "天河区", "address": "龙口西路12号", "face_template": template_b64(1)},
-            {"id_number": PERSONS["bob"], "name": "李秀英", "phone": "13900139000", "retired": True,
-             "certified_until": "2027-10-31", "district": "越秀区", "address": "东风中路88号",
-             "face_template": template_b64(2)},
-            {"id_number": PERSONS["carol"], "name": "王小红", "phone": "13700137000", "card_state": "initial_pin",
-             "district": "荔湾区"},
-            {"id_number": PERSONS["dead"], "name": "陈国华", "phone": "13600136000", "retired": True,
-             "deceased": True, "district": "天河区"},
-            {"id_number": PERSONS["nophone"], "name": "赵四", "phone": None, "card_state": "pin_locked"},
-        ],
-        "bank_accounts": [
-            {"bank_code": "ICBC", "card_number": "6222020200112233445", "name": "王小红",
-             "id_number": PERSONS["carol"], "phone": "13700137000", "kind": "debit"},
-            {"bank_code": "CMB", "card_number": "6225880112345678", "name": "王小红",
-             "id_number": PERSONS["carol"], "phone": "13700137000", "kind": "credit"},
-            {"bank_code": "GZCB", "card_number": "6223960012345678", "name": "王小红",
-             "id_number": PERSONS["carol"], "phone": "13700137000", "kind": "debit"},
-        ],
-    }
 
 
 def make_config(dsn: str, tmp: Path, **sms: Any) -> BackendConfig:

@@ -1,0 +1,85 @@
+"""Online operations signed per request: summary, face template, roster; request signature rules."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+from backend_kit import PERSONS, SigningKiosk, template_b64
+
+from backend.crypto import sign_request
+
+
+def test_summary(client, kiosk):
+    r = kiosk.call(client, "GET", f"/v1/persons/{PERSONS['alice']}/summary")
+    assert r.status_code == 200, r.text
+    assert r.json() == {"name_masked": "张*明", "phone_masked": "138****8000", "has_phone": True,
+                        "card_state": "normal", "certified_until": None, "deceased": False}
+    r = kiosk.call(client, "GET", f"/v1/persons/{PERSONS['nophone']}/summary")
+    assert r.json()["has_phone"] is False and r.json()["card_state"] == "pin_locked"
+    r = kiosk.call(client, "GET", f"/v1/persons/{PERSONS['bob']}/summary")
+    assert r.json()["certified_until"] == "2027-10-31"
+    r = kiosk.call(client, "GET", "/v1/persons/110101199001011234/summary")
+    assert r.status_code == 404 and "counter" in r.json()["reason"]
+
+
+def test_face_template(client, kiosk):
+    r = kiosk.call(client, "GET", f"/v1/persons/{PERSONS['alice']}/face-template")
+    assert r.status_code == 200
+    assert r.json()["model"] == "sface_2021dec" and r.json()["template"] == template_b64(1)
+    vec = np.frombuffer(base64.b64decode(r.json()["template"]), dtype=np.float32)
+    assert vec.shape == (128,)
+    r = kiosk.call(client, "GET", f"/v1/persons/{PERSONS['nophone']}/face-template")
+    assert r.status_code == 404 and r.json()["reason"] == "no enrolled template: go to the counter"
+
+
+def test_request_signature_rules(client, kiosk, clock):
+    target = f"/v1/persons/{PERSONS['alice']}/summary"
+    assert client.get(target).json()["error"] == "unsigned_request"
+    # signed for another path
+    _, headers = kiosk.signed("GET", f"/v1/persons/{PERSONS['bob']}/summary")
+    r = client.get(target, headers=headers)
+    assert r.status_code == 401 and r.json()["error"] == "bad_signature"
+    # replayed
+    _, headers = kiosk.signed("GET", target)
+    assert client.get(target, headers=headers).status_code == 200
+    r = client.get(target, headers=headers)
+    assert r.status_code == 401 and r.json()["error"] == "replayed_request"
+    # stale clock
+    old = clock.now
+    _, headers = kiosk.signed("GET", target)
+    clock.advance(301)
+    r = client.get(target, headers=headers)
+    assert r.status_code == 401 and r.json()["error"] == "clock_skew"
+    clock.now = old
+    # unknown kiosk
+    stranger = SigningKiosk("kiosk-x", clock)
+    r = stranger.call(client, "GET", target)
+    assert r.status_code == 401 and r.json()["error"] == "unknown_kiosk"
+    # body altered after signing
+    raw, headers = kiosk.signed("POST", "/v1/sms/request", {"purpose": "pin_reset", "id_number": PERSONS["alice"]})
+    r = client.post("/v1/sms/request", content=raw.replace(b"pin_reset", b"pin_unblock"), headers=headers)
+    assert r.status_code == 401 and r.json()["error"] == "bad_signature"
+
+
+def test_query_string_is_signed(client, kiosk, clock):
+    target = "/v1/roster?districts=%E5%A4%A9%E6%B2%B3%E5%8C%BA"
+    headers = sign_request(kiosk.key, kiosk.kiosk_id, "GET", "/v1/roster?districts=X",
+                           clock().isoformat().replace("+00:00", "Z"), b"")
+    assert client.get(target, headers=headers).status_code == 401
+    assert kiosk.call(client, "GET", target).status_code == 200
+
+
+def test_roster(client, kiosk, clock):
+    r = kiosk.call(client, "GET", "/v1/roster?districts=%E5%A4%A9%E6%B2%B3%E5%8C%BA,%E8%B6%8A%E7%A7%80%E5%8C%BA")
+    assert r.status_code == 200, r.text
+    people = r.json()["persons"]
+    # alice (天河区, never certified) is due; bob is certified far ahead; the deceased is left out.
+    assert [p["id_masked"] for p in people] == ["4401**********4321"]
+    p = people[0]
+    assert p["name"] == "张建明" and p["address"] == "龙口西路12号" and p["due_date"] == "2026-11-23"
+    assert p["template"] == template_b64(1) and p["model"] == "sface_2021dec"
+    clock.advance(340 * 86400)       # bob's date comes within the window
+    r = kiosk.call(client, "GET", "/v1/roster?districts=%E8%B6%8A%E7%A7%80%E5%8C%BA")
+    assert [p["due_date"] for p in r.json()["persons"]] == ["2027-10-31"]
+    assert kiosk.call(client, "GET", "/v1/roster?districts=").status_code == 422
