@@ -126,12 +126,24 @@ class FaceSection:
     max_attempts: int = 3
     decision_timeout_s: float = 20.0
     keep_capture_for_review: bool = False  # send the decision frame (encrypted) for manual review
+    passive_liveness: bool = True         # require MiniFASNet P(real) >= liveness_threshold
+    require_match: bool = True            # require the 1:1 match (off only for liveness-only checks)
+    stable_frames: int = 3                # consecutive frames passing the quality gate before deciding
+    threads: int = 1                      # onnxruntime intra-op threads per model (1-2; spinning is off)
+    detect_max_side: int = 640            # YuNet runs on the frame scaled to at most this many pixels
+    mirrored: bool = False                # frames reach the pipeline mirrored (swaps left/right challenges)
 
     def validate(self) -> tuple[str, str] | None:
         if not 0.0 < self.match_threshold < 1.0:
             return "match_threshold", "expected a cosine similarity between 0 and 1"
         if not 0.0 < self.liveness_threshold < 1.0:
             return "liveness_threshold", "expected a probability between 0 and 1"
+        if self.max_attempts < 1:
+            return "max_attempts", "expected at least 1"
+        if self.challenge_steps < 1:
+            return "challenge_steps", "expected at least 1"
+        if not 1 <= self.threads <= 4:
+            return "threads", "expected 1 to 4 (the kiosk has few cores; the UI needs one)"
         return None
 
 

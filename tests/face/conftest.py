@@ -30,6 +30,11 @@ def load_image(rel: str) -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
+def faces_dir() -> Path:
+    return _require(FACES)
+
+
+@pytest.fixture(scope="session")
 def weights_dir() -> Path:
     return _require(WEIGHTS)
 

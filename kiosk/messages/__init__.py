@@ -1,0 +1,1 @@
+"""Citizen-facing sentences for the typed codes drivers and models return (one module per area)."""

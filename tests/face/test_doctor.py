@@ -1,0 +1,35 @@
+"""Doctor checks for the camera and the face models, on real files (no webcam in CI)."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+from kiosk.config import KioskConfig
+from kiosk.doctor import Verdict, camera, face
+
+
+def _config(models_dir: Path, source: Path, backend: str = "still") -> KioskConfig:
+    base = KioskConfig()
+    return dataclasses.replace(base, face=dataclasses.replace(base.face, models_dir=str(models_dir)),
+                               camera=dataclasses.replace(base.camera, backend=backend, source=str(source)))
+
+
+def test_face_models_ok_then_tampered(tmp_path: Path, models_dir: Path, faces_dir: Path) -> None:
+    still = faces_dir / "silentface" / "image_T1.jpg"
+    assert [r.verdict for r in face.checks(_config(models_dir, still))] == [Verdict.OK]
+    copy = tmp_path / "models"
+    shutil.copytree(models_dir, copy)
+    (copy / "face_detection_yunet_2023mar_f32.onnx").write_bytes(b"not a model")
+    result = face.checks(_config(copy, still))[0]
+    assert result.verdict is Verdict.PROBLEM and "manifest" in result.detail and "models install" in result.todo
+
+
+def test_camera_check_reports_a_recording_and_a_missing_source(tmp_path: Path, models_dir: Path,
+                                                              faces_dir: Path) -> None:
+    still = faces_dir / "silentface" / "image_T1.jpg"
+    result = camera.checks(_config(models_dir, still))[0]
+    assert result.verdict is Verdict.WARN and "480x640" in result.detail
+    missing = camera.checks(_config(models_dir, tmp_path / "nothing.jpg"))[0]
+    assert missing.verdict is Verdict.PROBLEM and "not found" in missing.detail
