@@ -1,0 +1,183 @@
+"""The PIN entry panel: dots for the digits typed on the pad, their count, what to press next, and
+the card's remaining tries when known. In plain mode (phone numbers, SMS codes) the digits show.
+
+Fed by drivers.pinpad.api.KeyEvent objects: call :meth:`PinEntryWidget.feed` from any thread (the
+pad's worker thread calls it); a queued Qt signal carries the event to the GUI thread. The widget
+never learns a PIN digit: PIN-mode events carry only "a digit was pressed" and the count.
+
+Self-contained: explicit pixel sizes (body >= 32 px, title >= 48 px, touch targets >= 60 px) so it
+reads the same with or without the shell's style sheet. The on-screen keypad is off by default; the
+demo turns it on and connects ``key_requested`` to the simulator's ``press``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+
+from drivers.pinpad.api import EntryMode, KeyEvent, KeyKind
+from kiosk.i18n import _
+from kiosk.messages.pinpad import PIN_SHIELD_HINT, PIN_TITLE, PLAIN_TITLE
+
+BODY_PX = 36
+TITLE_PX = 52
+DOTS_PX = 72
+TARGET_PX = 96          # on-screen keys: well above the 60 px minimum
+FILLED, EMPTY = "●", "○"
+TEXT, MUTED, PRIMARY, ERROR = "#1A1A1A", "#3D4651", "#0B4F9C", "#A4161A"
+
+KEYPAD_LAYOUT = [["1", "2", "3"], ["4", "5", "6"], ["7", "8", "9"], ["clear", "0", "backspace"],
+                 ["cancel", "enter"]]
+
+
+class PinEntryWidget(QWidget):
+    key_event_received = Signal(object)     # a KeyEvent, emitted from any thread
+    key_requested = Signal(str)             # on-screen key pressed: "0".."9", "enter", "cancel"...
+    echoed = Signal(int)                    # the count shown after a repaint request (for benchmarks)
+
+    def __init__(self, parent: QWidget | None = None, *, show_keypad: bool = False) -> None:
+        super().__init__(parent)
+        self.setObjectName("pinEntry")
+        self._mode = EntryMode.PIN
+        self._min_len, self._max_len = 6, 6
+        self._count = 0
+        self._plain: list[str] = []
+        self._tries_left: int | None = None
+        self._last_kind: KeyKind | None = None
+        self.last_echo_at = 0.0
+
+        self.title = self._label(TITLE_PX, bold=True)
+        self.dots = self._label(DOTS_PX, color=PRIMARY)
+        self.dots.setAccessibleName("digits entered")
+        self.count_label = self._label(BODY_PX)
+        self.hint = self._label(BODY_PX, color=MUTED)
+        self.tries = self._label(BODY_PX, color=ERROR, bold=True)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(24)
+        for widget in (self.title, self.dots, self.count_label, self.hint, self.tries):
+            layout.addWidget(widget)
+        self.keys: dict[str, QPushButton] = {}
+        if show_keypad:
+            layout.addLayout(self._keypad())
+        self.key_event_received.connect(self.on_key_event, Qt.ConnectionType.QueuedConnection)
+        self._render()
+
+    # -- building ------------------------------------------------------------------------------
+    def _label(self, px: int, *, bold: bool = False, color: str = TEXT) -> QLabel:
+        widget = QLabel(self)
+        widget.setTextFormat(Qt.TextFormat.PlainText)
+        widget.setWordWrap(True)
+        widget.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        widget.setStyleSheet(f"font-size: {px}px; color: {color};{' font-weight: bold;' if bold else ''}")
+        return widget
+
+    def _keypad(self) -> QGridLayout:
+        grid = QGridLayout()
+        grid.setSpacing(16)
+        for row, names in enumerate(KEYPAD_LAYOUT):
+            for col, name in enumerate(names):
+                key = QPushButton(self)
+                key.setMinimumSize(TARGET_PX, TARGET_PX)
+                key.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+                key.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+                key.setStyleSheet(f"font-size: {BODY_PX}px; min-height: {TARGET_PX}px;")
+                key.clicked.connect(lambda _checked=False, n=name: self.key_requested.emit(n))
+                self.keys[name] = key
+                if len(names) == 3:
+                    grid.addWidget(key, row, col)
+                else:                   # the last row: Cancel, then a wide Enter
+                    grid.addWidget(key, row, 0 if col == 0 else 1, 1, 1 if col == 0 else 2)
+        return grid
+
+    # -- state -----------------------------------------------------------------------------------
+    def start(self, mode: EntryMode = EntryMode.PIN, min_len: int = 6, max_len: int = 6,
+              tries_left: int | None = None) -> None:
+        """Show an empty entry; call before the pad's entry command starts."""
+        self._mode, self._min_len, self._max_len = mode, min_len, max_len
+        self._tries_left = tries_left
+        self.clear()
+
+    def set_tries_left(self, tries_left: int | None) -> None:
+        self._tries_left = tries_left
+        self._render()
+
+    def clear(self) -> None:
+        self._count = 0
+        self._plain.clear()
+        self._last_kind = None
+        self._render()
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def feed(self, event: KeyEvent) -> None:
+        """Thread-safe: hand a KeyEvent over to the GUI thread."""
+        self.key_event_received.emit(event)
+
+    def listener(self) -> Callable[[object], None]:
+        """A device listener (handle.on_event / service.subscribe) that forwards KeyEvents."""
+        def forward(event: object) -> None:
+            if isinstance(event, KeyEvent):
+                self.feed(event)
+        return forward
+
+    @Slot(object)
+    def on_key_event(self, event: KeyEvent) -> None:
+        kind = event.kind
+        if kind is KeyKind.DIGIT and self._mode is EntryMode.PLAIN:
+            self._plain.append(event.value)
+        elif kind is KeyKind.CLEAR:
+            self._plain.clear()
+        elif kind is KeyKind.BACKSPACE and self._plain:
+            self._plain.pop()
+        self._count = event.count
+        self._last_kind = kind
+        self._render()
+        self.last_echo_at = time.perf_counter()
+        self.echoed.emit(self._count)
+
+    def retranslate(self) -> None:
+        self._render()
+
+    # -- drawing ---------------------------------------------------------------------------------
+    def _render(self) -> None:
+        pin = self._mode is EntryMode.PIN
+        self.title.setText(_(PIN_TITLE) if pin else _(PLAIN_TITLE))
+        if pin:
+            slots = max(self._max_len, self._count)
+            self.dots.setText(" ".join([FILLED] * self._count + [EMPTY] * (slots - self._count)))
+        else:
+            self.dots.setText("".join(self._plain) or " ")
+        self.count_label.setText(_("{count} of {total} digits entered").format(
+            count=self._count, total=self._max_len))
+        self.hint.setText(self._next_step(pin))
+        if self._tries_left is not None:
+            self.tries.setText(_("Tries left on this card: {n}").format(n=self._tries_left))
+            self.tries.show()
+        else:
+            self.tries.clear()
+            self.tries.hide()
+        if "enter" in self.keys:
+            self.keys["enter"].setEnabled(self._count >= self._min_len)
+        for name, key in self.keys.items():
+            key.setText(_key_text(name))
+
+    def _next_step(self, pin: bool) -> str:
+        if self._last_kind is KeyKind.ENTER and self._count < self._min_len:
+            return _("Too few digits. Enter at least {n} digits.").format(n=self._min_len)
+        if self._count < self._min_len:
+            remaining = self._min_len - self._count
+            text = _("Enter {n} more digits.").format(n=remaining)
+            return f"{text} {_(PIN_SHIELD_HINT)}" if pin and self._count == 0 else text
+        if self._count < self._max_len:
+            return _("Press Enter (确认) when done, or type more digits.")
+        return _("Press Enter (确认) to continue, or Clear (更正) to start again.")
+
+
+def _key_text(name: str) -> str:
+    return {"enter": _("Enter"), "cancel": _("Cancel"), "clear": _("Clear"),
+            "backspace": _("Backspace")}.get(name, name)
