@@ -227,7 +227,8 @@ def ingest_batch(services: Services, body: Any) -> dict[str, Any]:
             conn.execute(records.insert(), rows)
             conn.execute(kiosks.update().where(kiosks.c.kiosk_id == kiosk_id).values(last_seq=last_seq))
     if any(e.type in NOTIFY_TYPES for e in fresh):
-        deliver_pending(services, [e.id for e in fresh if e.type in NOTIFY_TYPES])
+        # This batch's notifications, and any left behind by a replica that stopped mid-way.
+        deliver_pending(services)
     log.info("batch ingested", extra={"kiosk": kiosk_id, "accepted": len(fresh),
                                       "duplicates": len(envelopes) - len(fresh)})
     return {"results": [results[e.id] for e in envelopes]}

@@ -56,6 +56,11 @@ class MovableClock:
     def __init__(self, start: datetime | None = None) -> None:
         self.now = start or datetime(2026, 11, 23, 9, 0, 0, tzinfo=UTC)
 
+    @classmethod
+    def real(cls) -> MovableClock:
+        """Starts at the real time: for a backend in another process, which uses the system clock."""
+        return cls(datetime.now(UTC))
+
     def __call__(self) -> datetime:
         return self.now
 
