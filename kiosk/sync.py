@@ -228,6 +228,8 @@ class SyncWorker:
             return DrainReport(sent, dead, failure.reason)
         if sent:
             log.info("records synced", extra={"count": sent})
+        if self._state == "sending":
+            self._state = "idle"
         return DrainReport(sent, dead, None)
 
     def _send(self, rows: list[OutboxRow]) -> tuple[int, int]:
