@@ -1,0 +1,171 @@
+"""The composition root: the ONE place that turns the configuration into concrete devices.
+
+Everything else in kiosk/ sees devices only through their protocols (drivers/*/api.py). Each
+part starts on its own; a part that cannot start (no PIN pad on the port, models not installed,
+backend down) is reported and left out, so the kiosk still comes up and `kiosk doctor` and the
+UI can say what is wrong, instead of the whole kiosk refusing to start at 7 a.m.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drivers.api import CompletionCode
+from kiosk.config import KioskConfig, resolve_path
+from kiosk.flows.base import FlowRunner
+from kiosk.session import SessionCore
+
+log = logging.getLogger(__name__)
+
+MARKER_FILE = "visit-in-progress"
+
+
+@dataclass
+class KioskServices:
+    """What the UI holds for the life of the process."""
+
+    config: KioskConfig
+    session: SessionCore
+    flows: FlowRunner
+    devices: dict[str, Any] = field(default_factory=dict)   # name -> object with subscribe()
+    card: Any = None                   # drivers.smartcard.api.CardService
+    virtual_cards: Any = None          # demo: drivers.smartcard.factory.VirtualCards
+    pinpad: Any = None                 # drivers.pinpad.api.PinPadService
+    pinpad_simulator: Any = None       # demo: drivers.pinpad.simulator.PinPadSimulator
+    camera: Any = None                 # drivers.camera.api.Camera
+    face: Any = None                   # models.verifier.FaceVerificationService
+    sync: Any = None                   # kiosk.sync.SyncService (store, client, worker)
+    embedded_backend: Any = None       # demo: backend.embedded.EmbeddedBackend
+    problems: list[str] = field(default_factory=list)        # parts that did not start, and why
+    _closers: list[Any] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Stop everything in reverse order of start; never raises."""
+        self.flows.cancel("shutdown")
+        for closer in reversed(self._closers):
+            try:
+                closer()
+            except Exception:
+                log.exception("shutdown step failed")
+        self._closers.clear()
+
+
+def make_session(config: KioskConfig, clock: Any = None) -> SessionCore:
+    data_dir = resolve_path(config.kiosk.data_dir)
+    kwargs: dict[str, Any] = {"result_timeout_s": config.ui.result_timeout_s,
+                              "marker_path": data_dir / MARKER_FILE}
+    if clock is not None:
+        kwargs["clock"] = clock
+    return SessionCore(config.ui.idle_timeout_s, config.ui.countdown_s, **kwargs)
+
+
+def build_kiosk(config: KioskConfig, *, session: SessionCore | None = None) -> KioskServices:
+    services = KioskServices(config, session or make_session(config), FlowRunner())
+    for part in (_start_backend_and_sync, _start_card, _start_pinpad, _start_camera_and_face):
+        try:
+            part(services)
+        except Exception as exc:
+            # Each part's own errors are worded for the operator; keep the kiosk up without it.
+            message = f"{part.__name__.removeprefix('_start_')}: {exc}"
+            log.error("part did not start", extra={"part": part.__name__, "error": str(exc)})
+            services.problems.append(message)
+    if services.card is not None and services.pinpad is not None:
+        _load_pin_working_key(services)
+    return services
+
+
+def _start_backend_and_sync(services: KioskServices) -> None:
+    config = services.config
+    base_url = None
+    if config.backend.embedded:
+        from backend.embedded import EmbeddedBackend
+        from kiosk.enroll import enroll
+
+        backend = EmbeddedBackend(data_dir=resolve_path(config.kiosk.data_dir) / "backend")
+        port = urllib.parse.urlsplit(config.backend.url).port or 0
+        try:
+            base_url = backend.start(port=port)
+        except OSError:
+            base_url = backend.start(port=0)   # the configured port is taken: any free one will do
+        services.embedded_backend = backend
+        services._closers.append(backend.stop)
+        # The demo enrolls itself: a real kiosk is enrolled once by an operator (`kiosk enroll`).
+        _signer, answer = enroll(config, backend.enrollment_token(config.kiosk.id), base_url=base_url)
+        log.info("demo kiosk enrolled at the embedded backend", extra={"answer": type(answer).__name__})
+    from kiosk.sync import start_sync
+
+    services.sync = start_sync(config, base_url=base_url)
+    services._closers.append(services.sync.stop)
+
+
+def _start_card(services: KioskServices) -> None:
+    from drivers.smartcard.factory import make_card_service
+
+    c = services.config.smartcard
+    card, virtual_cards = make_card_service(
+        backend=c.backend, citizen_reader_pattern=c.citizen_reader_pattern,
+        psam_reader_pattern=c.psam_reader_pattern, poll_timeout_ms=c.poll_timeout_ms,
+        command_timeout_s=c.command_timeout_s, initial_pin=services.config.policy.initial_pin,
+        apdu_trace=services.config.logging.apdu_trace, pin_algorithm=services.config.pinpad.pin_algorithm)
+    card.start()
+    services.card, services.virtual_cards = card, virtual_cards
+    services.devices["smartcard"] = card
+    services._closers.append(card.stop)
+
+
+def _start_pinpad(services: KioskServices) -> None:
+    from drivers.pinpad.factory import create_pinpad
+
+    p = services.config.pinpad
+    simulator_key = None
+    if p.backend == "simulator":
+        # The simulated pad holds the same TEST master key as the virtual PSAM, as if a key
+        # ceremony had loaded it. Real pads get theirs in a ceremony, never from this code.
+        from drivers.smartcard.virtual.keys import TEST_PAD_MASTER_KEY
+        simulator_key = TEST_PAD_MASTER_KEY
+    options = {name: getattr(p, name) for name in (
+        "backend", "port", "baudrate", "protocol", "wire_form", "pin_timeout_s", "command_timeout_s",
+        "reconnect_max_backoff_s") if hasattr(p, name)}
+    extra = {"send_etx", "pin_block_format", "sm4_expansion", "answer_timeout_s", "retries", "ceremony_mode",
+             "backspace_byte"}
+    options.update({name: getattr(p, name) for name in extra if hasattr(p, name)})
+    setup = create_pinpad(algorithm=p.pin_algorithm, simulator_master_key=simulator_key, **options)
+    services.pinpad, services.pinpad_simulator = setup.service, setup.simulator
+    services.devices["pinpad"] = setup.service
+    services._closers.append(setup.close)
+
+
+def _start_camera_and_face(services: KioskServices) -> None:
+    from drivers.camera.factory import make_camera
+    from models.factory import make_face_verifier
+
+    c = services.config.camera
+    source = str(resolve_path(c.source)) if c.source else ""
+    camera = make_camera(backend=c.backend, device=c.device, width=c.width, height=c.height, fps=c.fps,
+                         source=source, reopen_max_backoff_s=c.reopen_max_backoff_s)
+    services.camera = camera
+    services.devices["camera"] = camera
+    face = make_face_verifier(camera=camera, models_dir=resolve_path(services.config.face.models_dir))
+    face.start()
+    services.face = face
+    services._closers.append(face.stop)
+    services._closers.append(camera.stop)
+
+
+def _load_pin_working_key(services: KioskServices) -> None:
+    """A fresh PIN working key from the PSAM, wrapped under the pad's master key, KCV-checked."""
+    key = services.card.new_pin_working_key().wait(15)
+    if key.code is not CompletionCode.SUCCESS or key.result is None:
+        services.problems.append(f"pin working key: the PSAM did not make one ({key.error_code or key.code})")
+        return
+    loaded = services.pinpad.load_work_key("pin", key.result.wrapped, key.result.kcv).wait(15)
+    if not loaded.ok:
+        services.problems.append(f"pin working key: the PIN pad refused it ({loaded.error_code or loaded.code})")
+
+
+def data_path(config: KioskConfig, name: str) -> Path:
+    return resolve_path(config.kiosk.data_dir) / name
