@@ -54,17 +54,57 @@ class Guidance:
     format_args: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ResultLine:
+    """One line of a result screen: a label (msgid) and a value already safe to show (masked)."""
+
+    label: str
+    value: str
+
+
 class Presenter(Protocol):
-    """What a flow needs from the screen. Calls block the flow thread, never the UI thread."""
+    """What a flow needs from the screen (the UI's Qt adapter, or a scripted presenter in tests).
+
+    Called on the flow thread. ``step``, ``show_*`` and ``bind_*`` return once the screen shows
+    it; ``ask`` and ``show_error`` block until the citizen answers (or raise FlowCanceled when
+    the visit ends meanwhile). Texts are msgids; ``format_args`` fill their ``{placeholders}``.
+    Every step's title and instruction are also spoken.
+    """
 
     def step(self, key: str, index: int, total: int, title: str, instruction: str,
-             **format_args: Any) -> None: ...
+             **format_args: Any) -> None:
+        """Show step ``index`` of ``total`` (``key`` names it for the core, records and tests)."""
 
-    def ask(self, key: str, options: Sequence[str], **details: Any) -> str: ...
+    def ask(self, key: str, question: str, options: Sequence[Choice], **format_args: Any) -> str:
+        """A question with large buttons; returns the chosen ``Choice.key``.
 
-    def show_result(self, key: str, ok: bool, lines: Sequence[tuple[str, str]]) -> None: ...
+        Used for consent (key "consent": options accept/decline, with the consent text), the bank
+        list (disabled banks carry their reason), confirming a name, "change your PIN now?".
+        """
 
-    def show_error(self, guidance: Guidance) -> NextStep: ...
+    def bind_pin_entry(self, handle: CommandHandle[Any], tries_left: int | None = None) -> None:
+        """Show the PIN entry widget fed by ``handle``'s KeyEvents (dots only, never digits)."""
+
+    def bind_plain_entry(self, handle: CommandHandle[Any], kind: str) -> None:
+        """Show typed digits as they come (``kind``: "phone", "sms_code", "bank_card", "id_number")."""
+
+    def bind_face(self, handle: CommandHandle[Any]) -> None:
+        """Show the camera preview with the quality and challenge prompts of ``handle``'s events."""
+
+    def show_result(self, key: str, ok: bool, title: str, message: str,
+                    lines: Sequence[ResultLine] = (), **format_args: Any) -> None:
+        """The end of a service: what was done (or not), with details already masked."""
+
+    def show_error(self, guidance: Guidance) -> NextStep:
+        """What happened and what to do next; returns the action the citizen chose."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    key: str
+    label: str                 # msgid
+    enabled: bool = True
+    note: str = ""             # msgid: why it is disabled, or a one-line explanation
 
 
 class CancelToken:
