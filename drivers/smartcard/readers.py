@@ -68,6 +68,8 @@ class ReaderBackend(Protocol):
 
     def connect(self, reader: str) -> Connection: ...
 
+    def connect_direct(self, reader: str) -> Connection: ...      # no card needed (SCardControl)
+
 
 # -- PC/SC ------------------------------------------------------------------------------------
 _SERVICE_GONE = {
@@ -94,10 +96,11 @@ def _error(hresult: int, what: str) -> ReaderError:
 
 
 class PcscConnection:
-    def __init__(self, hcard: int, protocol: int, atr: bytes) -> None:
+    def __init__(self, hcard: int, protocol: int, atr: bytes, disposition: int = scard.SCARD_RESET_CARD) -> None:
         self._hcard = hcard
         self._protocol = protocol
         self._atr = atr
+        self._disposition = disposition     # reset on close: no PIN state outlives the session
 
     @property
     def atr(self) -> bytes:
@@ -128,7 +131,7 @@ class PcscConnection:
 
     def close(self) -> None:
         if self._hcard:
-            scard.SCardDisconnect(self._hcard, scard.SCARD_RESET_CARD)
+            scard.SCardDisconnect(self._hcard, self._disposition)
             self._hcard = 0
 
 
@@ -204,3 +207,10 @@ class PcscBackend:
             raise error
         hresult, _reader, _state, _proto, atr = scard.SCardStatus(hcard)
         return PcscConnection(hcard, protocol, bytes(atr) if hresult == scard.SCARD_S_SUCCESS else b"")
+
+    def connect_direct(self, reader: str) -> Connection:
+        """A direct connection to the reader itself, for feature discovery without a card."""
+        hresult, hcard, protocol = scard.SCardConnect(self._ctx(), reader, scard.SCARD_SHARE_DIRECT, 0)
+        if hresult != scard.SCARD_S_SUCCESS:
+            raise _error(hresult, "SCardConnect(direct)")
+        return PcscConnection(hcard, protocol, b"", scard.SCARD_LEAVE_CARD)

@@ -170,16 +170,15 @@ class SmartcardService:
                 self._worker.publish(ReaderBack(self._worker.name, role_new))
         self._citizen, self._psam_reader = citizen, psam
         if citizen is not None:
-            was = old.get(citizen)
-            now_state = new[citizen]
-            if was is not None and was.present and (not now_state.present or was.atr != now_state.atr):
+            was, state = old.get(citizen), new[citizen]
+            if was is not None and was.present and _card_changed(was, state):
                 self._drop_card()
                 self._worker.publish(CardRemoved(self._worker.name, citizen, now))
-            if now_state.present and (was is None or not was.present or was.atr != now_state.atr):
-                self._worker.publish(CardInserted(self._worker.name, citizen, now_state.atr, now))
+            if state.present and (was is None or not was.present or _card_changed(was, state)):
+                self._worker.publish(CardInserted(self._worker.name, citizen, state.atr, now))
         elif self._card_s is not None:
             self._drop_card()
-        if psam is None or not new[psam].present:
+        if psam is None or not new[psam].present or (psam in old and _card_changed(old[psam], new[psam])):
             self._drop_psam()
         self._update_status()
 
@@ -438,6 +437,16 @@ class SmartcardService:
         def body(ctx: CommandContext) -> WrappedWorkingKey:
             return self._require_psam().new_pin_working_key(self._pin_algorithm)
         return self._submit("newPinWorkingKey", body)
+
+
+def _card_changed(was: ReaderSnapshot, now: ReaderSnapshot) -> bool:
+    """Removed, or removed and another card put in between two polls (pcsc-lite's event counter
+    in the high word of the state moved, or the ATR differs)."""
+    if not now.present:
+        return True
+    if was.token >> 16 and now.token >> 16 and was.token >> 16 != now.token >> 16:
+        return True
+    return was.atr != now.atr
 
 
 def _zero(items: tuple[Any, ...]) -> None:

@@ -153,3 +153,28 @@ def wait_status(service: SmartcardService, wanted: DeviceStatus, timeout: float 
             return
         time.sleep(0.01)
     raise AssertionError(f"status stayed {service.status} ({service.status_detail}), wanted {wanted}")
+
+
+def swap_psam(stack: PcscStack, psam: object, timeout: float = 5.0) -> None:
+    """Take the PSAM out, wait until pcscd has seen it gone, put ``psam`` in, wait until seen."""
+    stack.psam.remove()
+    _wait_reader(PSAM, present=False, timeout=timeout)
+    stack.psam.insert(psam)  # type: ignore[arg-type]
+    _wait_reader(PSAM, present=True, timeout=timeout)
+
+
+def _wait_reader(reader: str, present: bool, timeout: float) -> None:
+    from smartcard import scard
+    hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    assert hresult == scard.SCARD_S_SUCCESS
+    try:
+        state = scard.SCARD_STATE_UNAWARE
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            hresult, states = scard.SCardGetStatusChange(context, 100, [(reader, state)])
+            state = states[0][1] & ~scard.SCARD_STATE_CHANGED
+            if bool(state & scard.SCARD_STATE_PRESENT) == present:
+                return
+        raise AssertionError(f"pcscd did not see {reader} {'present' if present else 'empty'} in {timeout}s")
+    finally:
+        scard.SCardReleaseContext(context)

@@ -84,18 +84,23 @@ class InProcessReaders:
     def list_readers(self) -> list[str]:
         return list(self._slots)
 
+    def _token(self, name: str) -> int:
+        """Like pcsc-lite's event state: an insertion counter in the high word, present/empty below."""
+        return (self._inserted.get(name, 0) << 16) | (0x20 if self._slots[name] is not None else 0x10)
+
     def _snapshot(self) -> dict[str, ReaderSnapshot]:
         out = {}
         for name, chip in self._slots.items():
-            present = chip is not None
-            out[name] = ReaderSnapshot(present, chip.atr if chip is not None else b"", token=self._generation + 1)
+            out[name] = ReaderSnapshot(chip is not None, chip.atr if chip is not None else b"", token=self._token(name))
         return out
+
+    def _unchanged(self, known: dict[str, ReaderSnapshot]) -> bool:
+        return all(name in known and known[name].token == self._token(name) for name in self._slots)
 
     def wait_change(self, known: dict[str, ReaderSnapshot], timeout_ms: int) -> dict[str, ReaderSnapshot]:
         with self._cond:
-            tokens = {snap.token for name, snap in known.items() if name in self._slots}
-            if tokens == {self._generation + 1} and set(self._slots) <= set(known):
-                self._cond.wait_for(lambda: self._woken or {self._generation + 1} != tokens, timeout_ms / 1000)
+            if self._unchanged(known):
+                self._cond.wait_for(lambda: self._woken or not self._unchanged(known), timeout_ms / 1000)
             self._woken = False
             return self._snapshot()
 
@@ -112,3 +117,6 @@ class InProcessReaders:
             if chip is None:
                 raise ReaderError(ReaderErrorKind.NO_CARD, reader)
             return InProcessConnection(self, reader, chip, self._inserted[reader])
+
+    def connect_direct(self, reader: str) -> InProcessConnection:
+        raise ReaderError(ReaderErrorKind.UNSUPPORTED, "in-process readers have no direct mode")
