@@ -14,7 +14,7 @@ from models.pipeline import FacePipeline
 from models.quality import QualityThresholds
 
 
-def make_pipeline(*, models_dir: str | Path, threads: int = 1, detect_max_side: int = 640,
+def make_pipeline(*, models_dir: str | Path, threads: int = 1, detect_max_side: int = 320,
                   detect_score: float = 0.6, cv_threads: int | None = None,
                   quality: QualityThresholds | None = None) -> FacePipeline:
     """Every model is read once, checked against ``manifest.json`` and loaded from those bytes.
@@ -32,3 +32,13 @@ def make_pipeline(*, models_dir: str | Path, threads: int = 1, detect_max_side: 
         PassiveLiveness(manifest.model("minifasnet_v2"), manifest.model("minifasnet_v1se"), threads),
         FaceEmbedder(manifest.model("sface"), threads),
         quality or QualityThresholds())
+
+
+def make_face_verifier(*, camera, models_dir: str | Path, threads: int = 1, detect_max_side: int = 320,
+                       name: str = "face"):
+    """The FaceVerifier service (models.verifier) over a started-or-not ``camera``
+    (drivers.camera.factory.make_camera). Call ``.start()`` on the result."""
+    from models.verifier import FaceVerificationService
+
+    pipeline = make_pipeline(models_dir=models_dir, threads=threads, detect_max_side=detect_max_side)
+    return FaceVerificationService(camera, pipeline, name=name)

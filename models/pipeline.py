@@ -49,7 +49,8 @@ class FacePipeline:
         return self.passive.score(frame_bgr, face.box)
 
     def template(self, frame_bgr: np.ndarray, face: Face, source: str = "live") -> FaceTemplate:
-        return FaceTemplate(self.embedder.embed(frame_bgr, face), source)
+        """SFace template; landmarks re-detected at full resolution first (alignment precision)."""
+        return FaceTemplate(self.embedder.embed(frame_bgr, self.detector.refine(frame_bgr, face)), source)
 
     def template_from_image(self, image_bgr: np.ndarray, source: str = "photo") -> FaceTemplate:
         """A reference photo (ID photo, card photo): its largest clear face."""

@@ -130,7 +130,7 @@ class FaceSection:
     require_match: bool = True            # require the 1:1 match (off only for liveness-only checks)
     stable_frames: int = 3                # consecutive frames passing the quality gate before deciding
     threads: int = 1                      # onnxruntime intra-op threads per model (1-2; spinning is off)
-    detect_max_side: int = 640            # YuNet runs on the frame scaled to at most this many pixels
+    detect_max_side: int = 320            # YuNet runs on the frame scaled to at most this many pixels
     mirrored: bool = False                # frames reach the pipeline mirrored (swaps left/right challenges)
 
     def validate(self) -> tuple[str, str] | None:

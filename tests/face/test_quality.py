@@ -72,11 +72,20 @@ def test_covered_eyes_and_lower_face(pipeline, images) -> None:
 
 
 def test_turned_head_is_not_frontal(pipeline, images) -> None:
-    # image_F1 (a photo held at an angle): YuNet's landmarks give a roll of ~19 degrees and a yaw
-    # near the limit; a synthetic 30-degree rotation of a good frame must read as not frontal.
+    # A good frame whose detected landmarks are moved as a turned or tilted head moves them
+    # (nose off the eye midline; eye line rotated): the gate must ask to look straight.
+    import dataclasses
+
     base = _centred(images["image_T1"], pipeline)
-    h, w = base.shape[:2]
-    rotated = cv2.warpAffine(base, cv2.getRotationMatrix2D((w / 2, h / 2), 30, 1.0), (w, h),
-                             borderMode=cv2.BORDER_REFLECT)
-    v = _verdict(pipeline, rotated)
-    assert v.reason is QualityReason.NOT_FRONTAL, (v.reason, v.metrics)
+    face = max(pipeline.detector.detect(base), key=lambda f: f.w)
+    lm = face.landmarks.copy()
+    eye_d = float(np.hypot(*(lm[1] - lm[0])))
+    turned = lm.copy()
+    turned[2, 0] += 0.45 * eye_d
+    v = assess(base, [dataclasses.replace(face, landmarks=turned)], pipeline.quality)
+    assert v.reason is QualityReason.NOT_FRONTAL and abs(v.metrics.pose.yaw) > 0.22, v.metrics
+    centre = lm.mean(axis=0)
+    rot = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), 35, 1.0)
+    tilted = (np.c_[lm, np.ones(5)] @ rot.T).astype(np.float32)
+    v = assess(base, [dataclasses.replace(face, landmarks=tilted)], pipeline.quality)
+    assert v.reason is QualityReason.NOT_FRONTAL and abs(v.metrics.pose.roll_deg) > 20, v.metrics
