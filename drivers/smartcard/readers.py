@@ -50,7 +50,7 @@ class Connection(Protocol):
 
     def control(self, code: int, data: bytes) -> bytes: ...
 
-    def close(self) -> None: ...
+    def close(self, reset: bool = False) -> None: ...   # reset: end the card's security state too
 
 
 class ReaderBackend(Protocol):
@@ -96,11 +96,10 @@ def _error(hresult: int, what: str) -> ReaderError:
 
 
 class PcscConnection:
-    def __init__(self, hcard: int, protocol: int, atr: bytes, disposition: int = scard.SCARD_RESET_CARD) -> None:
+    def __init__(self, hcard: int, protocol: int, atr: bytes) -> None:
         self._hcard = hcard
         self._protocol = protocol
         self._atr = atr
-        self._disposition = disposition     # reset on close: no PIN state outlives the session
 
     @property
     def atr(self) -> bytes:
@@ -129,9 +128,11 @@ class PcscConnection:
             raise _error(hresult, "SCardControl")
         return bytes(response)
 
-    def close(self) -> None:
+    def close(self, reset: bool = False) -> None:
+        # Never reset a card that just failed: pcscd then marks the slot empty by itself and, with
+        # vpcd's polling, can miss the next insertion. A card that is gone has no state to reset.
         if self._hcard:
-            scard.SCardDisconnect(self._hcard, self._disposition)
+            scard.SCardDisconnect(self._hcard, scard.SCARD_RESET_CARD if reset else scard.SCARD_LEAVE_CARD)
             self._hcard = 0
 
 
@@ -213,4 +214,4 @@ class PcscBackend:
         hresult, hcard, protocol = scard.SCardConnect(self._ctx(), reader, scard.SCARD_SHARE_DIRECT, 0)
         if hresult != scard.SCARD_S_SUCCESS:
             raise _error(hresult, "SCardConnect(direct)")
-        return PcscConnection(hcard, protocol, b"", scard.SCARD_LEAVE_CARD)
+        return PcscConnection(hcard, protocol, b"")

@@ -103,7 +103,7 @@ class SmartcardService:
     def stop(self) -> None:
         self._backend.wake()
         self._worker.stop()
-        self._drop_sessions()
+        self._drop_sessions(reset=True)     # no verified-PIN state outlives the service
         self._backend.close()
 
     # -- the watcher (worker thread, between commands) ---------------------------------------
@@ -197,24 +197,24 @@ class SmartcardService:
             self._worker.set_status(DeviceStatus.NO_MEDIA, "" if self._psam_reader else "no PSAM reader")
 
     # -- sessions ----------------------------------------------------------------------------
-    def _drop_card(self) -> None:
+    def _drop_card(self, reset: bool = False) -> None:
         session, self._card_s = self._card_s, None
         if session is not None:
-            self._close(session.conn)
+            self._close(session.conn, reset)
 
-    def _drop_psam(self) -> None:
+    def _drop_psam(self, reset: bool = False) -> None:
         session, self._psam_s, self._psam = self._psam_s, None, None
         if session is not None:
-            self._close(session.conn)
+            self._close(session.conn, reset)
 
-    def _drop_sessions(self) -> None:
-        self._drop_card()
-        self._drop_psam()
+    def _drop_sessions(self, reset: bool = False) -> None:
+        self._drop_card(reset)
+        self._drop_psam(reset)
 
     @staticmethod
-    def _close(conn: Connection) -> None:
+    def _close(conn: Connection, reset: bool) -> None:
         try:
-            conn.close()
+            conn.close(reset)
         except ReaderError:
             pass
 

@@ -38,8 +38,9 @@ class InProcessConnection:
     def control(self, code: int, data: bytes) -> bytes:
         raise ReaderError(ReaderErrorKind.UNSUPPORTED, "no part 10 features", 0x8010001F)
 
-    def close(self) -> None:
-        pass
+    def close(self, reset: bool = False) -> None:
+        if reset and self._readers.holds(self._reader, self._chip, self._generation):
+            self._chip.power_on()
 
 
 class InProcessReaders:

@@ -134,6 +134,9 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
         if not chunk:
             return None
         buf += chunk
+        # vpcd writes the length and the APDU separately; without a quick ACK, Nagle on its side
+        # and delayed ACKs here add ~40 ms to every APDU.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
     return bytes(buf)
 
 

@@ -1,0 +1,63 @@
+"""Faults through the real pcscd: the card pulled in the middle of an APDU, pcscd killed and restarted."""
+
+from __future__ import annotations
+
+import time
+
+from sc_helpers import CITIZEN, wait_status
+
+from drivers.api import DeviceStatus
+from drivers.smartcard.api import CardInserted, CardOutcome, CardRemoved, ReaderBack, ReaderGone, card_outcome
+from drivers.smartcard.virtual.card import CardConfig, VirtualSsCard
+
+
+def test_a_card_pulled_during_read_record_ends_as_card_removed(pcsc_stack, pcsc_service):
+    service, events = pcsc_service
+    pcsc_stack.citizen.insert(VirtualSsCard(CardConfig(generation=2)))
+    events.wait_for(lambda e: isinstance(e, CardInserted))
+    pcsc_stack.citizen.pull_on = lambda apdu: apdu[1] == 0xB2 and apdu[3] == 0x05
+    started = time.monotonic()
+    done = service.read_card().wait(10)
+    assert card_outcome(done) is CardOutcome.CARD_REMOVED, done
+    assert time.monotonic() - started < 5
+    events.wait_for(lambda e: isinstance(e, CardRemoved))
+    wait_status(service, DeviceStatus.NO_MEDIA)
+    again = VirtualSsCard(CardConfig(generation=2))
+    mark = len(events.items)
+    pcsc_stack.citizen.insert(again)
+    events.wait_for(lambda e: isinstance(e, CardInserted), start=mark)
+    assert service.read_card().wait(10).ok
+
+
+def test_a_card_pulled_during_verify_spends_no_digit_and_reports_removed(pcsc_stack, pcsc_service):
+    service, events = pcsc_service
+    card = VirtualSsCard(CardConfig(generation=2, pin="192837"))
+    pcsc_stack.citizen.insert(card)
+    events.wait_for(lambda e: isinstance(e, CardInserted))
+    pcsc_stack.citizen.pull_on = lambda apdu: apdu[1] == 0x20 and len(apdu) > 5
+    digits = bytearray(b"192837")
+    done = service.verify_pin(digits).wait(10)
+    assert card_outcome(done) is CardOutcome.CARD_REMOVED
+    assert digits == bytearray(6)
+    assert card.tries_left == 3
+
+
+def test_the_watcher_survives_a_pcscd_kill_and_restart(pcsc_stack, pcsc_service):
+    service, events = pcsc_service
+    pcsc_stack.citizen.insert(VirtualSsCard(CardConfig(generation=3)))
+    events.wait_for(lambda e: isinstance(e, CardInserted))
+    wait_status(service, DeviceStatus.ONLINE)
+    mark = len(events.items)
+    pcsc_stack.kill()
+    gone = events.wait_for(lambda e: isinstance(e, ReaderGone), start=mark)
+    assert gone.reader == CITIZEN and gone.reason == "serviceDown"
+    wait_status(service, DeviceStatus.SERVICE_DOWN)
+    down = service.read_card().wait(10)
+    assert card_outcome(down) is CardOutcome.SERVICE_DOWN
+    pcsc_stack.start()
+    events.wait_for(lambda e: isinstance(e, ReaderBack) and e.reader == CITIZEN, start=mark, timeout=10)
+    events.wait_for(lambda e: isinstance(e, CardInserted), start=mark, timeout=10)
+    wait_status(service, DeviceStatus.ONLINE, timeout=10)
+    done = service.read_card().wait(10)
+    assert done.ok, done
+    assert done.result.holder.ssn.endswith("123X")
