@@ -88,6 +88,10 @@ def _serve(args: argparse.Namespace, config: BackendConfig) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # JSON lines on stderr with ID numbers masked and 6-digit runs blanked (kiosk/logs.py).
+    from kiosk.logs import setup_logging
+
+    setup_logging(None, level="INFO", console=True)
     try:
         config = load_backend_config(args.config)
         if args.embedded:

@@ -99,7 +99,7 @@ def parse_envelope(obj: Any, index: int) -> Envelope:
                     operator_id=obj["operator_id"], payload=obj["payload"])
 
 
-def _validate_batch(services: Services, body: Any) -> tuple[str, list[Envelope]]:
+def _validate_batch(services: Services, body: Any) -> tuple[str, bytes, list[Envelope]]:
     if not isinstance(body, dict) or not isinstance(body.get("kiosk_id"), str) \
             or not isinstance(body.get("records"), list):
         raise _malformed(None, "expected {\"kiosk_id\": string, \"records\": [envelope, ...]}")
@@ -129,7 +129,7 @@ def _validate_batch(services: Services, body: Any) -> tuple[str, list[Envelope]]
             raise ApiError(401, "bad_signature",
                            f"record {i}: the signature does not verify with the kiosk's enrolled key", env.id)
         envelopes.append(env)
-    return kiosk_id, envelopes
+    return kiosk_id, bytes(key), envelopes
 
 
 def _add_months(day: date, months: int) -> date:
@@ -146,6 +146,7 @@ def _add_months(day: date, months: int) -> date:
 def _apply(services: Services, conn: Connection, kiosk_id: str, env: Envelope) -> tuple[str, str]:
     """Business effects of one new record, in the ingest transaction -> (outcome, message)."""
     idn = env.payload.get("id_number")
+    idn = idn.upper() if idn else None       # the check digit X may arrive lower-case
     if env.type == "certification":
         return _apply_certification(services, conn, env, idn)
     if env.type in NOTIFY_TYPES:
@@ -165,7 +166,7 @@ def _apply_certification(services: Services, conn: Connection, env: Envelope, id
     if env.payload.get("result") != PASSED:
         return "ok", "Recorded (the certification did not pass; nothing changes)."
     person = conn.execute(sa.select(persons.c.certified_until, persons.c.deceased)
-                          .where(persons.c.id_number == idn).with_for_update()).mappings().first()
+                          .where(persons.c.id_number == idn)).mappings().first()
     if person is None:
         return "unknown_person", ("No person with this ID number is known to the bureau; "
                                   "the result is kept for staff review.")
@@ -183,7 +184,7 @@ def _apply_certification(services: Services, conn: Connection, env: Envelope, id
 
 
 def ingest_batch(services: Services, body: Any) -> dict[str, Any]:
-    kiosk_id, envelopes = _validate_batch(services, body)
+    kiosk_id, key, envelopes = _validate_batch(services, body)
     now = services.clock()
     results: dict[str, dict[str, str]] = {}
     with services.engine.begin() as conn:
@@ -191,6 +192,8 @@ def ingest_batch(services: Services, body: Any) -> dict[str, Any]:
                            .where(kiosks.c.kiosk_id == kiosk_id).with_for_update()).first()
         if row is None:
             raise ApiError(401, "unknown_kiosk", f"kiosk {kiosk_id!r} is not enrolled")
+        if bytes(row.public_key) != key:
+            raise ApiError(409, "kiosk_rekeyed", "the kiosk's key changed while the batch was checked; send it again")
         last_seq = row.last_seq
         stored = {
             r.id: r for r in conn.execute(
@@ -213,13 +216,20 @@ def ingest_batch(services: Services, body: Any) -> dict[str, Any]:
                                "send records in order", env.id)
             last_seq = env.seq
             fresh.append(env)
+        # Lock the certified persons in one sorted pass: two kiosks' batches naming the same
+        # people in a different order then wait for each other instead of deadlocking.
+        certified = sorted({e.payload["id_number"].upper() for e in fresh if e.type == "certification"})
+        if certified:
+            conn.execute(sa.select(persons.c.id_number).where(persons.c.id_number.in_(certified))
+                         .order_by(persons.c.id_number).with_for_update())
         rows = []
         for env in fresh:
             outcome, message = _apply(services, conn, kiosk_id, env)
             results[env.id] = {"id": env.id, "status": "accepted", "outcome": outcome, "message": message}
             rows.append({
                 "id": env.id, "kiosk_id": kiosk_id, "seq": env.seq, "type": env.type,
-                "operator_id": env.operator_id, "person_id": env.payload.get("id_number"),
+                "operator_id": env.operator_id,
+                "person_id": env.payload["id_number"].upper() if env.payload.get("id_number") else None,
                 "created_at": env.created_at, "received_at": now, "day": env.created_at.date().isoformat(),
                 "envelope": canonical_json(env.raw).decode("utf-8"), "outcome": outcome, "message": message,
             })

@@ -125,3 +125,23 @@ def test_concurrent_batches_from_many_kiosks_land_exactly_once(replicas, dsn):
     engine.dispose()
     assert total == distinct == kiosk_count * batches_per_kiosk * per_batch
     assert all(seqs[k.kiosk_id] == batches_per_kiosk * per_batch for k in fleet)
+
+
+def test_same_people_certified_from_many_kiosks_at_once(replicas, dsn):
+    """Kiosks racing on the same retirees (in opposite orders): one ok per person, the rest already_certified."""
+    clock = MovableClock.real()
+    fleet = [SigningKiosk(f"kiosk-s{i}", clock) for i in range(6)]
+    for k in fleet:
+        _enroll(replicas[1], k)
+    people = [PERSONS["alice"], PERSONS["carol"], PERSONS["nophone"]]
+    batches = []
+    for i, k in enumerate(fleet):
+        order = people if i % 2 == 0 else list(reversed(people))
+        batches.append((replicas[i % 2], k.batch([k.record("certification", {"id_number": p.lower(), "result": "passed"})
+                                                  for p in order])))
+    with ThreadPoolExecutor(len(batches)) as pool:
+        answers = list(pool.map(lambda ub: httpx.post(ub[0] + "/v1/records:batch", json=ub[1], timeout=30), batches))
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    outcomes = [r["outcome"] for a in answers for r in a.json()["results"]]
+    assert outcomes.count("ok") == len(people)
+    assert outcomes.count("already_certified") == len(people) * (len(fleet) - 1)
