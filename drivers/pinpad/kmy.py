@@ -329,20 +329,23 @@ class KmyProtocol:
                 self.stats["retries"] += 1
                 log.info("pinpad retransmit", extra={"device": "pinpad", "cmd": f"{code:02X}h",
                                                     "attempt": attempt, "reason": problem.value})
-            self._frames.clear()
             self._send(code, data)
             deadline = time.monotonic() + self.settings.answer_timeout_s
             retry = False
             while not retry:
+                answer: Frame | None = None
                 for item in self._poll():
+                    # Keep going through the whole batch: key presses right behind the answer
+                    # (a fast citizen) must not be lost.
                     if isinstance(item, Frame):
-                        log.debug("pinpad rx %s", describe_answer(code, item),
-                                  extra={"device": "pinpad", "cmd": f"{code:02X}h"})
-                        if item.code == ST_OK:
-                            return item.data
-                        raise status_error(item.code)
-                    if isinstance(item, KeyByte):
+                        if answer is None:
+                            answer = item
+                        else:
+                            self._frames.append(item)       # unsolicited, for next_key
+                    elif isinstance(item, KeyByte):
                         self._keys.append(item.byte)
+                    elif answer is not None:
+                        continue
                     elif isinstance(item, Nak):
                         self.stats["naks"] += 1
                         problem, retry = PinPadErrorCode.NAK, True
@@ -350,6 +353,12 @@ class KmyProtocol:
                         self.stats["junk"] += item.count
                         if item.reason != "noise":
                             problem, retry = PinPadErrorCode.BAD_FRAME, True
+                if answer is not None:
+                    log.debug("pinpad rx %s", describe_answer(code, answer),
+                              extra={"device": "pinpad", "cmd": f"{code:02X}h"})
+                    if answer.code == ST_OK:
+                        return answer.data
+                    raise status_error(answer.code)
                 if not retry and time.monotonic() > deadline:
                     self._parser.reset()
                     problem, retry = PinPadErrorCode.NO_ANSWER, True
@@ -361,21 +370,26 @@ class KmyProtocol:
         dropped = 0
         for item in self._poll():
             dropped += 1 if not isinstance(item, Junk) else item.count
-        dropped += len(self._keys)
+        dropped += len(self._keys) + len(self._frames)
         self._keys.clear()
+        self._frames.clear()
         return dropped
 
     def next_key(self, check: Check) -> PadKey | None:
         """One poll interval: the next key press, or None. An unsolicited status frame (80h: the
         pad's own entry timeout) raises its typed error."""
         check()
-        if not self._keys:
+        if not self._keys and not self._frames:
             for item in self._poll():
                 if isinstance(item, KeyByte):
                     self._keys.append(item.byte)
-                elif isinstance(item, Frame) and item.code != ST_OK:
-                    log.debug("pinpad rx unsolicited %s", describe(item.code, b""), extra={"device": "pinpad"})
-                    raise status_error(item.code)
+                elif isinstance(item, Frame):
+                    self._frames.append(item)
+        while self._frames and not self._keys:
+            frame = self._frames.popleft()
+            if frame.code != ST_OK:
+                log.debug("pinpad rx unsolicited ST %02Xh", frame.code, extra={"device": "pinpad"})
+                raise status_error(frame.code)
         if not self._keys:
             return None
         byte = self._keys.popleft()
@@ -420,6 +434,7 @@ class KmyProtocol:
 
     def begin_pin_entry(self, min_len: int, max_len: int, auto_end: bool, timeout_s: int) -> None:
         self._keys.clear()
+        self._frames.clear()
         self.exchange(CMD_START_PIN, bytes([min_len, max_len, 1 if auto_end else 0, max(1, min(255, timeout_s))]))
 
     def read_pin_block(self, algorithm: str) -> bytes:
@@ -427,6 +442,7 @@ class KmyProtocol:
 
     def open_keypad(self) -> None:
         self._keys.clear()
+        self._frames.clear()
         self.exchange(CMD_KEYPAD, bytes([KEYPAD_OPEN_PLAIN]))
 
     def close_keypad(self) -> None:

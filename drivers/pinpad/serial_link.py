@@ -31,8 +31,7 @@ class SerialLink:
 
     def write(self, data: bytes) -> None:
         try:
-            self._ser.write(data)
-            self._ser.flush()
+            self._ser.write(data)     # posix write() loops until all is written; no tcdrain wait
         except (serial.SerialException, OSError, TypeError) as exc:
             raise PortGone(f"{self.port}: {_reason(exc)}") from None
 

@@ -41,6 +41,7 @@ class Faults:
     drop_next: int = 0                    # commands left unanswered
     nak_next: int = 0                     # commands answered with a bare NAK
     byte_time_s: float = 0.0              # baud pacing (10 bits / baud per byte)
+    type_ahead: tuple[int, str] | None = None   # (command, keys): keys pressed right behind its OK answer
 
 
 @dataclass
@@ -282,6 +283,9 @@ class PinPadSimulator:
             self._answer(st.status)
             return
         self._answer(kmy.ST_OK, answer)
+        if f.type_ahead is not None and f.type_ahead[0] == code:
+            keys, f.type_ahead = f.type_ahead[1], None
+            self.type_keys(keys)
 
     def _execute(self, code: int, data: bytes) -> bytes:
         family = "sm4" if code in (kmy.CMD_SM4_SETTINGS, kmy.CMD_SM4_LOAD_MASTER, kmy.CMD_SM4_LOAD_WORK,

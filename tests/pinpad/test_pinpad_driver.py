@@ -244,3 +244,13 @@ def test_reset_without_erase_keeps_keys(pad: PinPadSetup) -> None:
     pad.simulator.type_keys("123456")  # type: ignore[union-attr]
     pad.simulator.press("enter")  # type: ignore[union-attr]
     assert handle.wait(6).ok
+
+
+def test_keys_right_behind_the_start_answer_are_not_lost(pad: PinPadSetup) -> None:
+    sim = pad.simulator
+    assert sim is not None
+    # Regression: key bytes read in the same burst as the 35h answer used to be dropped.
+    sim.faults.type_ahead = (kmy.CMD_START_PIN, "123456")
+    handle = pad.service.start_pin_entry(PAN, timeout_s=5, auto_end=True)
+    done = handle.wait(6)
+    assert done.ok and done.result is not None and done.result.digits == 6

@@ -2,8 +2,11 @@
 the card's remaining tries when known. In plain mode (phone numbers, SMS codes) the digits show.
 
 Fed by drivers.pinpad.api.KeyEvent objects: call :meth:`PinEntryWidget.feed` from any thread (the
-pad's worker thread calls it); a queued Qt signal carries the event to the GUI thread. The widget
-never learns a PIN digit: PIN-mode events carry only "a digit was pressed" and the count.
+pad's worker thread calls it); the event goes through a thread-safe queue and a queued
+``QMetaObject.invokeMethod`` to the GUI thread. Not ``Signal.emit`` from the worker: PySide6 6.12.0
+on Python 3.11 drops a reference to ``True`` on every emit (and to ``None`` on every void call),
+which aborts the process after a few thousand calls (see docs/pin-threat-model.md, "Known issue").
+The widget never learns a PIN digit: PIN-mode events carry only "a digit was pressed" and the count.
 
 Self-contained: explicit pixel sizes (body >= 32 px, title >= 48 px, touch targets >= 60 px) so it
 reads the same with or without the shell's style sheet. The on-screen keypad is off by default; the
@@ -12,10 +15,11 @@ demo turns it on and connects ``key_requested`` to the simulator's ``press``.
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QMetaObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from drivers.pinpad.api import EntryMode, KeyEvent, KeyKind
@@ -34,9 +38,7 @@ KEYPAD_LAYOUT = [["1", "2", "3"], ["4", "5", "6"], ["7", "8", "9"], ["clear", "0
 
 
 class PinEntryWidget(QWidget):
-    key_event_received = Signal(object)     # a KeyEvent, emitted from any thread
     key_requested = Signal(str)             # on-screen key pressed: "0".."9", "enter", "cancel"...
-    echoed = Signal(int)                    # the count shown after a repaint request (for benchmarks)
 
     def __init__(self, parent: QWidget | None = None, *, show_keypad: bool = False) -> None:
         super().__init__(parent)
@@ -48,6 +50,8 @@ class PinEntryWidget(QWidget):
         self._tries_left: int | None = None
         self._last_kind: KeyKind | None = None
         self.last_echo_at = 0.0
+        self._inbox: queue.SimpleQueue[KeyEvent] = queue.SimpleQueue()
+        self._echo_listeners: list[Callable[[int], None]] = []
 
         self.title = self._label(TITLE_PX, bold=True)
         self.dots = self._label(DOTS_PX, color=PRIMARY)
@@ -62,10 +66,14 @@ class PinEntryWidget(QWidget):
         self.keys: dict[str, QPushButton] = {}
         if show_keypad:
             layout.addLayout(self._keypad())
-        self.key_event_received.connect(self.on_key_event, Qt.ConnectionType.QueuedConnection)
         self._render()
 
     # -- building ------------------------------------------------------------------------------
+    @staticmethod
+    def _set(label: QLabel, text: str) -> None:
+        if label.text() != text:          # every void Qt call costs a None reference (see above)
+            label.setText(text)
+
     def _label(self, px: int, *, bold: bool = False, color: str = TEXT) -> QLabel:
         widget = QLabel(self)
         widget.setTextFormat(Qt.TextFormat.PlainText)
@@ -116,7 +124,21 @@ class PinEntryWidget(QWidget):
 
     def feed(self, event: KeyEvent) -> None:
         """Thread-safe: hand a KeyEvent over to the GUI thread."""
-        self.key_event_received.emit(event)
+        self._inbox.put(event)
+        QMetaObject.invokeMethod(self, "_drain_inbox", Qt.ConnectionType.QueuedConnection)
+
+    @Slot()
+    def _drain_inbox(self) -> None:
+        while True:
+            try:
+                event = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            self.on_key_event(event)
+
+    def add_echo_listener(self, listener: Callable[[int], None]) -> None:
+        """Called on the GUI thread with the digit count each time a key event has been shown."""
+        self._echo_listeners.append(listener)
 
     def listener(self) -> Callable[[object], None]:
         """A device listener (handle.on_event / service.subscribe) that forwards KeyEvents."""
@@ -125,8 +147,8 @@ class PinEntryWidget(QWidget):
                 self.feed(event)
         return forward
 
-    @Slot(object)
     def on_key_event(self, event: KeyEvent) -> None:
+        """GUI thread only (tests may call it directly)."""
         kind = event.kind
         if kind is KeyKind.DIGIT and self._mode is EntryMode.PLAIN:
             self._plain.append(event.value)
@@ -138,7 +160,8 @@ class PinEntryWidget(QWidget):
         self._last_kind = kind
         self._render()
         self.last_echo_at = time.perf_counter()
-        self.echoed.emit(self._count)
+        for listener in self._echo_listeners:
+            listener(self._count)
 
     def retranslate(self) -> None:
         self._render()
@@ -146,25 +169,25 @@ class PinEntryWidget(QWidget):
     # -- drawing ---------------------------------------------------------------------------------
     def _render(self) -> None:
         pin = self._mode is EntryMode.PIN
-        self.title.setText(_(PIN_TITLE) if pin else _(PLAIN_TITLE))
+        self._set(self.title, _(PIN_TITLE) if pin else _(PLAIN_TITLE))
         if pin:
             slots = max(self._max_len, self._count)
-            self.dots.setText(" ".join([FILLED] * self._count + [EMPTY] * (slots - self._count)))
+            self._set(self.dots, " ".join([FILLED] * self._count + [EMPTY] * (slots - self._count)))
         else:
-            self.dots.setText("".join(self._plain) or " ")
-        self.count_label.setText(_("{count} of {total} digits entered").format(
+            self._set(self.dots, "".join(self._plain) or " ")
+        self._set(self.count_label, _("{count} of {total} digits entered").format(
             count=self._count, total=self._max_len))
-        self.hint.setText(self._next_step(pin))
-        if self._tries_left is not None:
-            self.tries.setText(_("Tries left on this card: {n}").format(n=self._tries_left))
-            self.tries.show()
-        else:
-            self.tries.clear()
-            self.tries.hide()
-        if "enter" in self.keys:
-            self.keys["enter"].setEnabled(self._count >= self._min_len)
+        self._set(self.hint, self._next_step(pin))
+        tries = "" if self._tries_left is None else _("Tries left on this card: {n}").format(n=self._tries_left)
+        self._set(self.tries, tries)
+        if self.tries.isHidden() == bool(tries):
+            self.tries.setVisible(bool(tries))
+        enter = self.keys.get("enter")
+        if enter is not None and enter.isEnabled() != (self._count >= self._min_len):
+            enter.setEnabled(self._count >= self._min_len)
         for name, key in self.keys.items():
-            key.setText(_key_text(name))
+            if key.text() != _key_text(name):
+                key.setText(_key_text(name))
 
     def _next_step(self, pin: bool) -> str:
         if self._last_kind is KeyKind.ENTER and self._count < self._min_len:
