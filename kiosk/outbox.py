@@ -77,6 +77,20 @@ class RecordOutcome:
 
 
 @dataclass(frozen=True)
+class RecordSummary:
+    """One record as the operator's day report shows it (no payload: it may be personal)."""
+
+    id: str
+    seq: int
+    type: str
+    operator_id: str | None
+    created_at: str
+    state: str                         # queued | synced | dead
+    outcome: str | None
+    message: str | None
+
+
+@dataclass(frozen=True)
 class OutboxCounts:
     queued: int
     synced: int
@@ -148,11 +162,16 @@ class Outbox:
                                 "WHERE state = 'queued' ORDER BY n LIMIT ?", (limit,)).fetchall()
         return [OutboxRow(*row) for row in rows]
 
-    def mark_synced(self, results: Iterable[Mapping[str, Any]], *, drop_captures: bool = False) -> int:
-        """Record the backend's acknowledgements; returns how many queued records became synced."""
+    def mark_synced(self, results: Iterable[Mapping[str, Any]], *, drop_captures: bool = False,
+                    meta: Mapping[str, str] | None = None) -> int:
+        """Record the backend's acknowledgements (and ``meta`` facts, in the same transaction, so a
+        status reader never sees one without the other); returns how many records became synced."""
         now = time.time()
         changed = 0
         with self.store.transaction() as tx:
+            for key, value in (meta or {}).items():
+                tx.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
             for result in results:
                 cur = tx.execute(
                     "UPDATE outbox SET state = 'synced', synced_ts = ?, status = ?, outcome = ?, message = ?, "
@@ -209,6 +228,21 @@ class Outbox:
         if row is None:
             raise KeyError(record_id)
         return row[0], row[1], row[2]
+
+    def records(self, *, since_ts: float | None = None, operator_id: str | None = None,
+                type: str | None = None, limit: int = 10_000) -> list[RecordSummary]:
+        """Records kept locally, oldest first, e.g. for the field operator's day report."""
+        sql = ("SELECT id, seq, type, operator_id, created_at, state, outcome, "
+               "CASE WHEN state = 'dead' THEN dead_reason ELSE message END FROM outbox WHERE 1 = 1")
+        params: list[object] = []
+        for column, value in (("created_ts >= ?", since_ts), ("operator_id = ?", operator_id), ("type = ?", type)):
+            if value is not None:
+                sql += f" AND {column}"
+                params.append(value)
+        sql += " ORDER BY n LIMIT ?"
+        params.append(limit)
+        with self.store.read() as conn:
+            return [RecordSummary(*row) for row in conn.execute(sql, params).fetchall()]
 
     def acknowledge_outcome(self, record_id: str) -> None:
         with self.store.transaction() as tx:

@@ -295,10 +295,8 @@ class SyncWorker:
     def _acknowledge(self, rows: list[OutboxRow], answer: BatchAccepted) -> int:
         wanted = {row.id for row in rows}
         results = [r for r in answer.results if str(r.get("id")) in wanted]
-        count = self.outbox.mark_synced(results, drop_captures=self.drop_captures_on_sync)
-        now = rfc3339(time.time())
-        self.store.set_meta("sync.last_success_at", now)
-        self.store.set_meta("sync.last_error", "")
+        count = self.outbox.mark_synced(results, drop_captures=self.drop_captures_on_sync,
+                                        meta={"sync.last_success_at": rfc3339(time.time()), "sync.last_error": ""})
         if len(results) < len(rows):
             # Not acknowledged: stays queued, resent next pass (idempotent); stop to avoid a hot loop.
             raise _Failure(f"backend acknowledged {len(results)} of {len(rows)} records")
@@ -355,3 +353,33 @@ def start_sync(config: Any, *, base_url: str | None = None, signer: Any = None,
     purge_stop = start_purge_timer(store, config, purge_every_s)
     worker.start()
     return SyncService(store, client, worker, purge_stop)
+
+
+def start_embedded_sync(config: Any, purge_every_s: float = 3600.0) -> tuple[SyncService, Callable[[], None]]:
+    """Demo profile (``backend.embedded = true``): start the backend in this process on a local
+    store under ``<data_dir>/backend``, create and enroll the kiosk key if needed, and start the
+    sync against it. Returns the service and a function that stops both.
+    """
+    import importlib
+
+    from kiosk.config import resolve_path
+    from kiosk.enroll import enroll
+
+    embedded_module = importlib.import_module("backend.embedded")   # only the demo needs the backend code
+    data_dir = resolve_path(config.kiosk.data_dir)
+    backend = embedded_module.EmbeddedBackend(data_dir=data_dir / "backend")
+    url = backend.start(port=0)
+    try:
+        signer, answer = enroll(config, backend.enrollment_token(config.kiosk.id), base_url=url)
+        if not hasattr(answer, "kiosk_id"):
+            raise RuntimeError(f"the embedded backend refused the demo kiosk: {answer}")
+        service = start_sync(config, base_url=url, signer=signer, purge_every_s=purge_every_s)
+    except BaseException:
+        backend.stop()
+        raise
+
+    def stop() -> None:
+        service.stop()
+        backend.stop()
+
+    return service, stop

@@ -115,3 +115,26 @@ def test_demo_profile_embedded_backend_in_process(tmp_path: Path) -> None:
             service.stop()
     finally:
         embedded.stop()
+
+
+def test_start_embedded_sync_for_the_demo_profile(tmp_path: Path) -> None:
+    from kiosk.sync import start_embedded_sync
+
+    config = make_config(tmp_path, kiosk_id="demo-kiosk-0001", embedded=True)
+    service, stop = start_embedded_sync(config)
+    try:
+        ref = service.store.commit_result("certification", {"id_number": "440106195203154321", "result": "passed"},
+                                          operator_id="op-1")
+        deadline = time.monotonic() + 20
+        while service.worker.snapshot().queued and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [summary] = Outbox(service.store).records(operator_id="op-1")
+        assert summary.id == ref.id and summary.state == "synced" and summary.outcome
+    finally:
+        stop()
+    # A second start (the kiosk restarted) reuses the key and the enrollment.
+    service, stop = start_embedded_sync(config)
+    try:
+        assert service.store.commit_result("pin_change", {}).seq == 2
+    finally:
+        stop()
