@@ -29,8 +29,10 @@ def _key(config: Any) -> tuple[CheckResult, Signer | None]:
     try:
         signer = load_signer(path)
     except KeyMissingError:
-        verdict = Verdict.WARN if config.backend.embedded else Verdict.PROBLEM
-        return CheckResult("kiosk key", verdict, f"{path} missing",
+        if config.backend.embedded:
+            return CheckResult("kiosk key", Verdict.OK, f"{path} not created yet "
+                               "(demo: created and enrolled at the embedded backend at first start)"), None
+        return CheckResult("kiosk key", Verdict.PROBLEM, f"{path} missing",
                            "run `kiosk enroll --token T` with the token from the bureau"), None
     except SigningKeyError as exc:
         return CheckResult("kiosk key", Verdict.PROBLEM, str(exc).split(":")[0], str(exc)), None
