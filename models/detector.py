@@ -43,7 +43,7 @@ class FaceDetector:
         faces = [Face.from_yunet_row(r, 1.0 / scale) for r in rows]
         return sorted(faces, key=lambda f: -f.score)
 
-    def refine(self, frame_bgr: np.ndarray, face: Face, margin: float = 0.5, max_side: int = 640) -> Face:
+    def refine(self, frame_bgr: np.ndarray, face: Face, margin: float = 0.25, max_side: int = 640) -> Face:
         """Re-detect one face at full resolution in a crop around it, for precise landmarks (the
         embedding's alignment needs them; a 320 px detection is a few pixels off). Falls back to
         ``face`` when the crop shows none."""

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import cv2
 
+from drivers.camera.api import Camera
 from models.detector import FaceDetector
 from models.embedding import FaceEmbedder
 from models.liveness import PassiveLiveness
 from models.manifest import Manifest
 from models.pipeline import FacePipeline
 from models.quality import QualityThresholds
+from models.verifier import FaceVerificationService
 
 
 def make_pipeline(*, models_dir: str | Path, threads: int = 1, detect_max_side: int = 320,
@@ -34,11 +36,11 @@ def make_pipeline(*, models_dir: str | Path, threads: int = 1, detect_max_side: 
         quality or QualityThresholds())
 
 
-def make_face_verifier(*, camera, models_dir: str | Path, threads: int = 1, detect_max_side: int = 320,
-                       name: str = "face"):
-    """The FaceVerifier service (models.verifier) over a started-or-not ``camera``
-    (drivers.camera.factory.make_camera). Call ``.start()`` on the result."""
-    from models.verifier import FaceVerificationService
-
-    pipeline = make_pipeline(models_dir=models_dir, threads=threads, detect_max_side=detect_max_side)
+def make_face_verifier(*, camera: Camera, models_dir: str | Path, threads: int = 1, detect_max_side: int = 320,
+                       cv_threads: int | None = 1, name: str = "face") -> FaceVerificationService:
+    """The FaceVerifier service (models.verifier) over a ``camera`` from
+    drivers.camera.factory.make_camera. Call ``.start()`` on the result; start the camera itself
+    only once the consent is accepted. ``cv_threads=1`` keeps OpenCV's pool (YuNet) off the UI's core."""
+    pipeline = make_pipeline(models_dir=models_dir, threads=threads, detect_max_side=detect_max_side,
+                             cv_threads=cv_threads)
     return FaceVerificationService(camera, pipeline, name=name)
