@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 class CameraCapture:
     def __init__(self, source: FrameSource, name: str = "camera", reopen_max_backoff_s: float = 10.0,
-                 reopen_min_backoff_s: float = 0.1) -> None:
+                 reopen_min_backoff_s: float = 0.1, stall_s: float = 3.0) -> None:
         self.name = name
         self._source = source
         self._max_backoff = max(reopen_min_backoff_s, reopen_max_backoff_s)
@@ -49,6 +49,7 @@ class CameraCapture:
         self._listeners: list[EventListener] = []
         self._frame_listeners: list[FrameListener] = []
         self.reopen_count = 0
+        self._stall_s = stall_s
 
     # -- what the UI and the verifier see ------------------------------------------------------
     @property
@@ -82,9 +83,15 @@ class CameraCapture:
             while self._latest is None or self._latest.seq <= after_seq:
                 left = end - time.monotonic()
                 if left <= 0 or self._stop.is_set():
-                    return None
+                    break
                 self._cond.wait(left)
-            return self._latest
+            else:
+                return self._latest
+            stalled = self._latest is not None and time.monotonic() - self._latest.t > self._stall_s
+        # A camera hung inside read() cannot report itself: whoever waits in vain does.
+        if stalled and self._status is DeviceStatus.ONLINE and self.running:
+            self._set_status(DeviceStatus.OFFLINE, f"no frame for {self._stall_s:.0f} s")
+        return None
 
     def on_frame(self, listener: FrameListener) -> Callable[[], None]:
         """Called on the capture thread with each new frame; must return at once (post to Qt)."""

@@ -146,3 +146,35 @@ def test_factory_falls_back_to_a_recorded_source_and_says_so(tmp_path: Path) -> 
     assert make_camera(backend="images", source=str(tmp_path / "dir")).kind is SourceKind.IMAGES
     with pytest.raises(ValueError, match="unknown camera backend"):
         make_camera(backend="usb3")
+
+
+class _HangingSource(StillImageSource):
+    """Delivers a few frames, then blocks inside read() like a wedged USB camera."""
+
+    def __init__(self) -> None:
+        super().__init__(np.zeros((8, 8, 3), np.uint8), fps=50)
+        self.reads = 0
+        self.unblock = threading.Event()
+
+    def read(self) -> np.ndarray:
+        self.reads += 1
+        if self.reads > 3:
+            self.unblock.wait(10)
+        return super().read()
+
+
+def test_a_hung_camera_is_reported_offline_and_recovers() -> None:
+    source = _HangingSource()
+    camera = CameraCapture(source, stall_s=0.3)
+    camera.start(CONSENT)
+    try:
+        assert _wait(lambda: source.reads > 3)
+        seq = camera.latest().seq
+        assert camera.wait_frame(seq, timeout=0.6) is None
+        assert camera.status is DeviceStatus.OFFLINE and "no frame" in camera.status_detail
+        source.unblock.set()
+        assert camera.wait_frame(seq, timeout=2.0) is not None
+        assert camera.status is DeviceStatus.ONLINE
+    finally:
+        source.unblock.set()
+        camera.stop()

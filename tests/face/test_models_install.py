@@ -98,3 +98,22 @@ def test_yunet_and_sface_are_float_graphs(models_dir: Path) -> None:
         assert len(model.graph.input) == 1
         session = make_session(Manifest.load(models_dir).model(logical))   # the shipped int8 file fails here
         assert len(session.get_inputs()) == 1
+
+
+def test_cli_entries_install_into_the_configured_folder(tmp_path: Path, weights_dir: Path, capsys) -> None:
+    import argparse
+    import dataclasses
+
+    from kiosk.config import KioskConfig
+    from kiosk.models_cli import install_command as core_entry
+    from models.install import install_command as models_entry
+
+    config = KioskConfig()
+    config = dataclasses.replace(config, face=dataclasses.replace(config.face, models_dir=str(tmp_path / "m")))
+    assert core_entry(config, argparse.Namespace(source=weights_dir, target=None)) == 0
+    assert "converted and verified" in capsys.readouterr().out
+    assert models_entry(config, argparse.Namespace(source=weights_dir, target=None)) == 0
+    assert "already installed" in capsys.readouterr().out
+    assert Manifest.load(tmp_path / "m").verify_all() == []
+    assert models_entry(config, argparse.Namespace(source=tmp_path / "nowhere", target=None)) == 1
+    assert "is missing" in capsys.readouterr().err
