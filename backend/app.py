@@ -236,15 +236,15 @@ def create_app(services: Services) -> FastAPI:
             "record": ingest.envelope_of(r["envelope"]), "outcome": r["outcome"], "message": r["message"],
             "received_at": format_rfc3339(r["received_at"])} for r in rows]}
 
-    @app.post("/v1/operator/seed", tags=["operator"], responses=ERRORS)
-    def operator_seed(_op: Operator, body: dict[str, Any]) -> dict[str, int]:
-        """Load persons and bank test accounts (upsert); for tests and the demo."""
-        return seed.apply_seed(services.engine, body)
+    if services.config.dev.endpoints:
+        @app.post("/v1/operator/seed", tags=["dev"], responses=ERRORS)
+        def operator_seed(_op: Operator, body: dict[str, Any]) -> dict[str, int]:
+            """Load persons and bank test accounts (upsert); for tests and the demo (dev.endpoints)."""
+            return seed.apply_seed(services.engine, body)
 
-    if services.config.sms.dev_outbox_endpoint:
         @app.get("/v1/dev/sms-outbox", tags=["dev"], responses=ERRORS)
         def dev_outbox(_op: Operator, phone: str | None = None, after_id: int = 0) -> dict[str, Any]:
-            """Messages the development SMS gateway 'sent' (enabled by sms.dev_outbox_endpoint)."""
+            """Messages the development SMS gateway 'sent' (enabled by dev.endpoints)."""
             query = sa.select(dev_sms_outbox).where(dev_sms_outbox.c.id > after_id).order_by(dev_sms_outbox.c.id)
             if phone is not None:
                 query = query.where(dev_sms_outbox.c.phone == phone)

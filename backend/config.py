@@ -61,7 +61,6 @@ class SmsSection:
     per_phone_per_hour: int = 5           # codes per phone per rolling hour
     per_kiosk_per_hour: int = 120         # codes per kiosk per rolling hour
     code_pepper: str = ""                 # mixed into the stored code hash (secret: BACKEND__SMS__CODE_PEPPER)
-    dev_outbox_endpoint: bool = False     # serve GET /v1/dev/sms-outbox (operator token); never in production
 
     def validate(self) -> tuple[str, str] | None:
         if self.max_attempts < 1:
@@ -69,6 +68,11 @@ class SmsSection:
         if self.code_ttl_s < 30:
             return "code_ttl_s", "expected at least 30 seconds"
         return None
+
+
+@dataclass(frozen=True)
+class DevSection:
+    endpoints: bool = False               # GET /v1/dev/sms-outbox, POST /v1/operator/seed; never in production
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class BackendConfig:
     certification: CertificationSection = field(default_factory=CertificationSection)
     ingest: IngestSection = field(default_factory=IngestSection)
     embedded: EmbeddedSection = field(default_factory=EmbeddedSection)
+    dev: DevSection = field(default_factory=DevSection)
 
 
 def resolve(value: str) -> Path:

@@ -19,12 +19,9 @@ import dataclasses
 import json
 import os
 import secrets
-import socket
-import threading
 from pathlib import Path
 
 import sqlalchemy as sa
-import uvicorn
 
 from backend.app import create_app
 from backend.auth import issue_enrollment_token
@@ -32,6 +29,7 @@ from backend.config import BackendConfig, load_backend_config, resolve
 from backend.context import Services, build_services
 from backend.db import make_engine, migrate, persons
 from backend.seed import apply_seed
+from backend.server import ServerThread
 
 TOKEN_ENV = "BACKEND__AUTH__OPERATOR_TOKEN"  # noqa: S105  (a variable name, not a secret)
 
@@ -60,7 +58,7 @@ def embedded_config(base: BackendConfig | None = None, data_dir: Path | None = N
                                      migrate_on_start=True),
         auth=dataclasses.replace(base.auth, operator_token=base.auth.operator_token or _operator_token(data_dir)),
         keys=dataclasses.replace(base.keys, review_private_key=str(data_dir / "review_x25519.pem")),
-        sms=dataclasses.replace(base.sms, dev_outbox_endpoint=True),
+        dev=dataclasses.replace(base.dev, endpoints=True),
     )
 
 
@@ -82,29 +80,12 @@ class EmbeddedBackend:
         self.config = embedded_config(config, data_dir)
         self.services = prepare_embedded(self.config)
         self.operator_token = self.config.auth.operator_token
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ServerThread | None = None
         self.url = ""
 
     def start(self, host: str = "127.0.0.1", port: int = 0, timeout_s: float = 10.0) -> str:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(create_app(self.services), log_config=None, access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        name="embedded-backend", daemon=True)
-        self._thread.start()
-        done = threading.Event()
-        for _ in range(int(timeout_s / 0.02)):
-            if self._server.started:
-                done.set()
-                break
-            done.wait(0.02)
-        if not done.is_set():
-            raise RuntimeError(f"the embedded backend did not start within {timeout_s} s")
-        self.url = f"http://{host}:{port}"
+        self._server = ServerThread(create_app(self.services), host=host, port=port)
+        self.url = self._server.start(timeout_s)
         return self.url
 
     def enrollment_token(self, kiosk_id: str | None = None) -> str:
@@ -112,9 +93,7 @@ class EmbeddedBackend:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._server.stop()
         self.services.engine.dispose()
 
     def __enter__(self) -> EmbeddedBackend:

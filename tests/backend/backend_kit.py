@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from backend.clock import format_rfc3339
+from backend.config import BackendConfig, load_backend_config
 from backend.crypto import b64e, raw_public_key, sign_record, sign_request
 
 OPERATOR_TOKEN = "test-operator-token-0123456789"
@@ -134,3 +137,15 @@ def template_b64(seed: int) -> str:
     rng = np.random.default_rng(seed)
     vec = rng.standard_normal(128).astype(np.float32)
     return b64e((vec / np.linalg.norm(vec)).astype(np.float32).tobytes())
+
+
+def make_config(dsn: str, tmp: Path, **sms: Any) -> BackendConfig:
+    base = load_backend_config(environ={})
+    return dataclasses.replace(
+        base,
+        database=dataclasses.replace(base.database, dsn=dsn),
+        auth=dataclasses.replace(base.auth, operator_token=OPERATOR_TOKEN),
+        keys=dataclasses.replace(base.keys, review_private_key=str(tmp / "review.pem")),
+        sms=dataclasses.replace(base.sms, code_pepper="pepper", **sms),
+        dev=dataclasses.replace(base.dev, endpoints=True),
+    )

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from backend_kit import OPERATOR_TOKEN, MovableClock, SigningKiosk, operator_headers, seed_data
+from backend_kit import MovableClock, SigningKiosk, make_config, operator_headers, seed_data
 from fastapi.testclient import TestClient
 from pgfixture import PgCluster, pg_cluster  # noqa: F401  (session fixture)
 
 from backend.app import create_app
-from backend.config import BackendConfig, load_backend_config
 from backend.context import Services
 from backend.seed import apply_seed
 from backend.server import prepare
-
-
-def make_config(dsn: str, tmp: Path, **sms: Any) -> BackendConfig:
-    base = load_backend_config(environ={})
-    return dataclasses.replace(
-        base,
-        database=dataclasses.replace(base.database, dsn=dsn),
-        auth=dataclasses.replace(base.auth, operator_token=OPERATOR_TOKEN),
-        keys=dataclasses.replace(base.keys, review_private_key=str(tmp / "review.pem")),
-        sms=dataclasses.replace(base.sms, dev_outbox_endpoint=True, code_pepper="pepper", **sms),
-    )
 
 
 @pytest.fixture

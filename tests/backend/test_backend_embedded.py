@@ -12,7 +12,7 @@ import httpx
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from backend_kit import OPERATOR_TOKEN, MovableClock, SigningKiosk, seed_data
+from backend_kit import OPERATOR_TOKEN, MovableClock, SigningKiosk, make_config, seed_data
 
 from backend.config import ConfigError, load_backend_config
 from backend.db import make_engine, metadata, migrate
@@ -106,3 +106,23 @@ def test_migrations_match_the_tables_on_both_databases(dsn, tmp_path):
         engine.dispose()
         assert diff == [], f"{url.split(':')[0]}: migrations and backend/db.py disagree: {diff}"
 
+
+
+def test_backend_thread_on_postgres_goes_down_and_comes_back(dsn, tmp_path):
+    from backend.server import serve_in_thread
+
+    server, services = serve_in_thread(make_config(dsn, tmp_path))
+    url = server.url
+    try:
+        assert httpx.get(url + "/v1/health").status_code == 200
+        server.stop()
+        try:
+            httpx.get(url + "/v1/health", timeout=2)
+            raise AssertionError("the stopped backend still answers")
+        except httpx.ConnectError:
+            pass
+        assert server.start() == url                     # same port again
+        assert httpx.get(url + "/v1/health").json()["status"] == "ok"
+    finally:
+        server.stop()
+        services.engine.dispose()

@@ -59,3 +59,18 @@ def test_unknown_route_and_validation_errors_have_the_error_shape(client):
     assert r.status_code == 404 and set(r.json()) == {"error", "record_id", "reason"}
     r = client.post("/v1/kiosks/enroll", json={"kiosk_id": "k"})
     assert r.status_code == 422 and r.json()["error"] == "malformed" and "public_key" in r.json()["reason"]
+
+
+def test_dev_endpoints_are_off_unless_configured(services):
+    import dataclasses
+
+    from fastapi.testclient import TestClient
+
+    from backend.app import create_app
+
+    services.config = dataclasses.replace(services.config, dev=dataclasses.replace(services.config.dev,
+                                                                                   endpoints=False))
+    with TestClient(create_app(services)) as c:
+        assert c.get("/v1/dev/sms-outbox", headers=operator_headers()).status_code == 404
+        assert c.post("/v1/operator/seed", json={}, headers=operator_headers()).status_code == 404
+        assert c.post("/v1/operator/enrollment-tokens", json={}, headers=operator_headers()).status_code == 201

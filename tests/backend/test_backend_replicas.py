@@ -34,7 +34,7 @@ def replicas(dsn: str, tmp_path: Path) -> Iterator[list[str]]:
     key = tmp_path / "review.pem"
     load_or_create_review_key(key, create=True)
     env = {**os.environ, "BACKEND__DATABASE__DSN": dsn, "BACKEND__AUTH__OPERATOR_TOKEN": OPERATOR_TOKEN,
-           "BACKEND__KEYS__REVIEW_PRIVATE_KEY": str(key), "BACKEND__SMS__DEV_OUTBOX_ENDPOINT": "true"}
+           "BACKEND__KEYS__REVIEW_PRIVATE_KEY": str(key), "BACKEND__DEV__ENDPOINTS": "true"}
     procs, urls = [], []
     for i in range(2):
         port = _port()
