@@ -266,11 +266,12 @@ class SerialPinPad:
 
     def start_pin_entry(self, pan: str, min_len: int = 6, max_len: int = 6, timeout_s: float | None = None,
                         auto_end: bool = False, key_name: str = "pin",
-                        pan_has_check_digit: bool = True) -> CommandHandle[PinEntryResult]:
+                        pan_has_check_digit: bool = False) -> CommandHandle[PinEntryResult]:
         """PIN entry: events say only that a digit was pressed; the result is the pad's PIN block.
 
-        ``pan`` is the bank PAN (``pan_has_check_digit=True``) or the card number (False: the
-        social-security card number has no Luhn digit); both sides of the PIN block must agree.
+        ``pan`` is the social-security card number (EF05 tag 07, e.g. "A12345678": its digits,
+        no check digit — what drivers/smartcard/pin_handoff.py gives the PSAM), or a bank PAN
+        with ``pan_has_check_digit=True``. Both sides of the PIN block must agree.
         """
         timeout = float(timeout_s if timeout_s is not None else self.pin_timeout_s)
 
@@ -372,9 +373,9 @@ def _card_digits(pan: str, fmt: PinBlockFormat, has_check_digit: bool) -> str:
             raise PinPadError(CompletionCode.INVALID_DATA, PinPadErrorCode.BAD_INPUT,
                               "format 4 needs a PAN of 12 to 19 digits")
         return digits
-    if len(digits) < 8:
+    if len(digits) < (2 if has_check_digit else 1):
         raise PinPadError(CompletionCode.INVALID_DATA, PinPadErrorCode.BAD_INPUT,
-                          "the card number needs at least 8 digits for a PIN block")
+                          "the card number has no digits for the PIN block")
     return pan_field_8(digits, has_check_digit).hex()[4:]
 
 

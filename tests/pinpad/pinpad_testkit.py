@@ -10,9 +10,10 @@ MASTER = {"sm4": bytes.fromhex("0123456789ABCDEFFEDCBA9876543210"),
           "3des": bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")}
 WORK = {"sm4": bytes.fromhex("00112233445566778899AABBCCDDEEFF"),
         "3des": bytes.fromhex("1C1C1C1C1C1C1C1C2A2A2A2A2A2A2A2A")}
-# A bank PAN with its Luhn digit, and the 12-digit PAN field it gives.
+# A long card number and the 12 PAN-field digits it gives (no check digit: the driver's default,
+# as for the social-security card number).
 PAN = "6222020200112233445"
-PAN_FIELD_DIGITS = "020011223344"
+PAN_FIELD_DIGITS = "200112233445"
 FAST = {"answer_timeout_s": 0.25, "command_timeout_s": 3.0, "retries": 2}
 
 

@@ -136,8 +136,8 @@ def test_pin_entry_refused_without_a_verified_key(make_pad: Callable[..., PinPad
 def test_bad_pin_entry_arguments_are_typed_errors(pad: PinPadSetup) -> None:
     done = pad.service.start_pin_entry(PAN, min_len=2, max_len=6, timeout_s=2).wait(5)
     assert done.code is CompletionCode.INVALID_DATA and done.error_code == "badInput"
-    done = pad.service.start_pin_entry("12", timeout_s=2).wait(5)
-    assert done.code is CompletionCode.INVALID_DATA and "at least 8 digits" in done.detail
+    done = pad.service.start_pin_entry("ABC", timeout_s=2).wait(5)
+    assert done.code is CompletionCode.INVALID_DATA and "no digits" in done.detail
 
 
 def test_plain_entry_reports_each_key_with_its_value(pad: PinPadSetup) -> None:
@@ -254,3 +254,28 @@ def test_keys_right_behind_the_start_answer_are_not_lost(pad: PinPadSetup) -> No
     handle = pad.service.start_pin_entry(PAN, timeout_s=5, auto_end=True)
     done = handle.wait(6)
     assert done.ok and done.result is not None and done.result.digits == 6
+
+
+def _enter(setup: PinPadSetup, handle, pin: str):  # type: ignore[no-untyped-def]
+    _wait_for_entry(setup, "pin")
+    setup.simulator.type_keys(pin)  # type: ignore[union-attr]
+    setup.simulator.press("enter")  # type: ignore[union-attr]
+    done = handle.wait(6)
+    assert done.ok, done
+    return done.result
+
+
+def test_social_security_card_number_matches_the_psam_side(pad: PinPadSetup) -> None:
+    # What drivers/smartcard/pin_handoff.py does: format 0, PAN = the card number (EF05 tag 07),
+    # its digits, no check digit.
+    result = _enter(pad, pad.service.start_pin_entry("A12345678", timeout_s=5), "246810")
+    digits = decrypt_pin_block(result.block, "A12345678", PinBlockFormat.ISO0, work_cipher("sm4"),
+                               pan_has_check_digit=False)
+    assert digits == bytearray(b"246810")
+
+
+def test_bank_pan_with_check_digit(pad: PinPadSetup) -> None:
+    handle = pad.service.start_pin_entry(PAN, timeout_s=5, pan_has_check_digit=True)
+    result = _enter(pad, handle, "135791")
+    digits = decrypt_pin_block(result.block, PAN, PinBlockFormat.ISO0, work_cipher("sm4"))
+    assert digits == bytearray(b"135791")
