@@ -236,7 +236,7 @@ def create_app(services: Services) -> FastAPI:
             "record": ingest.envelope_of(r["envelope"]), "outcome": r["outcome"], "message": r["message"],
             "received_at": format_rfc3339(r["received_at"])} for r in rows]}
 
-    if services.config.dev.endpoints:
+    if services.config.dev_endpoints:
         @app.post("/v1/operator/seed", tags=["dev"], responses=ERRORS)
         def operator_seed(_op: Operator, body: dict[str, Any]) -> dict[str, int]:
             """Load persons and bank test accounts (upsert); for tests and the demo (dev.endpoints)."""

@@ -61,6 +61,7 @@ class SmsSection:
     per_phone_per_hour: int = 5           # codes per phone per rolling hour
     per_kiosk_per_hour: int = 120         # codes per kiosk per rolling hour
     code_pepper: str = ""                 # mixed into the stored code hash (secret: BACKEND__SMS__CODE_PEPPER)
+    dev_outbox_endpoint: bool = False     # older name of dev.endpoints (either turns the dev endpoints on)
 
     def validate(self) -> tuple[str, str] | None:
         if self.max_attempts < 1:
@@ -111,6 +112,10 @@ class BackendConfig:
     ingest: IngestSection = field(default_factory=IngestSection)
     embedded: EmbeddedSection = field(default_factory=EmbeddedSection)
     dev: DevSection = field(default_factory=DevSection)
+
+    @property
+    def dev_endpoints(self) -> bool:
+        return self.dev.endpoints or self.sms.dev_outbox_endpoint
 
 
 def resolve(value: str) -> Path:
