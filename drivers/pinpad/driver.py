@@ -99,16 +99,17 @@ class SerialPinPad:
         self._worker.submit("connect", lambda ctx: self._connect(), timeout=self.command_timeout_s * 4)
 
     def stop(self) -> None:
-        def close(_ctx: CommandContext) -> None:
-            if self._proto is not None and self._link is not None:
-                try:
-                    self._proto.close_keypad()
-                except (PinPadError, PortGone):
-                    pass
-            self._drop_link("stopped", DeviceStatus.OFFLINE)
+        """Cancel what runs (a PIN entry closes the keypad on its way out), stop the worker, then
+        close the port from here: with the worker gone, nothing else touches it."""
+        self._worker.stop(timeout=self.command_timeout_s + 1.0)
         if self._worker.running:
-            self._worker.call("close", close, timeout=self.command_timeout_s)
-        self._worker.stop()
+            return                       # stuck in I/O: leave the port to the daemon thread
+        if self._proto is not None:
+            try:
+                self._proto.close_keypad()
+            except (PinPadError, PortGone):
+                pass
+        self._drop_link("stopped", DeviceStatus.OFFLINE)
 
     def subscribe(self, listener: EventListener) -> Callable[[], None]:
         return self._worker.subscribe(listener)
@@ -287,13 +288,15 @@ class SerialPinPad:
             proto.activate_work_key(self.algorithm, self.master_key_index, slot.index)
             proto.begin_pin_entry(min_len, max_len, auto_end, int(timeout) + 1)
             try:
-                digits = self._collect_keys(ctx, proto, EntryMode.PIN, min_len, max_len, None)
+                digits = self._collect_keys(ctx, proto, EntryMode.PIN, min_len, max_len, None,
+                                            deadline=time.monotonic() + timeout)
             except BaseException:
                 _close_quietly(proto)
                 raise
             block = proto.read_pin_block(self.algorithm)
             return PinEntryResult(block, self.pin_format, digits, key_name, self.algorithm)
-        return self._submit("pinEntry", body, timeout)
+        # The citizen gets ``timeout`` for the keys; the command gets room for setup and the block read.
+        return self._submit("pinEntry", body, timeout + 3 * self.command_timeout_s)
 
     def start_plain_entry(self, max_len: int, timeout_s: float | None = None, min_len: int = 1,
                           auto_end: bool = False) -> CommandHandle[str]:
@@ -307,19 +310,27 @@ class SerialPinPad:
             buffer = bytearray()
             proto.open_keypad()
             try:
-                self._collect_keys(ctx, proto, EntryMode.PLAIN, min_len, max_len, buffer, auto_end)
+                self._collect_keys(ctx, proto, EntryMode.PLAIN, min_len, max_len, buffer, auto_end,
+                                   deadline=time.monotonic() + timeout)
                 return buffer.decode("ascii")
             finally:
                 buffer[:] = bytes(len(buffer))
                 _close_quietly(proto)
-        return self._submit("dataEntry", body, timeout)
+        return self._submit("dataEntry", body, timeout + 3 * self.command_timeout_s)
 
     def _collect_keys(self, ctx: CommandContext, proto: PadProtocol, mode: EntryMode, min_len: int,
-                      max_len: int, buffer: bytearray | None, auto_end: bool = False) -> int:
+                      max_len: int, buffer: bytearray | None, auto_end: bool = False,
+                      deadline: float = float("inf")) -> int:
         count = 0
+
+        def check() -> None:
+            ctx.check()
+            if time.monotonic() > deadline:
+                raise CommandTimedOut("no key in time")
+
         while True:
             try:
-                key = proto.next_key(ctx.check)
+                key = proto.next_key(check)
             except PinPadError as exc:
                 if exc.pad_error is PinPadErrorCode.PAD_TIMEOUT:
                     raise CommandTimedOut("the pad ended the entry: no key in time") from None

@@ -279,3 +279,16 @@ def test_bank_pan_with_check_digit(pad: PinPadSetup) -> None:
     result = _enter(pad, handle, "135791")
     digits = decrypt_pin_block(result.block, PAN, PinBlockFormat.ISO0, work_cipher("sm4"))
     assert digits == bytearray(b"135791")
+
+
+def test_stop_during_a_pin_entry_cancels_it_and_closes_the_keypad(make_pad: Callable[..., PinPadSetup]) -> None:
+    setup = make_pad()
+    assert setup.service.load_work_key("pin", wrapped_work_key("sm4"), work_kcv("sm4")).wait(5).ok
+    handle = setup.service.start_pin_entry(PAN, timeout_s=30)
+    _wait_for_entry(setup, "pin")
+    started = time.monotonic()
+    setup.service.stop()
+    assert time.monotonic() - started < 2
+    assert handle.wait(2).code is CompletionCode.CANCELED
+    assert setup.service.status is DeviceStatus.OFFLINE
+    _wait_idle(setup.simulator)
