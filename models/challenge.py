@@ -47,7 +47,7 @@ class ChallengeConfig:
     steps: int = 2
     step_timeout_s: float = 6.0
     neutral_max: float = 0.15       # |yaw| and |pitch| below this count as facing the camera
-    yaw_target: float = 0.35        # a clear turn
+    yaw_target: float = 0.30        # a clear turn (about 28 degrees: nose depth ~0.55 eye distances)
     pitch_target: float = 0.18      # a clear nod / look up
     wrong_way: float = 0.30         # moving this far the other way fails the step
     min_move_s: float = 0.12        # neutral -> target faster than this is not a human head

@@ -49,6 +49,10 @@ class FacePolicy:
         if self.keep_capture_for_review and not self.review_public_key:
             raise ValueError("keep_capture_for_review needs review_public_key (backend.public_key_file)")
 
+    def new_attempts(self) -> FaceAttempts:
+        """The tries for one visit: create once per visit and pass to every verify()."""
+        return FaceAttempts(self.max_attempts)
+
     def challenge_config(self) -> ChallengeConfig:
         return ChallengeConfig(steps=self.challenge_steps, step_timeout_s=self.challenge_step_timeout_s,
                                mirrored=self.mirrored_preview)

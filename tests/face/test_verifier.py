@@ -90,7 +90,8 @@ def test_dark_frames_prompt_and_end_without_a_decision(service_for, images) -> N
 
 def test_three_failed_attempts_send_the_person_to_the_counter(service_for, images) -> None:
     service = service_for(images["image_T1"])
-    attempts = FaceAttempts(3)
+    attempts = NO_CHALLENGE.new_attempts()
+    assert attempts.left == 3
     outcomes = [_verify(service, images["obama"], NO_CHALLENGE, attempts)[0] for _ in range(4)]
     assert [d.outcome for d in outcomes] == [FaceOutcome.NO_MATCH] * 3 + [FaceOutcome.GO_TO_COUNTER]
     assert outcomes[2].go_to_counter and outcomes[3].attempt == 0
