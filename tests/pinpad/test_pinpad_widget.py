@@ -116,3 +116,22 @@ def test_key_on_the_simulated_pad_reaches_the_screen(qtbot, pad: PinPadSetup) ->
     assert widget.dots.text().count(FILLED) == 3
     handle.cancel()
     assert not handle.wait(5).ok
+
+
+def test_keyboard_feeds_pad_keys_in_the_demo(qtbot) -> None:  # type: ignore[no-untyped-def]
+    widget = PinEntryWidget(keyboard_keys=True)
+    qtbot.addWidget(widget)
+    pressed: list[str] = []
+    widget.key_requested.connect(pressed.append)
+    qtbot.keyClicks(widget, "42")
+    qtbot.keyClick(widget, Qt.Key.Key_Backspace)
+    qtbot.keyClick(widget, Qt.Key.Key_Return)
+    qtbot.keyClick(widget, Qt.Key.Key_Escape)
+    qtbot.keyClick(widget, Qt.Key.Key_A)
+    assert pressed == ["4", "2", "backspace", "enter", "cancel"]
+    plain = PinEntryWidget()
+    qtbot.addWidget(plain)
+    got: list[str] = []
+    plain.key_requested.connect(got.append)
+    qtbot.keyClicks(plain, "7")
+    assert got == []                      # off by default: a real kiosk has no keyboard

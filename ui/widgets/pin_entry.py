@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QMetaObject, Qt, Signal, Slot
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from drivers.pinpad.api import EntryMode, KeyEvent, KeyKind
@@ -40,8 +41,15 @@ KEYPAD_LAYOUT = [["1", "2", "3"], ["4", "5", "6"], ["7", "8", "9"], ["clear", "0
 class PinEntryWidget(QWidget):
     key_requested = Signal(str)             # on-screen key pressed: "0".."9", "enter", "cancel"...
 
-    def __init__(self, parent: QWidget | None = None, *, show_keypad: bool = False) -> None:
+    def __init__(self, parent: QWidget | None = None, *, show_keypad: bool = False,
+                 keyboard_keys: bool = False) -> None:
+        """``show_keypad``: on-screen keys; ``keyboard_keys``: the PC keyboard's digits, Enter,
+        Esc, Backspace and Delete also come out of ``key_requested`` (demo profile only: a real
+        kiosk has no keyboard and PINs go to the EPP)."""
         super().__init__(parent)
+        self._keyboard_keys = keyboard_keys
+        if keyboard_keys:
+            self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setObjectName("pinEntry")
         self._mode = EntryMode.PIN
         self._min_len, self._max_len = 6, 6
@@ -99,6 +107,14 @@ class PinEntryWidget(QWidget):
                 else:                   # the last row: Cancel, then a wide Enter
                     grid.addWidget(key, row, 0 if col == 0 else 1, 1, 1 if col == 0 else 2)
         return grid
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        name = key_name_for(event.key(), event.text()) if self._keyboard_keys else None
+        if name is None:
+            super().keyPressEvent(event)
+            return
+        self.key_requested.emit(name)
+        event.accept()
 
     # -- state -----------------------------------------------------------------------------------
     def start(self, mode: EntryMode = EntryMode.PIN, min_len: int = 6, max_len: int = 6,
@@ -204,3 +220,17 @@ class PinEntryWidget(QWidget):
 def _key_text(name: str) -> str:
     return {"enter": _("Enter"), "cancel": _("Cancel"), "clear": _("Clear"),
             "backspace": _("Backspace")}.get(name, name)
+
+
+_QT_KEYS = {Qt.Key.Key_Return: "enter", Qt.Key.Key_Enter: "enter", Qt.Key.Key_Escape: "cancel",
+            Qt.Key.Key_Backspace: "backspace", Qt.Key.Key_Delete: "clear"}
+
+
+def key_name_for(key: int, text: str = "") -> str | None:
+    """The pad key name ("0".."9", "enter", "cancel", "backspace", "clear") for a Qt key, or None."""
+    if len(text) == 1 and text.isdigit() and text.isascii():
+        return text
+    try:
+        return _QT_KEYS.get(Qt.Key(key))
+    except ValueError:                    # not a key Qt names
+        return None
