@@ -162,6 +162,9 @@ def create_app(services: Services) -> FastAPI:
     async def records_batch(request: Request) -> dict[str, Any]:
         """Ingest signed records, idempotent by id; the whole batch is validated before any write."""
         raw = await request.body()
+        if len(raw) > services.config.ingest.max_body_bytes:
+            raise ApiError(413, "batch_too_large",
+                           f"the batch is over {services.config.ingest.max_body_bytes} bytes; send fewer records")
         try:
             body = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError):

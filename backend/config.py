@@ -92,6 +92,7 @@ class CertificationSection:
 @dataclass(frozen=True)
 class IngestSection:
     max_batch: int = 500                  # records per POST /v1/records:batch
+    max_body_bytes: int = 32_000_000      # a batch body larger than this is refused (413)
 
 
 @dataclass(frozen=True)

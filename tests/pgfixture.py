@@ -39,8 +39,8 @@ MISSING = ("PostgreSQL server binaries (initdb, pg_ctl) not found under /usr/lib
            "run `bash scripts/setup.sh` (installs the Debian postgresql package), or set KIOSK_PG_BIN")
 
 
-def find_pg_bin() -> Path | None:
-    for candidate in PG_BIN_CANDIDATES:
+def find_pg_bin(candidates: list[Path] | None = None) -> Path | None:
+    for candidate in PG_BIN_CANDIDATES if candidates is None else candidates:
         if (candidate / "initdb").is_file() and (candidate / "pg_ctl").is_file():
             return candidate
     return None

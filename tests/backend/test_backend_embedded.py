@@ -126,3 +126,11 @@ def test_backend_thread_on_postgres_goes_down_and_comes_back(dsn, tmp_path):
     finally:
         server.stop()
         services.engine.dispose()
+
+
+def test_pg_fixture_reports_missing_server_binaries(tmp_path):
+    from pgfixture import MISSING, find_pg_bin
+
+    assert find_pg_bin([tmp_path]) is None
+    assert "scripts/setup.sh" in MISSING
+    assert find_pg_bin() is not None, MISSING

@@ -198,3 +198,12 @@ def test_sealed_review_capture_stored_and_opened_by_backend(client, services, ki
     assert "jpeg" not in json.dumps(stored)
     assert open_sealed(services.review_key, stored) == b"\xff\xd8jpeg-bytes"
     assert raw_public_key(services.review_key) == b64d(pub["public_key"])
+
+
+def test_oversized_body_refused(client, services, kiosk):
+    import dataclasses
+
+    services.config = dataclasses.replace(services.config, ingest=dataclasses.replace(
+        services.config.ingest, max_body_bytes=2000))
+    big = kiosk.record("registration", {"blob": "x" * 3000})
+    _refused(client, services, kiosk.batch([big]), 413, "batch_too_large")
