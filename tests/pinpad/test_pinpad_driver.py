@@ -203,25 +203,28 @@ def test_work_key_input_errors(pad: PinPadSetup) -> None:
     assert pad.service.load_work_key("pin", wrapped_work_key("sm4"), b"\x01").wait(5).error_code == "badInput"
 
 
-def test_master_key_only_in_ceremony_mode(make_pad: Callable[..., PinPadSetup]) -> None:
-    locked = make_pad()
-    done = locked.service.load_master_key(MASTER["sm4"]).wait(5)
+@pytest.mark.parametrize("algorithm", ["sm4", "3des"])
+def test_master_key_only_in_ceremony_mode(make_pad: Callable[..., PinPadSetup], algorithm: str) -> None:
+    locked = make_pad(algorithm=algorithm)
+    done = locked.service.load_master_key(MASTER[algorithm]).wait(5)
     assert done.code is CompletionCode.UNSUPPORTED and done.error_code == "ceremonyModeOff"
     assert locked.service.reset(erase_keys=True).wait(5).error_code == "ceremonyModeOff"
 
-    ceremony = make_pad(ceremony_mode=True, simulator_master_key=None)
+    ceremony = make_pad(algorithm=algorithm, ceremony_mode=True, simulator_master_key=None)
     # No master yet: a work key cannot be unwrapped (status A4h).
-    early = ceremony.service.load_work_key("pin", wrapped_work_key("sm4"), work_kcv("sm4")).wait(5)
+    early = ceremony.service.load_work_key("pin", wrapped_work_key(algorithm), work_kcv(algorithm)).wait(5)
     assert early.error_code == "masterKeyInvalid"
-    wrong = ceremony.service.load_master_key(MASTER["sm4"], expected_kcv=b"\x00\x00\x00").wait(5)
+    wrong = ceremony.service.load_master_key(MASTER[algorithm], expected_kcv=b"\x00\x00\x00").wait(5)
     assert wrong.error_code == "kcvMismatch"
-    done = ceremony.service.load_master_key(MASTER["sm4"], expected_kcv=kcv(cipher_for("sm4", MASTER["sm4"]))).wait(5)
+    done = ceremony.service.load_master_key(MASTER[algorithm], expected_kcv=kcv(cipher_for(algorithm, MASTER[algorithm]))).wait(5)
     assert done.ok, done
-    assert ceremony.service.load_work_key("pin", wrapped_work_key("sm4"), work_kcv("sm4")).wait(5).ok
+    master_cmd = kmy.CMD_SM4_LOAD_MASTER if algorithm == "sm4" else kmy.CMD_LOAD_MASTER
+    assert master_cmd in ceremony.simulator.received  # type: ignore[union-attr]
+    assert ceremony.service.load_work_key("pin", wrapped_work_key(algorithm), work_kcv(algorithm)).wait(5).ok
     # Erase in ceremony mode: the keys are gone and the driver forgets their verification.
     assert ceremony.service.reset(erase_keys=True).wait(5).ok
     assert ceremony.service.start_pin_entry(PAN, timeout_s=2).wait(5).error_code == "keyNotLoaded"
-    again = ceremony.service.load_work_key("pin", wrapped_work_key("sm4"), work_kcv("sm4")).wait(5)
+    again = ceremony.service.load_work_key("pin", wrapped_work_key(algorithm), work_kcv(algorithm)).wait(5)
     assert again.error_code == "masterKeyInvalid"
 
 

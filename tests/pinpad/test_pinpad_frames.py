@@ -124,3 +124,14 @@ def test_a_corrupted_byte_never_yields_a_wrong_frame(code: int, data: bytes, fli
         if isinstance(item, Frame):
             assert item == Frame(code, data), f"corrupted frame accepted: {item!r}"
             assert wire_form == "ascii_hex" and bytes(frame).upper() == encode_frame(code, data, wire_form)
+
+
+@pytest.mark.parametrize("code", sorted(kmy.REDACTED))
+def test_traces_redact_key_and_pin_block_commands_both_ways(code: int) -> None:
+    secret = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
+    assert secret.hex(" ").upper() not in kmy.describe(code, secret)
+    assert "<redacted 16 bytes>" in kmy.describe(code, secret)
+    answer = kmy.describe_answer(code, Frame(kmy.ST_OK, secret))
+    assert "<redacted 16 bytes>" in answer and "01 23" not in answer
+    assert kmy.describe(kmy.CMD_CARD_NUMBER, b"020011223344") == "34h <12 digits>"
+    assert kmy.describe(kmy.CMD_START_PIN, bytes([6, 6, 0, 31])) == "35h 06 06 00 1F"
