@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from drivers.api import CommandHandle as CommandHandle
 from drivers.api import (
@@ -247,6 +247,7 @@ def card_outcome(completion: Completion[object]) -> CardOutcome:
 
 
 # -- the service ------------------------------------------------------------------------------
+@runtime_checkable
 class CardService(Protocol):
     """The citizen's card and the PSAM, as the services layer uses them.
 

@@ -74,6 +74,7 @@ class ReaderBackend(Protocol):
 # -- PC/SC ------------------------------------------------------------------------------------
 _SERVICE_GONE = {
     scard.SCARD_E_NO_SERVICE, scard.SCARD_E_INVALID_HANDLE, scard.SCARD_E_SERVICE_STOPPED,
+    scard.SCARD_F_COMM_ERROR,           # "RPC transport error": pcscd died during the call
 }
 _CARD_GONE = {scard.SCARD_W_REMOVED_CARD, scard.SCARD_E_NO_SMARTCARD, scard.SCARD_W_RESET_CARD,
               scard.SCARD_W_UNPOWERED_CARD}

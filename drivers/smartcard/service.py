@@ -120,10 +120,9 @@ class SmartcardService:
             query[_PNP] = self._known.get(_PNP, ReaderSnapshot(False))
             new = self._backend.wait_change(query, self._poll_ms)
         except ReaderError as exc:
-            if exc.kind is ReaderErrorKind.NO_SERVICE:
-                self._service_lost(str(exc))
-                return
-            raise
+            # NO_SERVICE after a pcscd restart; anything else from the context is as bad: rebuild it.
+            self._service_lost(str(exc))
+            return
         self._apply(new)
 
     def _try_open(self) -> bool:
@@ -243,9 +242,9 @@ class SmartcardService:
     def _psam_or_none(self) -> PbocPsam | None:
         if self._psam is None:
             reader = self._psam_reader
-            if reader is None or not self._known.get(reader, ReaderSnapshot(False)).present:
+            if reader is None:
                 return None
-            try:
+            try:                        # even if our last snapshot said empty: it may be a poll behind
                 conn = self._backend.connect(reader)
             except ReaderError:
                 return None

@@ -10,11 +10,13 @@ from collections.abc import Iterator
 import pytest
 from sc_helpers import (
     PID_FILE,
+    PSAM,
     VPCD_DRIVER,
     Events,
     PcscStack,
     _free_port_pair,
     _pcscd_processes,
+    _wait_reader,
     wait_status,
 )
 
@@ -34,9 +36,10 @@ def pcsc_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PcscStack]:
         f'FRIENDLYNAME "Virtual PCD"\nDEVICENAME   /dev/null:{port}\n'
         f"LIBPATH      {VPCD_DRIVER}\nCHANNELID    {port}\n")
     stack = PcscStack(config, port, base / "pcscd.log")
-    stack.start()
-    stack.psam.insert(VirtualPsam())
     try:
+        stack.start()
+        stack.psam.insert(VirtualPsam())
+        _wait_reader(PSAM, present=True, timeout=5)
         yield stack
     finally:
         stack.citizen.remove()
@@ -50,6 +53,7 @@ def pcsc_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PcscStack]:
 def pcsc_service(pcsc_stack: PcscStack) -> Iterator[tuple[SmartcardService, Events]]:
     if not pcsc_stack.psam.inserted:
         pcsc_stack.psam.insert(VirtualPsam())
+        _wait_reader(PSAM, present=True, timeout=5)
     service, _ = make_card_service(backend="pcsc", citizen_reader_pattern=r"00 00$",
                                    psam_reader_pattern=r"00 01$", apdu_trace=True, command_timeout_s=8.0)
     events = Events()

@@ -1,0 +1,77 @@
+"""The demo profile's in-process backend: same service, no pcscd; operator-panel insert/remove."""
+
+from __future__ import annotations
+
+from sc_helpers import wait_status
+
+from drivers.api import CompletionCode, DeviceStatus
+from drivers.smartcard.api import (
+    CardInserted,
+    CardOutcome,
+    CardRemoved,
+    CardService,
+    PinBlockInput,
+    WrappedWorkingKey,
+    card_outcome,
+)
+from drivers.smartcard.factory import make_card_service
+from drivers.smartcard.virtual.card import CardConfig
+
+
+def test_the_factory_builds_a_card_service_for_both_backends():
+    pcsc, none = make_card_service(backend="pcsc")
+    assert none is None and isinstance(pcsc, CardService)
+    virtual, cards = make_card_service(backend="virtual")
+    assert cards is not None and isinstance(virtual, CardService)
+
+
+def test_demo_cards_go_in_and_out_and_read(virtual_service):
+    service, cards, events = virtual_service
+    card = cards.insert_card(CardConfig(generation=3, pin="505050"))
+    events.wait_for(lambda e: isinstance(e, CardInserted))
+    wait_status(service, DeviceStatus.ONLINE)
+    done = service.read_card().wait(5)
+    assert done.ok and done.result.holder.sex == "1"
+    assert service.verify_pin(bytearray(b"505050")).wait(5).result.ok
+    assert card.apdu_count > 5
+    cards.remove_card()
+    events.wait_for(lambda e: isinstance(e, CardRemoved))
+    wait_status(service, DeviceStatus.NO_MEDIA)
+    assert card_outcome(service.read_card().wait(5)) is CardOutcome.NO_CARD
+
+
+def test_secure_pin_entry_is_not_offered_and_none_pin_is_refused(virtual_service):
+    service, cards, events = virtual_service
+    cards.insert_card(CardConfig(generation=2))
+    events.wait_for(lambda e: isinstance(e, CardInserted))
+    info = service.reader_info().wait(5)
+    assert info.ok and info.result.secure_pin_entry is False
+    done = service.verify_pin(None).wait(5)
+    assert done.code is CompletionCode.UNSUPPORTED
+    assert card_outcome(done) is CardOutcome.NOT_SUPPORTED
+
+
+def test_a_removed_card_mid_flow_is_card_removed_not_a_hang(virtual_service):
+    service, cards, events = virtual_service
+    card = cards.insert_card(CardConfig(generation=2))
+    events.wait_for(lambda e: isinstance(e, CardInserted))
+
+    def pull(apdu: bytes) -> bytes | None:
+        if apdu[1] == 0xB2:
+            cards.remove_card()
+            return b""             # what pcscd hands back when the card vanishes mid-exchange
+        return None
+
+    card.before_command = pull
+    done = service.read_card().wait(5)
+    assert card_outcome(done) is CardOutcome.CARD_REMOVED
+
+
+def test_the_working_key_and_repr_never_show_secrets(virtual_service):
+    service, cards, _events = virtual_service
+    cards.insert_card(CardConfig(generation=2))
+    done = service.new_pin_working_key().wait(5)
+    assert done.ok and isinstance(done.result, WrappedWorkingKey)
+    assert done.result.wrapped.hex() not in repr(done.result)
+    block = PinBlockInput(bytes(range(16)))
+    assert bytes(range(16)).hex() not in repr(block)
