@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.concurrency import run_in_threadpool
@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from backend import auth, bank, ingest, persons, seed, sms
 from backend.clock import format_rfc3339
 from backend.context import Services
-from backend.crypto import SEALED_ALG, b64e, raw_public_key
+from backend.crypto import SEALED_ALG, b64e, open_sealed, raw_public_key
 from backend.db import dev_sms_outbox, records
 from backend.errors import ApiError
 
@@ -233,11 +233,30 @@ def create_app(services: Services) -> FastAPI:
             query = query.where(records.c.kiosk_id == kiosk)
         if day is not None:
             query = query.where(records.c.day == day.isoformat())
-        with services.engine.connect() as conn:
+        with services.reader.connect() as conn:
             rows = conn.execute(query).mappings().all()
         return {"records": [{
             "record": ingest.envelope_of(r["envelope"]), "outcome": r["outcome"], "message": r["message"],
             "received_at": format_rfc3339(r["received_at"])} for r in rows]}
+
+    @app.get("/v1/operator/records/{record_id}/sealed/{field}", tags=["operator"], responses=ERRORS,
+             response_class=Response)
+    def operator_open_sealed(_op: Operator, record_id: str, field: str) -> Response:
+        """Decrypt a sealed payload field (a review capture) for staff review; bytes as sent by the kiosk."""
+        with services.engine.connect() as conn:
+            envelope = conn.execute(sa.select(records.c.envelope).where(records.c.id == record_id)).scalar()
+        if envelope is None:
+            raise ApiError(404, "unknown_record", "no record with this id")
+        sealed = ingest.envelope_of(envelope)["payload"].get(field)
+        if not isinstance(sealed, dict) or "enc" not in sealed:
+            raise ApiError(404, "not_sealed", f"the record has no sealed field {field!r}")
+        try:
+            plain = open_sealed(services.review_key, sealed)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ApiError(422, "cannot_open", f"the sealed field does not open with this backend's key: {exc}") \
+                from None
+        log.info("sealed field opened", extra={"record": record_id, "field_name": field})
+        return Response(plain, media_type="application/octet-stream")
 
     if services.config.dev_endpoints:
         @app.post("/v1/operator/seed", tags=["dev"], responses=ERRORS)

@@ -32,6 +32,7 @@ class ServerSection:
 class DatabaseSection:
     dsn: str = ""                         # postgresql://user@host:port/db (secret: BACKEND__DATABASE__DSN)
     pool_size: int = 10                   # connections per replica
+    read_dsn: str = ""                    # a streaming read replica for the operator API and roster (secret)
     migrate_on_start: bool = True         # run alembic migrations when a replica starts
 
     def validate(self) -> tuple[str, str] | None:

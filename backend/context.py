@@ -25,6 +25,11 @@ class Services:
     sms_gateway: SmsGateway
     bank_gateway: BankGateway
     clock: Clock = field(default=system_clock)
+    read_engine: Engine | None = None     # a read replica, if configured; lag only delays what operators see
+
+    @property
+    def reader(self) -> Engine:
+        return self.read_engine or self.engine
 
 
 def build_services(config: BackendConfig, clock: Clock = system_clock, engine: Engine | None = None,
@@ -35,6 +40,8 @@ def build_services(config: BackendConfig, clock: Clock = system_clock, engine: E
         engine = make_engine(config.database.dsn, config.database.pool_size)
     review_key = load_or_create_review_key(resolve(config.keys.review_private_key), create=create_review_key)
     banks = {b.code: b for b in load_banks(config)}
+    read_engine = make_engine(config.database.read_dsn, config.database.pool_size) \
+        if config.database.read_dsn else None
     return Services(config=config, engine=engine, review_key=review_key, banks=banks,
                     sms_gateway=DevSmsGateway(engine, clock), bank_gateway=SimulatedBankGateway(engine),
-                    clock=clock)
+                    clock=clock, read_engine=read_engine)

@@ -52,7 +52,7 @@ def roster(services: Services, districts: list[str]) -> dict[str, Any]:
     """Retirees in ``districts`` due for certification within the configured window."""
     today = services.clock().date()
     horizon = today + timedelta(days=services.config.certification.roster_due_within_days)
-    with services.engine.connect() as conn:
+    with services.reader.connect() as conn:
         rows = conn.execute(sa.select(persons).where(
             persons.c.district.in_(districts), persons.c.retired.is_(True), persons.c.deceased.is_(False),
             sa.or_(persons.c.certified_until.is_(None), persons.c.certified_until <= horizon),

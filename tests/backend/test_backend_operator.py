@@ -74,3 +74,54 @@ def test_dev_endpoints_are_off_unless_configured(services):
         assert c.get("/v1/dev/sms-outbox", headers=operator_headers()).status_code == 404
         assert c.post("/v1/operator/seed", json={}, headers=operator_headers()).status_code == 404
         assert c.post("/v1/operator/enrollment-tokens", json={}, headers=operator_headers()).status_code == 201
+
+
+def test_operator_opens_a_sealed_review_capture(client, services, kiosk):
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from backend.crypto import raw_public_key, seal
+
+    sealed = seal(raw_public_key(services.review_key), b"\xff\xd8capture")
+    rec = kiosk.record("certification", {"id_number": PERSONS["alice"], "result": "failed", "capture": sealed})
+    assert client.post("/v1/records:batch", json=kiosk.batch([rec])).status_code == 200
+    url = f"/v1/operator/records/{rec['id']}/sealed/capture"
+    assert client.get(url).status_code == 401
+    r = client.get(url, headers=operator_headers())
+    assert r.status_code == 200 and r.content == b"\xff\xd8capture"
+    assert client.get(f"/v1/operator/records/{rec['id']}/sealed/id_number", headers=operator_headers()).status_code == 404
+    foreign = seal(raw_public_key(X25519PrivateKey.generate()), b"x")      # sealed to some other key
+    rec2 = kiosk.record("certification", {"id_number": PERSONS["alice"], "result": "failed", "capture": foreign})
+    client.post("/v1/records:batch", json=kiosk.batch([rec2]))
+    r = client.get(f"/v1/operator/records/{rec2['id']}/sealed/capture", headers=operator_headers())
+    assert r.status_code == 422 and r.json()["error"] == "cannot_open"
+
+
+def test_operator_reads_go_to_the_read_replica(services, pg_cluster, tmp_path):
+    """With database.read_dsn set, the operator API reads there (here: a second, empty database)."""
+    import dataclasses
+
+    import sqlalchemy as sa
+    from backend_kit import SigningKiosk, make_config
+    from fastapi.testclient import TestClient
+
+    from backend.app import create_app
+    from backend.server import prepare
+
+    replica_dsn = pg_cluster.create_database("replica")
+    prepare(make_config(replica_dsn, tmp_path)).engine.dispose()          # same schema, no rows
+    config = make_config(services.config.database.dsn, tmp_path)
+    config = dataclasses.replace(config, database=dataclasses.replace(config.database, read_dsn=replica_dsn))
+    svc = prepare(config, clock=services.clock)
+    try:
+        with TestClient(create_app(svc)) as c:
+            k = SigningKiosk("kiosk-rr", services.clock)
+            token = c.post("/v1/operator/enrollment-tokens", json={}, headers=operator_headers()).json()["token"]
+            c.post("/v1/kiosks/enroll", json={"kiosk_id": k.kiosk_id, "public_key": k.public_key_b64, "token": token})
+            assert c.post("/v1/records:batch", json=k.batch([k.record("registration", {})])).status_code == 200
+            got = c.get("/v1/operator/records", params={"kiosk": k.kiosk_id}, headers=operator_headers()).json()
+            assert got["records"] == []          # the (unreplicated) read side has not seen it
+        with services.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM records")).scalar() == 1   # the primary has
+    finally:
+        svc.engine.dispose()
+        svc.reader.dispose()
