@@ -182,6 +182,8 @@ class BackendClient:
         except httpx.TimeoutException:
             return ServiceUnavailable("timeout")
         except httpx.HTTPError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                return ServiceUnavailable("TLS: the backend's certificate is not trusted; check backend.ca_file")
             return ServiceUnavailable(f"network: {type(exc).__name__}")
         if response.status_code >= 500:
             return ServiceUnavailable(f"HTTP {response.status_code}")

@@ -162,6 +162,9 @@ class Store:
     def transaction(self) -> Iterator[Tx]:
         """BEGIN IMMEDIATE ... COMMIT; anything raised rolls everything back and propagates."""
         with self._lock:
+            if self.conn.in_transaction:
+                raise StoreError("a transaction is already open on this thread: add to the `tx` you hold "
+                                 "instead of opening another (one visit result = one transaction)")
             self.conn.execute("BEGIN IMMEDIATE")
             tx = Tx(self, self.conn)
             try:

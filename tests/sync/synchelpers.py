@@ -53,7 +53,7 @@ class BackendProcess:
     def start(self, timeout_s: float = 30.0) -> None:
         env = dict(os.environ, BACKEND__AUTH__OPERATOR_TOKEN=self.operator_token,
                    BACKEND__KEYS__REVIEW_PRIVATE_KEY=str(self.data_dir / "review_x25519.pem"),
-                   BACKEND__SMS__DEV_OUTBOX_ENDPOINT="true", BACKEND__SMS__CODE_PEPPER="sync-tests")
+                   BACKEND__DEV__ENDPOINTS="true", BACKEND__SMS__CODE_PEPPER="sync-tests")
         cli = [sys.executable, "-m", "backend.cli"]
         if self.dsn is None:
             where = ["--embedded", "--data-dir", str(self.data_dir / "embedded")]

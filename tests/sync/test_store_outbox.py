@@ -148,3 +148,10 @@ def test_after_commit_listener_sees_new_records_only(store: Store) -> None:
         tx.add_record("pin_change", {})
         tx.add_record("attempt_failed", {})
     assert seen == [1, 2, 3]
+
+
+def test_nested_transaction_is_refused_and_the_outer_one_rolls_back(store: Store) -> None:
+    with pytest.raises(StoreError, match="already open"), store.transaction() as tx:
+        tx.add_record("pin_change", {})
+        store.commit_result("attempt_failed", {})
+    assert Outbox(store).counts().queued == 0
