@@ -29,6 +29,9 @@ def prepare(config: BackendConfig, clock: Clock = system_clock, create_review_ke
 
 def create_from_environment() -> FastAPI:
     """uvicorn factory (``backend.server:create_from_environment``) for multi-worker runs."""
+    from kiosk.logs import setup_logging
+
+    setup_logging(None, level="INFO", console=True)    # each worker process sets up its own
     site = os.environ.get(SITE_CONFIG_ENV)
     config = load_backend_config(Path(site) if site else None)
     return create_app(prepare(config))
