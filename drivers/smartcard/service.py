@@ -341,15 +341,26 @@ class SmartcardService:
         return self._submit("readerInfo", body)
 
     def _secure_pin_code(self) -> int | None:
+        """FEATURE_VERIFY_PIN_DIRECT's control code for the citizen's reader, or None. Asked once
+        per reader: by a direct connection (no card needed), else through the card's connection."""
         reader = self._citizen
         if reader is None:
             return None
         if reader not in self._spe:
+            direct: Connection | None = None
             try:
-                conn = self._card().conn
-            except CardError:
-                return None            # asked again once a card is in
-            self._spe[reader] = part10.features(conn).get(part10.FEATURE_VERIFY_PIN_DIRECT)
+                direct = self._backend.connect_direct(reader)
+                conn = direct
+            except ReaderError:
+                try:
+                    conn = self._card().conn
+                except CardError:
+                    return None        # asked again once a card is in
+            try:
+                self._spe[reader] = part10.features(conn).get(part10.FEATURE_VERIFY_PIN_DIRECT)
+            finally:
+                if direct is not None:
+                    self._close(direct, reset=False)
         return self._spe[reader]
 
     def read_card(self) -> CommandHandle[CardInfo]:

@@ -8,52 +8,38 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sc_helpers import (
-    PID_FILE,
-    PSAM,
-    VPCD_DRIVER,
-    Events,
-    PcscStack,
-    _free_port_pair,
-    _pcscd_processes,
-    _wait_reader,
-    wait_status,
-)
+from sc_helpers import PSAM, Events, wait_reader_or_fail, wait_status
 
 from drivers.api import DeviceStatus
 from drivers.smartcard.factory import VirtualCards, make_card_service
 from drivers.smartcard.service import SmartcardService
+from drivers.smartcard.virtual.pcscd import PcscdStack, StackError
 from drivers.smartcard.virtual.psam import VirtualPsam
 
 
 @pytest.fixture(scope="session")
-def pcsc_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PcscStack]:
-    base = tmp_path_factory.mktemp("pcscd")
-    config = base / "reader.conf.d"
-    config.mkdir()
-    port = _free_port_pair()
-    (config / "vpcd").write_text(
-        f'FRIENDLYNAME "Virtual PCD"\nDEVICENAME   /dev/null:{port}\n'
-        f"LIBPATH      {VPCD_DRIVER}\nCHANNELID    {port}\n")
-    stack = PcscStack(config, port, base / "pcscd.log")
+def pcsc_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PcscdStack]:
+    """Our own pcscd for the whole session (FAILS, saying what to do, if it cannot start)."""
+    try:
+        stack = PcscdStack(tmp_path_factory.mktemp("pcscd"))
+    except StackError as exc:
+        pytest.fail(str(exc))
     try:
         stack.start()
         stack.psam.insert(VirtualPsam())
-        _wait_reader(PSAM, present=True, timeout=5)
+        wait_reader_or_fail(PSAM, present=True, timeout=5)
         yield stack
+    except StackError as exc:
+        pytest.fail(str(exc))
     finally:
-        stack.citizen.remove()
-        stack.psam.remove()
-        stack.stop()
-        if PID_FILE.exists() and not _pcscd_processes():
-            PID_FILE.unlink()
+        stack.close()
 
 
 @pytest.fixture
-def pcsc_service(pcsc_stack: PcscStack) -> Iterator[tuple[SmartcardService, Events]]:
+def pcsc_service(pcsc_stack: PcscdStack) -> Iterator[tuple[SmartcardService, Events]]:
     if not pcsc_stack.psam.inserted:
         pcsc_stack.psam.insert(VirtualPsam())
-        _wait_reader(PSAM, present=True, timeout=5)
+        wait_reader_or_fail(PSAM, present=True, timeout=5)
     service, _ = make_card_service(backend="pcsc", citizen_reader_pattern=r"00 00$",
                                    psam_reader_pattern=r"00 01$", apdu_trace=True, command_timeout_s=8.0)
     events = Events()

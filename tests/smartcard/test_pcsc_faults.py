@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from sc_helpers import CITIZEN, PSAM, _wait_reader, wait_status
+from sc_helpers import CITIZEN, PSAM, wait_reader_or_fail, wait_status
 
 from drivers.api import DeviceStatus
 from drivers.smartcard.api import CardInserted, CardOutcome, CardRemoved, ReaderBack, ReaderGone, card_outcome
@@ -58,7 +58,7 @@ def test_the_watcher_survives_a_pcscd_kill_and_restart(pcsc_stack, pcsc_service)
     events.wait_for(lambda e: isinstance(e, ReaderBack) and e.reader == CITIZEN, start=mark, timeout=10)
     events.wait_for(lambda e: isinstance(e, CardInserted), start=mark, timeout=10)
     wait_status(service, DeviceStatus.ONLINE, timeout=10)
-    _wait_reader(PSAM, present=True, timeout=5)      # the PSAM's vpcd slot reconnects on its own
+    wait_reader_or_fail(PSAM, present=True, timeout=5)      # the PSAM's vpcd slot reconnects on its own
     done = service.read_card().wait(10)
     assert done.ok, done
     assert done.result.holder.ssn.endswith("123X")
