@@ -135,8 +135,13 @@ class SerialPinPad:
         try:
             self._initialise()
         except (PortGone, PinPadError) as exc:
-            self._drop_link(f"initialisation failed: {exc}", DeviceStatus.OFFLINE)
-            self._schedule_retry(str(exc))
+            # Silence or garbage: probably not (yet) a pad on this port -> OFFLINE. A pad that
+            # answers with an error status (self-test, refused settings) -> HARDWARE_ERROR.
+            silent = isinstance(exc, PortGone) or exc.pad_error in (
+                PinPadErrorCode.NO_ANSWER, PinPadErrorCode.BAD_FRAME, PinPadErrorCode.NAK)
+            status = DeviceStatus.OFFLINE if silent else DeviceStatus.HARDWARE_ERROR
+            self._drop_link(f"initialisation failed: {exc}", status)
+            self._schedule_retry(str(exc), status)
             return False
         self._backoff = self._backoff_initial
         self._worker.set_status(DeviceStatus.ONLINE, f"{self._info.version if self._info else ''} on {self.port}")
@@ -152,13 +157,13 @@ class SerialPinPad:
         self._proto.configure(self.algorithm, self.pin_format)
         self._info = PadInfo(version, serial, self._proto.name, self.wire_form)
 
-    def _schedule_retry(self, reason: str) -> None:
+    def _schedule_retry(self, reason: str, status: DeviceStatus = DeviceStatus.OFFLINE) -> None:
         self._next_attempt = time.monotonic() + self._backoff
         log.info("pinpad not reachable; retrying", extra={"device": self.name, "port": self.port,
                                                           "retry_in_s": round(self._backoff, 2), "reason": reason})
         self._backoff = min(self._backoff * 2, self._backoff_max)
-        if self.status is not DeviceStatus.OFFLINE:
-            self._worker.set_status(DeviceStatus.OFFLINE, reason)
+        if self.status is not status:
+            self._worker.set_status(status, reason)
 
     def _drop_link(self, reason: str, status: DeviceStatus) -> None:
         if self._link is not None:

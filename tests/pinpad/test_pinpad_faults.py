@@ -221,3 +221,22 @@ def test_start_with_no_port_stays_offline_then_connects(tmp_path) -> None:  # ty
     finally:
         setup.close()
         sim.stop()
+
+
+def test_a_pad_failing_its_self_test_is_a_hardware_error_until_it_recovers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from drivers.pinpad.factory import create_pinpad
+    link = str(tmp_path / "epp")
+    sim = PinPadSimulator(link)
+    sim.start()
+    sim.faults.next_status = 0xF2           # the reset at connect answers a self-test error
+    setup = create_pinpad(backend="serial", port=link, reconnect_max_backoff_s=0.3, answer_timeout_s=0.25)
+    try:
+        end = time.monotonic() + 3
+        while setup.service.status is not DeviceStatus.HARDWARE_ERROR:
+            assert time.monotonic() < end, setup.service.status
+            time.sleep(0.01)
+        assert "F2h" in setup.service.status_detail
+        assert setup.service.wait_online(5)  # the next attempt succeeds
+    finally:
+        setup.close()
+        sim.stop()
