@@ -88,6 +88,13 @@ class BackendProcess:
                 self.proc.wait(10)
         self.proc = None
 
+    def kill(self) -> None:
+        """SIGKILL: the backend dies mid-request, its open transactions roll back."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.proc = None
+
     def enrollment_token(self, kiosk_id: str) -> str:
         r = httpx.post(f"{self.url}/v1/operator/enrollment-tokens", json={"kiosk_id": kiosk_id},
                        headers={"Authorization": f"Bearer {self.operator_token}"}, timeout=10)

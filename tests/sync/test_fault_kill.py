@@ -83,3 +83,32 @@ def test_kill_at_random_points_every_acknowledged_record_once(tmp_path: Path, ba
     assert [r[0] for r in stored] == [r[0] for r in local]
     assert [r[1] for r in stored] == sorted(r[1] for r in stored)
     print(f"fault test: seed {seed}, {ITERATIONS} kills, {len(acked)} acknowledged, {len(local)} committed")
+
+
+def test_backend_killed_mid_ingest_keeps_every_record_once(tmp_path: Path, backend: BackendProcess) -> None:
+    from kiosk.store import Store
+    from kiosk.sync import SyncWorker
+
+    kiosk_id = "fault-backend-0001"
+    signer, client = enrolled_kiosk(backend, tmp_path, kiosk_id)
+    store = Store(tmp_path / "kiosk.sqlite3", kiosk_id=kiosk_id, signer=signer)
+    refs = [store.commit_result("attempt_failed", {"n": i}) for i in range(3000)]
+    worker = SyncWorker(store, client, batch_size=100, idle_poll_s=0.1, backoff_initial_s=0.05, backoff_max_s=0.2)
+    seed = int(os.environ.get("SYNC_FAULT_SEED", str(int(time.time()))))
+    rng = random.Random(seed)
+    worker.start()
+    try:
+        for _ in range(3):                                 # each restart costs ~2 s of start-up
+            time.sleep(rng.uniform(0.05, 0.4))              # mid-batch, most likely
+            backend.kill()
+            time.sleep(0.1)
+            backend.start()
+        deadline = time.monotonic() + 60
+        while worker.snapshot().queued and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stop(10)
+    assert worker.snapshot().queued == 0, f"seed {seed}: the queue did not drain after the backend came back"
+    stored = backend.stored(kiosk_id)
+    assert [r[0] for r in stored] == [r.id for r in refs], f"seed {seed}: not every record once, in order"
+    store.close()

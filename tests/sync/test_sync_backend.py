@@ -186,3 +186,33 @@ def test_sealed_capture_reaches_backend_and_is_dropped_locally(tmp_path: Path, b
         local = json.loads(conn.execute("SELECT envelope FROM outbox WHERE id = ?", (ref.id,)).fetchone()[0])
     assert local["payload"]["capture"] == {"enc": "x25519-hkdf-sha256-aesgcm", "dropped": True}
     store.close()
+
+
+def test_concurrent_writers_while_syncing_keep_seq_order(tmp_path: Path, backend: BackendProcess) -> None:
+    import threading
+
+    kiosk_id = "sync-threads-0001"
+    signer, client = enrolled_kiosk(backend, tmp_path, kiosk_id)
+    store = Store(tmp_path / "kiosk.sqlite3", kiosk_id=kiosk_id, signer=signer)
+    worker = _worker(store, client, batch_size=20)
+    worker.start()
+
+    def writer(k: int) -> None:
+        for i in range(150):
+            with store.transaction() as tx:
+                tx.put_state("writer", str(k), i)
+                tx.add_record("attempt_failed", {"writer": k, "i": i})
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    _wait(lambda: worker.snapshot().queued == 0, what="the queue to drain")
+    worker.stop(10)
+    with store.read() as conn:
+        local = conn.execute("SELECT id, seq FROM outbox ORDER BY n").fetchall()
+    assert [r[1] for r in local] == list(range(1, 601))          # seq follows commit order, no duplicates
+    assert [(r[0], r[1]) for r in backend.stored(kiosk_id)] == [tuple(r) for r in local]
+    assert [store.get_state("writer", str(k)) for k in range(4)] == [149] * 4
+    store.close()
