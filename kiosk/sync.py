@@ -176,7 +176,15 @@ class SyncWorker:
                 if self._stop:
                     break
                 self._work_hint = self._force = False
-            report = self.drain_once()
+            try:
+                report = self.drain_once()
+            except Exception as exc:       # e.g. disk full: keep the thread alive, say so, retry later
+                log.exception("sync pass failed")
+                report = DrainReport(0, 0, f"kiosk error: {type(exc).__name__}")
+                try:
+                    self._note_error(report.error or "")
+                except Exception:
+                    log.exception("cannot record the sync error")
             if report.error is None:
                 self._failures = 0
                 self._retry_at = None
