@@ -177,8 +177,9 @@ class PcscBackend:
         hresult, new_states = scard.SCardGetStatusChange(self._ctx(), timeout_ms, states)
         if hresult in (scard.SCARD_E_TIMEOUT, scard.SCARD_E_CANCELLED):
             return dict(known)
-        if hresult in _READER_GONE and known:
-            return {}
+        if hresult in _READER_GONE:        # a reader in the query went away: drop it, look again
+            listed = set(self.list_readers())
+            return {name: snap for name, snap in known.items() if name in listed or name == PNP_NOTIFICATION}
         if hresult != scard.SCARD_S_SUCCESS:
             raise _error(hresult, "SCardGetStatusChange")
         result: dict[str, ReaderSnapshot] = {}

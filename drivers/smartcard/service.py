@@ -36,13 +36,21 @@ from drivers.smartcard.api import (
 )
 from drivers.smartcard.pin_handoff import PinContext, PinOp, initial_pin_bcd, run_pin_command
 from drivers.smartcard.psam_pboc import PbocPsam
-from drivers.smartcard.readers import Connection, ReaderBackend, ReaderError, ReaderErrorKind, ReaderSnapshot
+from drivers.smartcard.readers import (
+    PNP_NOTIFICATION as _PNP,
+)
+from drivers.smartcard.readers import (
+    Connection,
+    ReaderBackend,
+    ReaderError,
+    ReaderErrorKind,
+    ReaderSnapshot,
+)
 from drivers.smartcard.status import pin_result
 from drivers.smartcard.transport import ApduCounter, Transport
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-_PNP = "\\\\?PnP?\\Notification"
 
 
 @dataclass
@@ -118,7 +126,9 @@ class SmartcardService:
             readers = self._backend.list_readers()
             query = {r: self._known.get(r, ReaderSnapshot(False)) for r in readers}
             query[_PNP] = self._known.get(_PNP, ReaderSnapshot(False))
-            new = self._backend.wait_change(query, self._poll_ms)
+            # A reader came or went since the last look: report it now, without waiting.
+            same_readers = set(readers) == {r for r in self._known if r != _PNP}
+            new = self._backend.wait_change(query, self._poll_ms if same_readers else 0)
         except ReaderError as exc:
             # NO_SERVICE after a pcscd restart; anything else from the context is as bad: rebuild it.
             self._service_lost(str(exc))
@@ -295,8 +305,6 @@ class SmartcardService:
     # -- commands ----------------------------------------------------------------------------
     def _submit(self, name: str, body: Callable[[CommandContext], T], secrets: tuple[Any, ...] = ()) -> CommandHandle[T]:
         def run(ctx: CommandContext) -> T:
-            with self._pending_lock:
-                self._pending -= 1
             self._worker.assert_on_worker()
             if not self._open and not self._try_open():
                 raise CardError(CardOutcome.SERVICE_DOWN, "the PC/SC service is not running")
@@ -305,10 +313,15 @@ class SmartcardService:
         with self._pending_lock:
             self._pending += 1
         handle = self._worker.submit(name, run, timeout=self._timeout)
+        handle.add_done_callback(lambda _c: self._command_done())   # also when cancelled unrun
         if secrets:   # whatever happens (even cancel before it ran), PIN digits end zeroed
             handle.add_done_callback(lambda _c: _zero(secrets))
         self._backend.wake()
         return handle
+
+    def _command_done(self) -> None:
+        with self._pending_lock:
+            self._pending -= 1
 
     @property
     def apdu_count(self) -> int:

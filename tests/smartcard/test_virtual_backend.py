@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sc_helpers import wait_status
+from sc_helpers import Events, wait_status
 
 from drivers.api import CompletionCode, DeviceStatus
 from drivers.smartcard.api import (
@@ -11,11 +11,15 @@ from drivers.smartcard.api import (
     CardRemoved,
     CardService,
     PinBlockInput,
+    ReaderBack,
+    ReaderGone,
     WrappedWorkingKey,
     card_outcome,
 )
 from drivers.smartcard.factory import make_card_service
+from drivers.smartcard.service import SmartcardService
 from drivers.smartcard.virtual.card import CardConfig
+from drivers.smartcard.virtual.inproc import InProcessReaders
 
 
 def test_the_factory_builds_a_card_service_for_both_backends():
@@ -75,3 +79,26 @@ def test_the_working_key_and_repr_never_show_secrets(virtual_service):
     assert done.result.wrapped.hex() not in repr(done.result)
     block = PinBlockInput(bytes(range(16)))
     assert bytes(range(16)).hex() not in repr(block)
+
+
+def test_roles_follow_the_patterns_and_unplugged_readers_come_back():
+    readers = InProcessReaders(("ACS ACR39U ICC Reader 00 00", "Generic PSAM Slot 01 00", "Other 02 00"))
+    service = SmartcardService(readers, citizen_reader_pattern=r"^ACS ACR39U", psam_reader_pattern=r"PSAM")
+    events = Events()
+    service.subscribe(events)
+    service.start()
+    try:
+        wait_status(service, DeviceStatus.NO_MEDIA)
+        info = service.reader_info().wait(5).result
+        assert info.citizen_reader == "ACS ACR39U ICC Reader 00 00"
+        assert info.psam_reader == "Generic PSAM Slot 01 00"
+        readers.unplug("ACS ACR39U ICC Reader 00 00")
+        gone = events.wait_for(lambda e: isinstance(e, ReaderGone))
+        assert gone.reason == "unplugged"
+        wait_status(service, DeviceStatus.OFFLINE)
+        assert card_outcome(service.read_card().wait(5)) is CardOutcome.READER_GONE
+        readers.plug("ACS ACR39U ICC Reader 00 00")
+        events.wait_for(lambda e: isinstance(e, ReaderBack))
+        wait_status(service, DeviceStatus.NO_MEDIA)
+    finally:
+        service.stop()

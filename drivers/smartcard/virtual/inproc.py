@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from drivers.smartcard.readers import ReaderError, ReaderErrorKind, ReaderSnapshot
+from drivers.smartcard.readers import PNP_NOTIFICATION, ReaderError, ReaderErrorKind, ReaderSnapshot
 from drivers.smartcard.virtual.vpcd import VirtualChip
 
 CITIZEN_SLOT = "Virtual PCD 00 00"
@@ -68,6 +68,20 @@ class InProcessReaders:
             self._generation += 1
             self._cond.notify_all()
 
+    def unplug(self, reader: str) -> None:
+        """The reader itself goes away (USB unplugged)."""
+        with self._cond:
+            self._slots.pop(reader, None)
+            self._inserted.pop(reader, None)
+            self._generation += 1
+            self._cond.notify_all()
+
+    def plug(self, reader: str) -> None:
+        with self._cond:
+            self._slots.setdefault(reader, None)
+            self._generation += 1
+            self._cond.notify_all()
+
     def card_in(self, reader: str = CITIZEN_SLOT) -> VirtualChip | None:
         return self._slots.get(reader)
 
@@ -96,6 +110,8 @@ class InProcessReaders:
         return out
 
     def _unchanged(self, known: dict[str, ReaderSnapshot]) -> bool:
+        if any(name not in self._slots and name != PNP_NOTIFICATION for name in known):
+            return False                   # a reader the caller knows went away
         return all(name in known and known[name].token == self._token(name) for name in self._slots)
 
     def wait_change(self, known: dict[str, ReaderSnapshot], timeout_ms: int) -> dict[str, ReaderSnapshot]:
