@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from drivers.api import Completion, CompletionCode, DeviceStatus
 from drivers.smartcard.api import CardOutcome, PinResult
 from kiosk.config import KioskConfig
@@ -44,6 +46,7 @@ def test_doctor_says_ok_for_the_demo_backend():
     assert "virtual" in results[0].detail
 
 
+@pytest.mark.pcsc
 def test_doctor_finds_readers_psam_and_reports_secure_pin_entry(pcsc_stack):
     config = KioskConfig()
     config = replace(config, smartcard=replace(config.smartcard, backend="pcsc"))
@@ -54,6 +57,7 @@ def test_doctor_finds_readers_psam_and_reports_secure_pin_entry(pcsc_stack):
     assert "not offered" in results["secure PIN entry"].detail
 
 
+@pytest.mark.pcsc
 def test_doctor_says_what_to_do_when_no_reader_matches(pcsc_stack):
     config = KioskConfig()
     config = replace(config, smartcard=replace(config.smartcard, backend="pcsc", citizen_reader_pattern="^ACS"))

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import time
 
-from sc_helpers import CITIZEN, PSAM, wait_reader_or_fail, wait_status
+import pytest
+from sc_helpers import CITIZEN, PSAM, swap_psam, wait_reader_or_fail, wait_status
 
 from drivers.api import DeviceStatus
 from drivers.smartcard.api import CardInserted, CardOutcome, CardRemoved, ReaderBack, ReaderGone, card_outcome
 from drivers.smartcard.virtual.card import CardConfig, VirtualSsCard
+from drivers.smartcard.virtual.pcscd import PcscdStack, StackError
+from drivers.smartcard.virtual.psam import VirtualPsam
+
+pytestmark = pytest.mark.pcsc
 
 
 def test_a_card_pulled_during_read_record_ends_as_card_removed(pcsc_stack, pcsc_service):
@@ -62,3 +67,25 @@ def test_the_watcher_survives_a_pcscd_kill_and_restart(pcsc_stack, pcsc_service)
     done = service.read_card().wait(10)
     assert done.ok, done
     assert done.result.holder.ssn.endswith("123X")
+
+
+def test_a_psam_pulled_during_a_reset_is_psam_missing_and_the_card_keeps_its_pin(pcsc_stack, pcsc_service):
+    service, events = pcsc_service
+    card = VirtualSsCard(CardConfig(generation=3, pin="246810"))
+    pcsc_stack.citizen.insert(card)
+    events.wait_for(lambda e: isinstance(e, CardInserted))
+    pcsc_stack.psam.pull_on = lambda apdu: apdu[:2] == b"\x80\xFA" and apdu[2] == 0x05   # the MAC
+    try:
+        done = service.reload_pin(bytearray(b"975310")).wait(10)
+        assert card_outcome(done) is CardOutcome.PSAM_MISSING, done
+        assert card.pin == "246810"
+    finally:
+        swap_psam(pcsc_stack, VirtualPsam())
+    assert service.reload_pin(bytearray(b"975310")).wait(10).result.ok
+    assert card.pin == "975310"
+
+
+def test_a_second_pcscd_stack_is_refused_with_what_to_do(pcsc_stack, tmp_path):
+    other = PcscdStack(tmp_path)
+    with pytest.raises(StackError, match=r"another pcscd .* stop it first"):
+        other.start()

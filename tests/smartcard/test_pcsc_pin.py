@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 from sc_helpers import swap_psam
 
 from drivers.crypto.ciphers import Sm4, kcv
@@ -12,6 +13,8 @@ from drivers.smartcard.api import CardInserted, CardOutcome, PinBlockInput, card
 from drivers.smartcard.virtual.card import CardConfig, VirtualSsCard
 from drivers.smartcard.virtual.keys import TEST_PAD_MASTER_KEY, WRONG_MASTER_KEYS
 from drivers.smartcard.virtual.psam import VirtualPsam
+
+pytestmark = pytest.mark.pcsc
 
 
 def _insert(stack, events, **config) -> VirtualSsCard:

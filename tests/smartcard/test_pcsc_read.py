@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sc_helpers import CITIZEN, PSAM, wait_status
 
 from drivers.api import CompletionCode, DeviceStatus
 from drivers.smartcard.api import CardInserted, CardOutcome, CardRemoved, card_outcome
 from drivers.smartcard.virtual.card import CardConfig, VirtualSsCard, sample_holder
+
+pytestmark = pytest.mark.pcsc
 
 
 def test_readers_are_listed_and_given_their_roles(pcsc_service):

@@ -64,6 +64,17 @@ def free_port_pair() -> int:
     raise StackError("no two free consecutive TCP ports for vpcd")
 
 
+def _socket_answers() -> bool:
+    """Whether something listens on pcscd's socket (with no pcscd process: socket activation)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        try:
+            probe.connect(str(SOCKET))
+        except OSError:
+            return False
+    return True
+
+
 def readers_listed() -> int:
     hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
     if hresult != scard.SCARD_S_SUCCESS:
@@ -117,8 +128,11 @@ class PcscdStack:
             raise StackError("pcscd is not installed: run scripts/setup.sh (Debian packages pcscd, vsmartcard-vpcd)")
         if not VPCD_DRIVER.exists():
             raise StackError(f"{VPCD_DRIVER} is missing: install the Debian package vsmartcard-vpcd (scripts/setup.sh)")
+        if SOCKET.exists() and _socket_answers():
+            raise StackError(f"{SOCKET} is held by another owner (systemd's pcscd.socket?): stop it first "
+                             "(systemctl stop pcscd.socket pcscd); the smart-card tests need their own pcscd")
         if PID_FILE.exists():
-            PID_FILE.unlink()              # stale: no pcscd process is alive
+            PID_FILE.unlink()              # stale: no pcscd process is alive (pcscd replaces a stale socket)
         RUN_DIR.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
