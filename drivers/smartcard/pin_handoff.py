@@ -47,8 +47,10 @@ def initial_pin_bcd(initial_pin: str) -> bytes:
 def reset_plain_block(algorithm: str, bcd_pin: bytes | bytearray) -> bytearray:
     """The new PIN inside RESET before the PSAM encrypts it: L || BCD, padded 80 00.. to a block."""
     block = 16 if algorithm == "sm4" else 8
-    plain = bytearray([len(bcd_pin)]) + bcd_pin + b"\x80"
-    plain += bytes(-len(plain) % block)
+    plain = bytearray(block * ((len(bcd_pin) + 2 + block - 1) // block))   # filled in place: no copies
+    plain[0] = len(bcd_pin)
+    plain[1:1 + len(bcd_pin)] = bcd_pin
+    plain[1 + len(bcd_pin)] = 0x80
     return plain
 
 
@@ -79,14 +81,17 @@ def run_pin_command(t: Transport, op: PinOp, pins: list[PinInput], ctx: PinConte
     try:
         for pin in pins:
             buffers.append(_to_bcd(pin, ctx))
-        is_initial = hmac.compare_digest(bytes(buffers[0]), ctx.initial_pin_bcd)
-        if op is not PinOp.VERIFY and hmac.compare_digest(bytes(buffers[-1]), ctx.initial_pin_bcd):
+        is_initial = hmac.compare_digest(buffers[0], ctx.initial_pin_bcd)
+        if op is not PinOp.VERIFY and hmac.compare_digest(buffers[-1], ctx.initial_pin_bcd):
             return PinResult(CardOutcome.CANNOT_REVERT_TO_INITIAL, sw=0)
         if op is PinOp.VERIFY:
             answer = t.send(0x00, 0x20, 0x00, 0x00, buffers[0], secret=True)
         elif op is PinOp.CHANGE:
-            data = bytearray(buffers[0]) + b"\xFF" + buffers[1]
+            data = bytearray(len(buffers[0]) + 1 + len(buffers[1]))       # old || FF || new, in place
             buffers.append(data)
+            data[:len(buffers[0])] = buffers[0]
+            data[len(buffers[0])] = 0xFF
+            data[len(buffers[0]) + 1:] = buffers[1]
             answer = t.send(0x80, 0x5E, 0x01, 0x00, data, secret=True)
         else:
             if ctx.psam is None:
@@ -96,8 +101,9 @@ def run_pin_command(t: Transport, op: PinOp, pins: list[PinInput], ctx: PinConte
             encrypted = ctx.psam.encrypt(plain)
             buffers.append(encrypted)
             header = bytes([0x84, 0x24, 0x00, 0x01, len(encrypted) + 4])
-            data = bytearray(encrypted) + ctx.psam.mac(header + bytes(encrypted))
+            data = bytearray(encrypted)
             buffers.append(data)
+            data += ctx.psam.mac(header + bytes(encrypted))
             answer = t.send(0x84, 0x24, 0x00, 0x01, data, secret=True)
         result = pin_result(answer.sw, verified_on_success=op is not PinOp.RESET)
         if op is PinOp.VERIFY and result.ok and is_initial:

@@ -102,3 +102,21 @@ def test_roles_follow_the_patterns_and_unplugged_readers_come_back():
         wait_status(service, DeviceStatus.NO_MEDIA)
     finally:
         service.stop()
+
+
+def test_pin_digits_are_zeroed_on_every_path(virtual_service):
+    service, cards, events = virtual_service
+    no_card = bytearray(b"246810")
+    done = service.verify_pin(no_card).wait(5)
+    assert card_outcome(done) is CardOutcome.NO_CARD and no_card == bytearray(6)
+    cards.insert_card(CardConfig(generation=2, pin="246810"))
+    events.wait_for(lambda e: isinstance(e, CardInserted))
+    old, new = bytearray(b"246810"), bytearray(b"12x456")
+    done = service.change_pin(old, new).wait(5)
+    assert card_outcome(done) is CardOutcome.INVALID_PIN_FORMAT
+    assert old == bytearray(6) and new == bytearray(6)
+    assert "246810" not in done.detail and "12x456" not in done.detail
+    service.stop()
+    late = bytearray(b"246810")
+    done = service.verify_pin(late).wait(5)
+    assert done.code is CompletionCode.CANCELED and late == bytearray(6)
