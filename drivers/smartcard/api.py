@@ -259,6 +259,9 @@ class CardService(Protocol):
     @property
     def status(self) -> DeviceStatus: ...
 
+    @property
+    def status_detail(self) -> str: ...      # technical, for logs and the operator; no secrets
+
     def subscribe(self, listener: EventListener) -> Callable[[], None]: ...
 
     def start(self) -> None: ...
