@@ -121,7 +121,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        stack = PcscdStack(Path(tmp))
+        stack = PcscdStack(Path(tmp), apdu_log=False)
         stack.start()
         try:
             psam = VirtualPsam()

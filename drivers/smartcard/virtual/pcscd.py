@@ -2,8 +2,8 @@
 
 pyscard -> pcscd -> libifdvpcd -> TCP -> VpcdSlot -> virtual card / PSAM (test keys only).
 pcscd 1.9.9 always uses /run/pcscd: :meth:`PcscdStack.start` refuses (StackError, with what to
-do) when another pcscd is running, and removes only a stale pid file. It runs pcscd with
-``--apdu``, which logs APDUs in the clear: test stacks only.
+do) when another pcscd is running, and removes only a stale pid file. Tests run pcscd with
+``--apdu`` (APDUs, PINs included, in the clear in its log): test stacks only.
 """
 
 from __future__ import annotations
@@ -107,7 +107,8 @@ def wait_reader(reader: str, present: bool, timeout: float = 5.0) -> None:
 class PcscdStack:
     """Our pcscd and its two vpcd slots (``citizen``, ``psam``); ``kill()``/``start()`` for restarts."""
 
-    def __init__(self, base_dir: Path) -> None:
+    def __init__(self, base_dir: Path, apdu_log: bool = True) -> None:
+        self.apdu_log = apdu_log           # pcscd --apdu: APDUs (PINs too) in the clear in its log
         self.config_dir = base_dir / "reader.conf.d"
         self.config_dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port_pair()
@@ -131,13 +132,19 @@ class PcscdStack:
         if SOCKET.exists() and _socket_answers():
             raise StackError(f"{SOCKET} is held by another owner (systemd's pcscd.socket?): stop it first "
                              "(systemctl stop pcscd.socket pcscd); the smart-card tests need their own pcscd")
-        if PID_FILE.exists():
-            PID_FILE.unlink()              # stale: no pcscd process is alive (pcscd replaces a stale socket)
-        RUN_DIR.mkdir(parents=True, exist_ok=True)
+        try:
+            if PID_FILE.exists():
+                PID_FILE.unlink()          # stale: no pcscd process is alive (pcscd replaces a stale socket)
+            RUN_DIR.mkdir(parents=True, exist_ok=True)
+        except PermissionError:
+            raise StackError(f"{RUN_DIR} is not writable: as root once, `install -d -o $USER {RUN_DIR}`, or run "
+                             "the tests under `unshare -rm sh -c 'mount -t tmpfs tmpfs /run && mkdir /run/pcscd && ...'`"
+                             ) from None
+        command = ["pcscd", "--foreground", "--info", "--config", str(self.config_dir)]
+        if self.apdu_log:
+            command.insert(2, "--apdu")
         with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                ["pcscd", "--foreground", "--apdu", "--info", "--config", str(self.config_dir)],
-                stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
