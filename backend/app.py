@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend import auth, bank, ingest, persons, seed, sms
+from backend import auth, bank, field, ingest, persons, seed, sms
 from backend.clock import format_rfc3339
 from backend.context import Services
 from backend.crypto import SEALED_ALG, b64e, open_sealed, raw_public_key
@@ -214,6 +214,21 @@ def create_app(services: Services) -> FastAPI:
         if not wanted:
             raise ApiError(422, "malformed", "give at least one district: ?districts=A,B")
         return persons.roster(services, wanted)
+
+    @app.get("/v1/keys/field-signing", tags=["kiosk"])
+    def field_signing_key() -> dict[str, str]:
+        """The Ed25519 key that signs the field operator list (kiosks check a sign-in offline with it)."""
+        return field.signing_public_key(services)
+
+    @app.get("/v1/field/operators", tags=["kiosk"], responses=ERRORS)
+    def field_operator_list(_kiosk: Kiosk) -> dict[str, Any]:
+        """The signed list of active field operators (hashes only), for offline sign-in (docs/field.md)."""
+        return field.operator_list(services)
+
+    @app.put("/v1/operator/field-operators/{operator_id}", tags=["operator"], responses=ERRORS)
+    def field_operator_upsert(_op: Operator, operator_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create or change a field operator: name, password and/or staff card ID, districts, active."""
+        return field.upsert_operator(services, operator_id, body)
 
     @app.post("/v1/operator/enrollment-tokens", status_code=201, tags=["operator"], responses=ERRORS)
     def enrollment_token(_op: Operator, body: TokenBody | None = None) -> dict[str, Any]:

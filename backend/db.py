@@ -180,6 +180,20 @@ accounts = sa.Table(
 )
 
 
+# Field staff who may sign in on a field kiosk (issue 8). The kiosk downloads a signed list of
+# them while online; only hashes travel: the password as scrypt, the staff card as a salted SHA-256.
+field_operators = sa.Table(
+    "field_operators", metadata,
+    sa.Column("operator_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("password_hash", sa.Text()),                          # scrypt$n$r$p$salt$hash, or null
+    sa.Column("card_id_sha256", sa.String(64)),                     # staff card holder's ID, hashed
+    sa.Column("districts", sa.Text(), nullable=False, server_default=""),  # comma-separated
+    sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+
 def make_engine(dsn: str, pool_size: int = 10) -> Engine:
     """postgresql://... (psycopg 3) or sqlite:///path (embedded)."""
     if dsn.startswith("sqlite"):

@@ -217,7 +217,26 @@ class Bank:
 class FieldSection:
     operator_lock_s: int = 300            # operator session locks after this long idle
     battery_min_percent: int = 20         # refuse to start a certification below this
-    roster_expiry_days: int = 14
+    roster_expiry_days: int = 14          # a downloaded roster is refused and purged after this many days
+    require_operator: bool = True         # field profile: no citizen service before an operator signs in
+    districts: str = ""                   # default districts offered for the roster download, comma-separated
+    operator_list_max_age_days: int = 30  # the downloaded authorised-operators list is refused after this
+    signing_key: str = ""                 # pinned base64 Ed25519 key of the operator list; "" = fetched once
+    assisted_policy: Literal["off", "passive_attested"] = "passive_attested"  # who cannot do the head moves
+    power_supply_dir: str = "/sys/class/power_supply"  # where the platform reports the battery
+    roster_kdf_n: int = 32768             # scrypt cost of the key that unlocks the roster (power of two)
+    purge_every_s: int = 3600             # how often the roster expiry is checked while running
+
+    def validate(self) -> tuple[str, str] | None:
+        if self.operator_lock_s < 30:
+            return "operator_lock_s", "expected at least 30 seconds"
+        if not 0 <= self.battery_min_percent <= 100:
+            return "battery_min_percent", "expected a percentage 0..100"
+        if self.roster_expiry_days < 1:
+            return "roster_expiry_days", "expected at least 1 day"
+        if self.roster_kdf_n < 1024 or self.roster_kdf_n & (self.roster_kdf_n - 1):
+            return "roster_kdf_n", "expected a power of two, at least 1024 (e.g. 32768)"
+        return None
 
 
 @dataclass(frozen=True)
