@@ -133,7 +133,9 @@ def decode_holder(data: bytes) -> HolderData:
     if not name.strip():
         raise MalformedRecord("EF06 tag 09: empty name")
     sex_raw = f.get(0x0A, b"9")
-    sex = decode_an(sex_raw, "EF06 tag 0A") if sex_raw[:1] >= b"0" else str(sex_raw[0])
+    if len(sex_raw) != 1:
+        raise MalformedRecord("EF06 tag 0A: sex is one byte")
+    sex = chr(sex_raw[0]) if sex_raw[0] >= 0x30 else str(sex_raw[0])    # ASCII "1" or binary 01
     if sex not in ("0", "1", "2", "9"):
         raise MalformedRecord("EF06 tag 0A: sex is 1, 2 or 9")
     return HolderData(

@@ -110,3 +110,35 @@ def test_any_gbk_name_and_date_round_trip(name, birth):
     holder = sample_holder(name=name)
     holder = type(holder)(holder.ssn, name, holder.sex, holder.ethnicity, holder.birthplace, birth)
     assert decode_holder(encode_holder(holder)) == holder
+
+
+def _fields(raw: bytes, file: str) -> dict[int, bytes]:
+    return parse_tlv(raw, file)
+
+
+_VALID = {
+    "EF05": (_fields(encode_issuer(sample_issuer(3)), "EF05"), decode_issuer),
+    "EF06": (_fields(encode_holder(sample_holder()), "EF06"), decode_holder),
+}
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.sampled_from(sorted(_VALID)), st.data())
+def test_a_valid_record_with_one_field_replaced_never_crashes(file, data):
+    fields, decode = _VALID[file]
+    tag = data.draw(st.sampled_from(sorted(fields)))
+    value = data.draw(st.binary(max_size=40) | st.sampled_from([b"", b"\xff" * 4, b"\x00", "张".encode("gbk")[:1]]))
+    raw = b"".join(bytes([t, len(value if t == tag else v)]) + (value if t == tag else v) for t, v in fields.items())
+    try:
+        result = decode(raw)
+    except MalformedRecord as exc:
+        assert str(exc).startswith(file)
+    else:
+        assert result is not None
+
+
+def test_binary_sex_codes_are_read_too():
+    fields = _fields(encode_holder(sample_holder()), "EF06")
+    fields[0x0A] = b"\x02"
+    raw = b"".join(bytes([t, len(v)]) + v for t, v in fields.items())
+    assert decode_holder(raw).sex == "2"
