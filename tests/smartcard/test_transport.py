@@ -126,3 +126,16 @@ def test_unknown_status_words_from_a_card_end_as_typed_errors(sw):
         assert exc.sw == sw or exc.outcome is CardOutcome.MALFORMED_DATA
     else:
         raise AssertionError("a card answering only a status word cannot have been read")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=40), min_size=1, max_size=20))
+def test_any_garbage_from_a_card_ends_as_a_typed_card_error(answers):
+    t, card, _ = _transport(CardConfig(generation=3))
+    replies = iter(answers)
+    card.before_command = lambda apdu: next(replies, b"\x6F\x00")
+    try:
+        ssse.read_card(t, None)
+    except CardError as exc:
+        assert isinstance(exc.outcome, CardOutcome)
+    assert t.count <= 20 + 16 * len(answers)      # 61xx/6Cxx chains are bounded
