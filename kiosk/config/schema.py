@@ -70,7 +70,7 @@ class LoggingSection:
 class SmartcardSection:
     backend: Literal["pcsc", "virtual"] = "virtual"   # virtual: in-process card, no pcscd (demo)
     citizen_reader_pattern: str = "00 00$"            # regex on the PC/SC reader name
-    psam_reader_pattern: str = "00 01$"
+    psam_reader_pattern: str = "00 01$"               # regex for the PSAM's slot (another reader than the citizen's)
     poll_timeout_ms: int = 250                        # SCardGetStatusChange wait per loop (a queued command cuts it short)
     command_timeout_s: float = 10.0                   # a card or PSAM command that takes longer ends as timeOut
 
