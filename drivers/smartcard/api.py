@@ -55,6 +55,7 @@ class CardOutcome(StrEnum):
     READER_GONE = "readerGone"                      # the citizen's reader is not there
     SERVICE_DOWN = "serviceDown"                    # pcscd is not running
     SECURE_PIN_ENTRY = "securePinEntry"             # secure PIN entry failed or was cancelled
+    WEAK_PIN = "weakPin"                            # the caller's new-PIN policy refused it (refused_rule)
 
 
 class CardGeneration(StrEnum):
@@ -128,6 +129,7 @@ class PinResult:
     tries_left: int | None = None
     verified: bool = False
     sw: int = 0x9000
+    refused_rule: str | None = None     # WEAK_PIN: the policy rule the new PIN broke
 
     @property
     def ok(self) -> bool:
@@ -155,6 +157,24 @@ class PinBlockInput:
 
 
 PinInput = bytearray | PinBlockInput
+
+
+class PinRefused(Exception):
+    """Raised by a new-PIN check (see :data:`NewPinCheck`) to refuse a PIN; ``rule`` names why.
+
+    Never put digits in it: only the rule's name travels back to the flow.
+    """
+
+    def __init__(self, rule: str) -> None:
+        super().__init__(f"new PIN refused: {rule}")
+        self.rule = rule
+
+
+# Called inside the audited PIN function with the new PIN (and, for CHANGE, the old one) as
+# ASCII digits in bytearrays that are zeroed right after; raises PinRefused to stop the command
+# before anything is written to the card. The weak-PIN policy runs here because this is the one
+# place the digits of a pad-entered PIN exist in clear.
+NewPinCheck = Callable[[bytearray, bytearray | None], None]
 
 
 @dataclass(frozen=True)
@@ -276,9 +296,10 @@ class CardService(Protocol):
 
     def verify_pin(self, pin: PinInput | None) -> CommandHandle[PinResult]: ...
 
-    def change_pin(self, old: PinInput, new: PinInput) -> CommandHandle[PinResult]: ...
+    def change_pin(self, old: PinInput, new: PinInput,
+                   new_pin_check: NewPinCheck | None = None) -> CommandHandle[PinResult]: ...
 
-    def reload_pin(self, new: PinInput) -> CommandHandle[PinResult]: ...
+    def reload_pin(self, new: PinInput, new_pin_check: NewPinCheck | None = None) -> CommandHandle[PinResult]: ...
 
     def unblock_pin(self) -> CommandHandle[PinResult]: ...
 

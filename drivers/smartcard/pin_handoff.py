@@ -17,7 +17,15 @@ import hmac
 from dataclasses import dataclass
 from enum import StrEnum
 
-from drivers.smartcard.api import CardError, CardOutcome, PinBlockInput, PinInput, PinResult
+from drivers.smartcard.api import (
+    CardError,
+    CardOutcome,
+    NewPinCheck,
+    PinBlockInput,
+    PinInput,
+    PinRefused,
+    PinResult,
+)
 from drivers.smartcard.psam import Psam
 from drivers.smartcard.status import pin_result
 from drivers.smartcard.transport import Transport
@@ -38,6 +46,7 @@ class PinContext:
     initial_pin_bcd: bytes      # to detect the initial-PIN state (-35) and refuse it as new (-36)
     psam: Psam | None
     algorithm: str = "des"      # the card's, for the reset block's padding
+    new_pin_check: NewPinCheck | None = None    # the caller's weak-PIN policy (CHANGE, RESET)
 
 
 def initial_pin_bcd(initial_pin: str) -> bytes:
@@ -73,6 +82,28 @@ def _to_bcd(pin: PinInput, ctx: PinContext) -> bytearray:
     return bcd
 
 
+def _ascii_digits(bcd: bytearray) -> bytearray:
+    digits = bytearray(2 * len(bcd))
+    for i, byte in enumerate(bcd):
+        digits[2 * i], digits[2 * i + 1] = 0x30 + (byte >> 4), 0x30 + (byte & 0xF)
+    return digits
+
+
+def _refused_by_policy(check: NewPinCheck, new_bcd: bytearray, old_bcd: bytearray | None) -> str | None:
+    """Run the caller's check on ASCII copies that are zeroed whatever happens."""
+    new = _ascii_digits(new_bcd)
+    old = _ascii_digits(old_bcd) if old_bcd is not None else None
+    try:
+        check(new, old)
+        return None
+    except PinRefused as exc:
+        return exc.rule
+    finally:
+        new[:] = bytes(len(new))
+        if old is not None:
+            old[:] = bytes(len(old))
+
+
 def run_pin_command(t: Transport, op: PinOp, pins: list[PinInput], ctx: PinContext) -> PinResult:
     """VERIFY (pins = [pin]), CHANGE (pins = [old, new]) or RESET (pins = [new]; the caller has
     done the external authentication with the PIN-unblock key, a GET CHALLENGE, and
@@ -84,6 +115,11 @@ def run_pin_command(t: Transport, op: PinOp, pins: list[PinInput], ctx: PinConte
         is_initial = hmac.compare_digest(buffers[0], ctx.initial_pin_bcd)
         if op is not PinOp.VERIFY and hmac.compare_digest(buffers[-1], ctx.initial_pin_bcd):
             return PinResult(CardOutcome.CANNOT_REVERT_TO_INITIAL, sw=0)
+        if op is not PinOp.VERIFY and ctx.new_pin_check is not None:
+            rule = _refused_by_policy(ctx.new_pin_check, buffers[-1],
+                                      buffers[0] if op is PinOp.CHANGE else None)
+            if rule is not None:
+                return PinResult(CardOutcome.WEAK_PIN, sw=0, refused_rule=rule)
         if op is PinOp.VERIFY:
             answer = t.send(0x00, 0x20, 0x00, 0x00, buffers[0], secret=True)
         elif op is PinOp.CHANGE:

@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from drivers.api import CommandContext, CommandHandle, DeviceStatus, DeviceWorker, EventListener
@@ -26,6 +26,7 @@ from drivers.smartcard.api import (
     CardOutcome,
     CardRemoved,
     IssuerData,
+    NewPinCheck,
     PinBlockInput,
     PinInput,
     PinResult,
@@ -411,10 +412,12 @@ class SmartcardService:
             return run_pin_command(s.t, PinOp.VERIFY, [pin], self._pin_context(s, (pin,), False))
         return self._submit("verifyPin", body, secrets=(pin,))
 
-    def change_pin(self, old: PinInput, new: PinInput) -> CommandHandle[PinResult]:
+    def change_pin(self, old: PinInput, new: PinInput,
+                   new_pin_check: NewPinCheck | None = None) -> CommandHandle[PinResult]:
         def body(ctx: CommandContext) -> PinResult:
             s = self._selected()
-            return run_pin_command(s.t, PinOp.CHANGE, [old, new], self._pin_context(s, (old, new), False))
+            pin_ctx = replace(self._pin_context(s, (old, new), False), new_pin_check=new_pin_check)
+            return run_pin_command(s.t, PinOp.CHANGE, [old, new], pin_ctx)
         return self._submit("changePin", body, secrets=(old, new))
 
     def _authenticate_for_unblock(self, s: _Session) -> tuple[PbocPsam, str] | PinResult:
@@ -430,10 +433,10 @@ class SmartcardService:
         psam.begin_session(ssse.KEY_PIN_UNBLOCK, s.algorithm or "des", issuer.card_id_code.encode("ascii"), challenge)
         return psam, issuer.card_id_code
 
-    def reload_pin(self, new: PinInput) -> CommandHandle[PinResult]:
+    def reload_pin(self, new: PinInput, new_pin_check: NewPinCheck | None = None) -> CommandHandle[PinResult]:
         def body(ctx: CommandContext) -> PinResult:
             s = self._selected()
-            pin_ctx = self._pin_context(s, (new,), True)
+            pin_ctx = replace(self._pin_context(s, (new,), True), new_pin_check=new_pin_check)
             auth = self._authenticate_for_unblock(s)
             if isinstance(auth, PinResult):
                 return auth

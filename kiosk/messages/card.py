@@ -40,6 +40,7 @@ OUTCOME: dict[CardOutcome, str] = {
     CardOutcome.READER_GONE: N_("The card reader is not working. Please use another kiosk or call 12333."),
     CardOutcome.SERVICE_DOWN: N_("The card reader is restarting. Please wait a moment and try again."),
     CardOutcome.SECURE_PIN_ENTRY: N_("PIN entry on the card reader did not finish. Please try again."),
+    CardOutcome.WEAK_PIN: N_("This PIN is too easy to guess. Please choose another one."),
 }
 
 TRIES_LEFT: str = N_("Wrong PIN. {n} tries left before the PIN locks.")
