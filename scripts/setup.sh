@@ -28,6 +28,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The tests start their own pcscd with virtual readers; a system pcscd (systemd socket activation)
+# would own /run/pcscd. Never do this on a production kiosk: there the system pcscd is the one.
+if [ "${CI:-}" = "true" ] && command -v systemctl >/dev/null 2>&1; then
+  systemctl stop pcscd.socket pcscd.service >/dev/null 2>&1 || true
+fi
+
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   "$PYTHON" -m venv .venv
