@@ -151,6 +151,10 @@ class FieldCertifier:
                                           "again."))
         session = self.gate.require_active()
         roster = self._roster(session)
+        if roster is None and self.vault.info() is not None and not self.vault.purge_if_expired():
+            # Searching only the backend while a roster sits locked on disk would send an offline
+            # operator to "not on the roster" for people who are on it.
+            raise FieldError("roster_locked", N_("Open the roster first (operator password)."))
         entry = roster.get(id_number) if roster is not None else None
         if entry is not None:
             return self.pick(entry)
