@@ -10,7 +10,7 @@ PYTHON="${PYTHON:-python3}"
 APT_PACKAGES=(
   pcscd vsmartcard-vpcd libpcsclite-dev swig gcc      # PC/SC stack (pyscard builds from source)
   postgresql                                         # the backend's database (tests start their own cluster)
-  fonts-noto-cjk                                     # Chinese text on screen
+  fonts-noto-cjk poppler-utils                       # Chinese text on screen; pdftoppm (field report test)
   xvfb espeak-ng socat                               # screenshots, voice prompts, serial tests
   libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3 libfontconfig1
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
