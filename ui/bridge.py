@@ -29,6 +29,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QImage
 
 from drivers.api import CommandHandle, Completion, DeviceEvent, MediaInserted, MediaRemoved, StatusChanged
+from ui.qt_compat import emit
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +88,10 @@ class DeviceBridge(QObject):
     # -- any thread -----------------------------------------------------------------------------------
     def post_event(self, event: DeviceEvent) -> None:
         """A driver listener: safe to call on the device's worker thread."""
-        self._event_posted.emit(event)
+        emit(self._event_posted, event)
 
     def post_completion(self, token: object, completion: Completion[Any]) -> None:
-        self._completion_posted.emit(token, completion)
+        emit(self._completion_posted, token, completion)
 
     def watch(self, handle: CommandHandle[Any], token: object | None = None) -> CommandHandle[Any]:
         """Deliver ``handle``'s completion as ``completed(token, completion)`` on the UI thread,
@@ -101,26 +102,26 @@ class DeviceBridge(QObject):
 
     def post_frame(self, device: str, image: QImage) -> None:
         """``image`` must own its pixels (see :func:`qimage_from_array`)."""
-        self._frame_posted.emit(device, image)
+        emit(self._frame_posted, device, image)
 
     # -- main thread ----------------------------------------------------------------------------------
     @Slot(object)
     def _on_event(self, event: DeviceEvent) -> None:
         if isinstance(event, MediaInserted):
-            self.media_inserted.emit(event.device)
+            emit(self.media_inserted, event.device)
         elif isinstance(event, MediaRemoved):
-            self.media_removed.emit(event.device)
+            emit(self.media_removed, event.device)
         elif isinstance(event, StatusChanged):
-            self.status_changed.emit(event.device, event.old.value, event.new.value)
-        self.device_event.emit(event)
+            emit(self.status_changed, event.device, event.old.value, event.new.value)
+        emit(self.device_event, event)
 
     @Slot(object, object)
     def _on_completion(self, token: object, completion: Completion[Any]) -> None:
-        self.completed.emit(token, completion)
+        emit(self.completed, token, completion)
 
     @Slot(str, QImage)
     def _on_frame(self, device: str, image: QImage) -> None:
-        self.frame.emit(device, image)
+        emit(self.frame, device, image)
 
 
 def qimage_from_array(array: np.ndarray) -> QImage:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QDialog, QGridLayout, QHBoxLayout, QLineEdit, QVBo
 from kiosk.i18n import N_, _
 from kiosk.operator_secret import verify_secret
 from ui import theme
+from ui.qt_compat import emit
 from ui.widgets.common import button, label
 
 log = logging.getLogger(__name__)
@@ -103,13 +104,13 @@ class CornerGesture(QWidget):
     def _fire(self) -> None:
         self._taps.clear()
         self._long_press.stop()
-        self.triggered.emit()
+        emit(self.triggered)
 
 
 class OperatorDialog(QDialog):
     """Secret entry with an on-screen keypad (a kiosk has no keyboard; a plugged one works too)."""
 
-    _checked = Signal(bool)
+    _checked = Signal(int)            # 1 = right secret (an int: no bool crosses the thread)
 
     def __init__(self, secret_hash: str, lock: OperatorLock, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -196,11 +197,11 @@ class OperatorDialog(QDialog):
         self.ok_button.setEnabled(False)
         self._set_message(lambda: _(CHECKING))
         stored = self._hash
-        threading.Thread(target=lambda: self._checked.emit(verify_secret(secret, stored)),
+        threading.Thread(target=lambda: emit(self._checked, 1 if verify_secret(secret, stored) else 0),
                          daemon=True, name="operator-verify").start()
 
-    @Slot(bool)
-    def _on_checked(self, ok: bool) -> None:
+    @Slot(int)
+    def _on_checked(self, ok: int) -> None:
         if ok:
             self._lock.record_success()
             log.warning("operator exit accepted")
@@ -243,7 +244,7 @@ class OperatorExit(QObject):
         if dialog is not None:
             dialog.deleteLater()
         if result == QDialog.DialogCode.Accepted:
-            self.exit_confirmed.emit()
+            emit(self.exit_confirmed)
 
     def retranslate(self) -> None:
         if self.dialog is not None:

@@ -24,6 +24,8 @@ from typing import Protocol
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QLocale, QObject, Qt, Signal, Slot
 
+from ui.qt_compat import emit
+
 log = logging.getLogger(__name__)
 
 ESPEAK_VOICES = {"zh_CN": "cmn", "en": "en"}
@@ -173,7 +175,7 @@ class VoicePrompter(QObject):
         self._muted = muted
         if muted:
             self.stop()
-        self.muted_changed.emit(muted)
+        emit(self.muted_changed, muted)
 
     def say(self, text: str, language: str) -> None:
         text = " ".join(text.split())
@@ -184,7 +186,7 @@ class VoicePrompter(QObject):
             return
         if isinstance(self.engine, QtSpeechEngine):
             self.engine.say(text, language)
-            self.spoken.emit(Utterance(text, language, self.engine.name))
+            emit(self.spoken, Utterance(text, language, self.engine.name))
             return
         with self._cond:
             self._pending = (self._seq, text, language)
@@ -222,7 +224,7 @@ class VoicePrompter(QObject):
             except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
                 log.warning("voice prompt not rendered", extra={"error": type(exc).__name__})
                 continue
-            self._rendered.emit(utterance, seq)
+            emit(self._rendered, utterance, seq)
 
     @Slot(object, int)
     def _deliver(self, utterance: Utterance, seq: int) -> None:
@@ -230,7 +232,7 @@ class VoicePrompter(QObject):
         if seq != self._seq or self._muted:
             return
         self.sink.play(utterance)
-        self.spoken.emit(utterance)
+        emit(self.spoken, utterance)
 
 
 class QtSpeechEngine:

@@ -31,6 +31,7 @@ from ui.bridge import CITIZEN_CARD_READER, DeviceBridge
 from ui.guard import KioskGuard
 from ui.host import FlowHost
 from ui.operator import OperatorExit, OperatorLock
+from ui.qt_compat import emit
 from ui.screens.attract import AttractScreen
 from ui.screens.error import ErrorScreen
 from ui.screens.home import HomeScreen
@@ -319,7 +320,7 @@ class KioskWindow(QMainWindow):
         log.warning("kiosk closed by the operator")
         self.core.end_visit(EndReason.OPERATOR)
         self._allow_close = True
-        self.exit_requested.emit()
+        emit(self.exit_requested)
         self.close()
 
     def shutdown(self) -> None:

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from kiosk.i18n import N_, _
 from ui import theme
+from ui.qt_compat import emit
 from ui.widgets.common import label
 
 WELCOME = N_("Welcome to the social security card self-service kiosk")
@@ -93,7 +94,7 @@ class AttractScreen(QWidget):
         super().hideEvent(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        self.touched.emit()
+        emit(self.touched)
         event.accept()
 
     def retranslate(self) -> None:

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QGridLayout, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.i18n import N_, _
 from ui import theme
+from ui.qt_compat import emit
 from ui.services import SERVICES
 from ui.widgets.common import button, label
 
@@ -60,7 +61,7 @@ class HomeScreen(QWidget):
         self.service_buttons: dict[str, ServiceButton] = {}
         for i, spec in enumerate(SERVICES):
             btn = ServiceButton()
-            btn.clicked.connect(lambda _checked=False, key=spec.key: self.service_chosen.emit(key))
+            btn.clicked.connect(lambda _checked=False, key=spec.key: emit(self.service_chosen, key))
             grid.addWidget(btn, i // 2, i % 2)
             self.service_buttons[spec.key] = btn
         # "Finish" takes the free sixth cell: everything fits 1080 px without scrolling.

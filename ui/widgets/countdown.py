@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from kiosk.i18n import N_, _
 from ui import theme
+from ui.qt_compat import emit
 from ui.widgets.common import button, label
 
 STILL_THERE = N_("Are you still there?")
@@ -77,5 +78,5 @@ class CountdownOverlay(QWidget):
         painter.end()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        self.continue_requested.emit()
+        emit(self.continue_requested)
         event.accept()

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.i18n import N_, _
+from ui.qt_compat import emit
 from ui.widgets.common import Text, button, label, render
 from ui.widgets.error_panel import ErrorAction, ErrorPanel
 
@@ -99,7 +100,7 @@ class StepLayout(QWidget):
         self._title, self._instruction, self._index, self._total = title, instruction, index, total
         self._content.setCurrentWidget(self._body_holder)
         self.retranslate()
-        self.prompt_changed.emit()
+        emit(self.prompt_changed)
 
     def set_body(self, widget: QWidget | None) -> None:
         """Show ``widget`` under the instruction (the layout takes ownership; the old body is deleted)."""
@@ -114,10 +115,10 @@ class StepLayout(QWidget):
         return self._body
 
     def show_error(self, what_happened: Text, what_to_do: Text, actions: Sequence[ErrorAction]) -> None:
-        fallback = self._error_fallback or ErrorAction(CANCEL, self.cancel_requested.emit)
+        fallback = self._error_fallback or ErrorAction(CANCEL, lambda: emit(self.cancel_requested))
         self.error_panel.show_error(what_happened, what_to_do, actions, fallback)
         self._content.setCurrentWidget(self.error_panel)
-        self.prompt_changed.emit()
+        emit(self.prompt_changed)
 
     def set_navigation(self, *, back: bool = True, cancel: bool = True) -> None:
         """Hide back on a first step or while a device is busy; cancel should almost always stay."""
