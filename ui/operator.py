@@ -237,6 +237,9 @@ class OperatorExit(QObject):
             self.dialog = OperatorDialog(self._hash, self.lock, self._window)
             self.dialog.finished.connect(self._closed)
             self.dialog.open()
+            self.dialog.adjustSize()
+            center = self._window.geometry().center()
+            self.dialog.move(center.x() - self.dialog.width() // 2, center.y() - self.dialog.height() // 2)
         return self.dialog
 
     def _closed(self, result: int) -> None:

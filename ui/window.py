@@ -295,6 +295,11 @@ class KioskWindow(QMainWindow):
         if fullscreen:
             self.setWindowFlags(Qt.WindowType.Window | Qt.WindowType.FramelessWindowHint
                                 | Qt.WindowType.WindowStaysOnTopHint)
+            # Kiosks often run with no window manager, which is what honours "fullscreen":
+            # cover the screen ourselves as well.
+            screen = QGuiApplication.primaryScreen()
+            if screen is not None:
+                self.setGeometry(screen.geometry())
             self.showFullScreen()
         else:
             screen = QGuiApplication.primaryScreen()
