@@ -33,6 +33,12 @@ RESULT_LABELS = {
 }
 SYNC_LABELS = {"queued": N_("Waiting to sync"), "synced": N_("Synced"), "dead": N_("Refused by the bureau")}
 CONFLICT_OUTCOMES = ("already_certified", "deceased", "unknown_person")
+OUTCOME_LABELS = {
+    "ok": N_("Accepted"),
+    "already_certified": N_("Already certified elsewhere"),
+    "deceased": N_("Recorded as deceased by the bureau"),
+    "unknown_person": N_("Not known to the bureau"),
+}
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,8 @@ def summary_rows(report: DayReport) -> list[tuple[str, int]]:
 
 def _line_cells(line: ReportLine) -> list[str]:
     return [line.time_local, line.person, _(RESULT_LABELS.get(line.result, line.result)),
-            _(SYNC_LABELS.get(line.sync_state, line.sync_state)), line.outcome]
+            _(SYNC_LABELS.get(line.sync_state, line.sync_state)),
+            _(OUTCOME_LABELS[line.outcome]) if line.outcome in OUTCOME_LABELS else line.outcome]
 
 
 def headers() -> list[str]:
