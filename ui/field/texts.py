@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kiosk.field.report import OUTCOME_LABELS
 from kiosk.i18n import N_
 
 ERROR_TEXTS = {
@@ -24,6 +25,8 @@ ERROR_TEXTS = {
     "damaged": N_("The roster is damaged. Download it again while online."),
 }
 
+
+OUTCOME_TITLES = OUTCOME_LABELS          # one wording for the screen and the PDF
 
 OUTCOME_ADVICE = {
     "already_certified": N_("Nothing to do: the earlier certification stands. The visit is kept on record."),
