@@ -112,6 +112,7 @@ class FieldCertifier:
             return session.roster
         key = self.vault.unlock(session.operator_id, password)
         roster = self.vault.open(key)
+        self.vault.reconcile(roster)
         session.roster_key, session.roster = key, roster
         return roster
 

@@ -62,6 +62,7 @@ class FieldKiosk:
                                         battery=self.battery, card=card)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        store.on_commit(self._mark_from_records)
         # At start-up: an expired roster is deleted before anyone can sign in.
         self.vault.purge_if_expired()
 
@@ -97,6 +98,31 @@ class FieldKiosk:
     @property
     def operator_state(self) -> OperatorState:
         return self.gate.state()
+
+    # -- the flows (kiosk/flows) on the field profile -------------------------------------------
+    def flow_deps(self, services: Any) -> Any:
+        """FlowDeps for a citizen flow: the roster first, then the backend, and the signed-in
+        operator's id on every record. Raises SignInError when no operator is signed in (or the
+        session is locked): on the field profile no citizen service starts before that."""
+        from kiosk.field.templates import RosterTemplates
+        from kiosk.flows.deps import FlowDeps
+        from kiosk.flows.templates import BackendTemplates, FirstFound
+
+        session = self.gate.require_active()
+        sources: list[Any] = [RosterTemplates(self.gate, self.vault)]
+        if self.client is not None:
+            sources.append(BackendTemplates(self.client))
+        return FlowDeps.from_services(services, templates=FirstFound(sources), operator_id=session.operator_id)
+
+    def _mark_from_records(self, refs: list[Any]) -> None:
+        """After a flow's commit: mark roster persons done (the flows write their record without the
+        roster's mark; reconcile() repeats this at every roster open, so a crash in between loses nothing)."""
+        session = self.gate.session
+        if session is not None and session.roster is not None and any(r.type == "certification" for r in refs):
+            try:
+                self.vault.reconcile(session.roster)
+            except Exception:
+                log.exception("roster marks not updated")
 
     # -- online chores -------------------------------------------------------------------------
     def refresh_operators(self) -> int:

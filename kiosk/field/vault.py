@@ -273,6 +273,29 @@ class RosterVault:
                 out[e.id_number] = json.loads(value)
         return out
 
+    def reconcile(self, roster: Roster) -> int:
+        """Write the done marks that records written since the download lack (a flow that commits
+        its record without the mark, or a crash between two commits); returns how many were added."""
+        with self.store.read() as conn:
+            rows = conn.execute("SELECT id, created_ts, envelope, operator_id FROM outbox WHERE created_ts >= ? "
+                                "AND type IN ('certification', 'field_visit') ORDER BY n",
+                                (roster.info.downloaded_at,)).fetchall()
+        added = 0
+        for record_id, created_ts, envelope, operator_id in rows:
+            payload = json.loads(envelope).get("payload", {})
+            idn = str(payload.get("id_number", ""))
+            if not idn or roster.get(idn) is None:
+                continue
+            key = roster.done_key(idn)
+            current = self.store.get_state(DONE_NAMESPACE, key)
+            if current is not None and float(current.get("at", 0)) >= float(created_ts):
+                continue                    # the mark is as new as the record (or newer)
+            with self.store.transaction() as tx:
+                tx.put_state(DONE_NAMESPACE, key, {"result": payload.get("result", ""), "record_id": record_id,
+                                                   "at": created_ts, "operator_id": operator_id})
+            added += 1
+        return added
+
     # -- purge ---------------------------------------------------------------------------------
     def purge(self, reason: str) -> bool:
         with self.store.transaction() as tx:

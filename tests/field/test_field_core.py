@@ -249,3 +249,16 @@ def test_battery_from_the_power_supply_class(tmp_path: Path) -> None:
     assert status.below(20) and not status.below(18)
     (tmp_path / "BAT1" / "status").write_text("Charging\n")
     assert not read_battery(tmp_path).below(20)                    # on the charger: allowed
+
+
+def test_records_a_flow_wrote_without_the_mark_are_marked_at_the_next_roster_open(store: Store) -> None:
+    vault = RosterVault(store, expiry_days=14, kdf_n=1024)
+    answer = roster_answer(3)
+    _info, _key = vault.save(answer, operator_id="op-7", secret=_pw())
+    idn = answer["persons"][2]["id_number"]
+    ref = store.commit_result("certification", {"id_number": idn, "result": "passed"}, operator_id="op-7")
+    store.commit_result("certification", {"id_number": "440106200001010000", "result": "passed"}, operator_id="op-7")
+    roster = vault.open(vault.unlock("op-7", _pw()))
+    assert vault.done_marks(roster) == {}
+    assert vault.reconcile(roster) == 1 and vault.reconcile(roster) == 0
+    assert vault.done_marks(roster)[idn]["record_id"] == ref.id
