@@ -262,3 +262,25 @@ def test_records_a_flow_wrote_without_the_mark_are_marked_at_the_next_roster_ope
     assert vault.done_marks(roster) == {}
     assert vault.reconcile(roster) == 1 and vault.reconcile(roster) == 0
     assert vault.done_marks(roster)[idn]["record_id"] == ref.id
+
+
+def test_doctor_reports_battery_operator_list_and_roster(tmp_path: Path, review_private: X25519PrivateKey) -> None:
+    from kiosk.config.schema import FieldSection, KioskConfig, KioskSection
+    from kiosk.doctor import Verdict
+    from kiosk.doctor.field import checks
+
+    (tmp_path / "power" / "BAT0").mkdir(parents=True)
+    for name, value in {"type": "Battery", "capacity": "15", "status": "Discharging"}.items():
+        (tmp_path / "power" / "BAT0" / name).write_text(value)
+    config = KioskConfig(kiosk=KioskSection(id="field-doc-01", profile="field", data_dir=str(tmp_path)),
+                         field=FieldSection(signing_key=signing_key_b64(review_private),
+                                            power_supply_dir=str(tmp_path / "power")))
+    assert {r.name: r.verdict for r in checks(config)} == {"battery": Verdict.WARN, "field roster": Verdict.WARN}
+    store = Store(tmp_path / "kiosk.sqlite3", kiosk_id="field-doc-01")
+    store_list(store, signed_operator_list(review_private, [{"operator_id": "op-7", "name": "x", "password": PASSWORD}]))
+    RosterVault(store, expiry_days=14, kdf_n=1024).save(roster_answer(2), operator_id="op-7", secret=_pw())
+    store.close()
+    results = {r.name: r for r in checks(config)}
+    assert results["operator list"].verdict is Verdict.OK and "1 operators" in results["operator list"].detail
+    assert results["field roster"].verdict is Verdict.OK and "2 persons" in results["field roster"].detail
+    assert checks(KioskConfig()) == []                      # not the field profile: nothing to say
