@@ -164,3 +164,45 @@ def test_a_whole_field_day(backend, templates, models_dir: Path, tmp_path: Path)
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", exported["pdf"], str(png)], check=True,
                    timeout=60)
     assert (tmp_path / "reports" / "page-1.png").stat().st_size > 5000
+
+
+def test_the_operator_api_keeps_only_hashes_and_refuses_bad_accounts(backend) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    from kiosk.backend_client import BackendClient
+    from kiosk.field.online import fetch_operator_list, fetch_signing_key
+    from kiosk.signing import create_key
+
+    headers = {"Authorization": f"Bearer {backend.operator_token}"}
+    short = httpx.put(f"{backend.url}/v1/operator/field-operators/op-9", json={"name": "x", "password": "short"},
+                      headers=headers, timeout=10)
+    assert short.status_code == 422 and "password" in short.json()["reason"]
+    nothing = httpx.put(f"{backend.url}/v1/operator/field-operators/op-9", json={"name": "x"}, headers=headers,
+                        timeout=10)
+    assert nothing.status_code == 422
+    anonymous = httpx.put(f"{backend.url}/v1/operator/field-operators/op-9", json={"name": "x", "password": "x" * 9},
+                          timeout=10)
+    assert anonymous.status_code == 401
+    assert operator_call(backend, "PUT", "/v1/operator/field-operators/op-9",
+                         {"name": "孙丽", "password": "secret-pass-9", "card_id_number": "44010619900101123X"}
+                         )["status"] in ("created", "updated")
+    unsigned = httpx.get(f"{backend.url}/v1/field/operators", timeout=10)
+    assert unsigned.status_code == 401                       # only enrolled kiosks get the list
+    with backend.engine().connect() as conn:
+        stored = conn.execute(sa.text("SELECT password_hash, card_id_sha256 FROM field_operators "
+                                      "WHERE operator_id = 'op-9'")).one()
+    assert stored[0].startswith("scrypt$") and "secret-pass-9" not in stored[0] and "1123X" not in stored[1]
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        signer = create_key(Path(tmp) / "k.key")
+        client = BackendClient(backend.url, "field-kiosk-api", signer)
+        assert type(client.enroll(signer.public_key_b64, backend.enrollment_token("field-kiosk-api"))).__name__ \
+            == "Enrolled"
+        key = fetch_signing_key(client)
+        document = fetch_operator_list(client)
+        client.close()
+    assert key and document is not None
+    text = json.dumps(document, ensure_ascii=False)
+    assert "secret-pass-9" not in text and "44010619900101123X" not in text and "孙丽" in text
