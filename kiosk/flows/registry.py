@@ -1,0 +1,57 @@
+"""The five citizen services by key: ``SERVICES[key](deps, presenter, token) -> FlowOutcome``.
+
+The keys are the ones ui/services.py shows on the home screen. :func:`start_service` runs one on
+the kiosk's :class:`kiosk.flows.base.FlowRunner` (its own thread), which cancels it when the visit
+ends. Every function here returns normally with a :class:`kiosk.flows.common.FlowOutcome` (success,
+an informational result, or a guided failure, each already recorded), or raises FlowCanceled when
+the visit ended under it (nothing recorded, nothing half-written).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kiosk.flows.base import CancelToken, FlowRunner, Presenter
+from kiosk.flows.card_status import card_status
+from kiosk.flows.common import FlowOutcome
+from kiosk.flows.deps import FlowDeps
+from kiosk.flows.pin_change import pin_change
+from kiosk.flows.pin_reset import pin_reset
+from kiosk.flows.real_name import real_name
+from kiosk.flows.retiree import retiree_certification
+
+ServiceFunction = Callable[..., FlowOutcome]     # (deps, presenter, token, **options) -> FlowOutcome
+
+SERVICES: dict[str, ServiceFunction] = {
+    "card_status": card_status,
+    "pin_change": pin_change,
+    "pin_reset": pin_reset,
+    "retiree_certification": retiree_certification,   # option: operator_id="..." (field profile)
+    "real_name": real_name,
+}
+
+
+def service_function(key: str) -> ServiceFunction:
+    try:
+        return SERVICES[key]
+    except KeyError:
+        raise KeyError(f"unknown service {key!r}; expected one of {sorted(SERVICES)}") from None
+
+
+def start_service(runner: FlowRunner, key: str, deps: FlowDeps, presenter: Presenter,
+                  on_done: Callable[[FlowOutcome | None, BaseException | None], None] | None = None,
+                  **options: Any) -> CancelToken:
+    """Run service ``key`` on the runner's flow thread. ``on_done(outcome, error)`` is called on that
+    thread at the end: outcome None when the visit ended under the flow (or it crashed: ``error``)."""
+    function = service_function(key)
+    result: list[FlowOutcome] = []
+
+    def body(token: CancelToken) -> None:
+        result.append(function(deps, presenter, token, **options))
+
+    def done(error: BaseException | None) -> None:
+        if on_done is not None:
+            on_done(result[0] if result else None, error)
+
+    return runner.start(key, body, done)
