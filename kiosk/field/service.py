@@ -108,11 +108,13 @@ class FieldKiosk:
         from kiosk.flows.deps import FlowDeps
         from kiosk.flows.templates import BackendTemplates, FirstFound
 
-        session = self.gate.require_active()
+        operator_id = None
+        if self.config.field.require_operator or self.gate.session is not None:
+            operator_id = self.gate.require_active().operator_id
         sources: list[Any] = [RosterTemplates(self.gate, self.vault)]
         if self.client is not None:
             sources.append(BackendTemplates(self.client))
-        return FlowDeps.from_services(services, templates=FirstFound(sources), operator_id=session.operator_id)
+        return FlowDeps.from_services(services, templates=FirstFound(sources), operator_id=operator_id)
 
     def _mark_from_records(self, refs: list[Any]) -> None:
         """After a flow's commit: mark roster persons done (the flows write their record without the

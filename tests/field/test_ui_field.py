@@ -116,3 +116,27 @@ def test_roster_report_and_conflict_screens_show_masked_data(qtbot, qapp, field,
     qtbot.addWidget(battery)
     assert "电量 9%" in battery.text.text() and "⚠" in battery.text.text()
     time.sleep(0)
+
+
+def test_flow_deps_need_an_active_operator_and_carry_the_roster_first(field) -> None:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from kiosk.field.operators import SignInError
+    from kiosk.field.templates import RosterTemplates
+
+    services = SimpleNamespace(config=field.config, card=None, pinpad=None, camera=None, face=None,
+                               sync=SimpleNamespace(client=field.client, store=field.store))
+    with pytest.raises(SignInError):
+        field.flow_deps(services)
+    field.gate.sign_in_password("op-7", bytearray(PASSWORD.encode()))
+    deps = field.flow_deps(services)
+    assert deps.operator_id == "op-7" and isinstance(deps.templates.sources[0], RosterTemplates)
+
+
+def test_the_sign_in_screen_updates_the_operator_list_or_says_why_not(qtbot, qapp, field) -> None:  # type: ignore[no-untyped-def]
+    from ui.field import OperatorSignInScreen
+
+    screen = OperatorSignInScreen(field)
+    qtbot.addWidget(screen)
+    screen.update_list()                                   # the kiosk is offline (closed port)
+    qtbot.waitUntil(lambda: "无法连接社保局" in screen.message.text(), timeout=15_000)

@@ -40,9 +40,12 @@ class OperatorSignInScreen(QWidget):
         self.sign_in_button.clicked.connect(self.submit)
         self.password.returnPressed.connect(self.submit)
         self.card_button.clicked.connect(lambda: emit(self.card_requested))
+        self.list_button = button("secondary", parent=self)
+        self.list_button.clicked.connect(self.update_list)
         row = QHBoxLayout()
         row.addWidget(self.sign_in_button)
         row.addWidget(self.card_button)
+        row.addWidget(self.list_button)
         for widget in (self.title, self.hint, self.operator_id, self.password, self.message):
             layout.addWidget(widget)
         layout.addLayout(row)
@@ -64,6 +67,21 @@ class OperatorSignInScreen(QWidget):
         self.operator_id.setVisible(not locked)
         self.sign_in_button.setText(_("Unlock") if locked else _("Sign in"))
         self.card_button.setText(_("Staff card"))
+        self.list_button.setText(_("Update operator list"))
+        self.list_button.setVisible(not locked)
+
+    def update_list(self) -> None:
+        """Online (at the office): download the signed authorised-operators list."""
+        if self._bg.busy:
+            return
+        self.message.setText(_("Downloading…"))
+        self._bg.run(self.field.refresh_operators, self._list_done)
+
+    def _list_done(self, result: object) -> None:
+        if isinstance(result, BaseException):
+            self.message.setText(error_text(result))
+        else:
+            self.message.setText(_("Operator list updated: {count} operators.").format(count=result))
 
     def submit(self) -> None:
         if self._bg.busy:
