@@ -160,6 +160,10 @@ def test_a_whole_field_day(backend, templates, models_dir: Path, tmp_path: Path)
     text = json.dumps(table, ensure_ascii=False)
     assert "4401**********1230" in text and A not in text and "王建国" not in text
     assert sum(1 for row in table if row and row[0][:2].isdigit() and ":" in row[0]) == 6
+    import shutil
+
+    if shutil.which("pdftoppm") is None:
+        pytest.fail("pdftoppm is missing: run `bash scripts/setup.sh` (installs poppler-utils)", pytrace=False)
     png = tmp_path / "reports" / "page"
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", exported["pdf"], str(png)], check=True,
                    timeout=60)
