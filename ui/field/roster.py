@@ -6,11 +6,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from kiosk.i18n import _
 from kiosk.privacy import mask_name
+from ui import theme
 from ui.field.common import Background, error_text
 from ui.qt_compat import emit
 from ui.widgets.common import button, label
@@ -79,6 +80,7 @@ class RosterScreen(QWidget):
                     "pending_review": _("manual review")}.get(mark, _("due {date}").format(date=entry.due_date))
             item = QListWidgetItem(f"{mask_name(entry.name)}   {entry.id_masked}   {entry.district}   {done}")
             item.setData(256, entry.id_number)      # Qt.UserRole: stays in memory, never shown
+            item.setSizeHint(QSize(0, theme.BUTTON_HEIGHT - 16))   # a touch target, not a text line
             self.persons.addItem(item)
 
     def download(self) -> None:
