@@ -126,6 +126,14 @@ class FlowContext:
         self.operator_id: str | None = deps.operator_id
         self._unsubscribe: list[Callable[[], Any]] = []
 
+    # -- waiting ----------------------------------------------------------------------------------
+    def await_(self, handle: CommandHandle[Any]) -> Completion[Any]:
+        """await_command, plus: a command that ended because the visit ended (cancelled by the token
+        while it ran) is never taken for the device's answer."""
+        completion = await_command(self.token, handle)
+        self.token.check()
+        return completion
+
     # -- screens ----------------------------------------------------------------------------------
     @property
     def hotline(self) -> str:
@@ -218,7 +226,7 @@ class FlowContext:
         try:
             while True:
                 inserted.clear()
-                completion = await_command(self.token, self.deps.card.read_card())
+                completion = self.await_(self.deps.card.read_card())
                 outcome = card_outcome(completion)
                 if completion.ok and completion.result is not None:
                     break
@@ -258,7 +266,7 @@ class FlowContext:
 
     def card_command(self, handle: CommandHandle[Any]) -> Completion[Any]:
         """A card command that reads or checks (nothing written): a pulled card ends the flow."""
-        completion = await_command(self.token, handle)
+        completion = self.await_(handle)
         self._check_removed(completion)
         return completion
 
@@ -323,7 +331,7 @@ class FlowContext:
             handle = self.deps.pinpad.start_pin_entry(pan=self.card_number, min_len=6, max_len=6,
                                                       timeout_s=self.config.pinpad.pin_timeout_s)
             self.presenter.bind_pin_entry(handle, tries_left)
-            completion = await_command(self.token, handle)
+            completion = self.await_(handle)
             if completion.ok and completion.result is not None:
                 return completion.result.block
             self._pad_error(completion, key)
@@ -337,7 +345,7 @@ class FlowContext:
             handle = self.deps.pinpad.start_plain_entry(max_len, timeout_s=self.config.pinpad.pin_timeout_s,
                                                         min_len=min_len)
             self.presenter.bind_plain_entry(handle, kind)
-            completion = await_command(self.token, handle)
+            completion = self.await_(handle)
             if completion.ok and completion.result is not None:
                 return bytearray(completion.result.encode("ascii"))
             if allow_cancel and completion.code is CompletionCode.CANCELED:
@@ -414,7 +422,7 @@ class FlowContext:
                 try:
                     handle = self.deps.face.verify(reference, policy, consent=consent, attempts=attempts)
                     self.presenter.bind_face(handle)
-                    completion = await_command(self.token, handle)
+                    completion = self.await_(handle)
                 finally:
                     self.deps.camera.stop()
                 decision = completion.result
@@ -511,10 +519,7 @@ class FlowContext:
                 if choice is not NextStep.RETRY:
                     self.fail("sms_expired", self.guidance(M.SMS_EXPIRED, M.START_AGAIN, (NextStep.HOME,)),
                               step="sms_code", show=False)
-                wait = sent.resend_wait_s()
-                if wait > 0:
-                    self.step("sms_wait", index, M.SMS_WAIT_TITLE, M.SMS_WAIT_INSTRUCTION, seconds=math.ceil(wait))
-                    self.token.wait(wait)
+                # The backend decides the cooldown: "resend_too_soon" makes send_sms wait and ask again.
                 sent = self.send_sms(send)
                 continue
             # too_many_attempts, already_used, unknown_request: this code cannot be used any more.
@@ -530,6 +535,8 @@ def face_fields(decision: Any) -> dict[str, Any]:
         fields["match_score"] = round(float(decision.match_score), 4)
     if decision.liveness_score is not None:
         fields["liveness_score"] = round(float(decision.liveness_score), 4)
+    if decision.last_quality is not None and not decision.accepted:
+        fields["last_quality"] = decision.last_quality.value
     return fields
 
 

@@ -41,6 +41,7 @@ FACES = SHARED / "testdata" / "faces"
 MODELS = ROOT / "var" / "models"
 LIVE = "silentface/image_T1.jpg"
 PRINTED_PHOTO = "silentface/image_F1.jpg"      # a printed-photo attack: must be refused
+SCREEN_REPLAY = "silentface/image_F2.jpg"      # the same person replayed on a screen: SPOOF
 OTHER_PERSON = "face_recognition/obama.jpg"
 GOOD_PIN = "258036"
 
@@ -129,11 +130,10 @@ class Kiosk:
         """For a scripted entry: the newest code texted to ``phone`` at the moment it is typed."""
 
         def code() -> str:
-            messages = self.sms_messages(phone)
-            assert messages, f"no SMS was sent to {phone}"
-            found = re.findall(r"(?<!\d)\d{6}(?!\d)", messages[-1]["text"])
-            assert found, "the SMS holds no 6-digit code"
-            return found[0]
+            codes = [found for m in self.sms_messages(phone)
+                     for found in re.findall(r"(?<!\d)\d{6}(?!\d)", m["text"])]
+            assert codes, f"no SMS with a 6-digit code was sent to {phone}"
+            return codes[-1]
 
         return code
 

@@ -1,0 +1,174 @@
+"""Walk-in PIN reset and unlock, end to end: face liveness + match against the template from the
+embedded backend, the SMS code from its dev outbox typed on the pad, the reload/unblock through the
+virtual PSAM. A printed photo is refused, wrong and expired codes are handled, the backend down sends
+the person to the counter and the card is never touched without every identity check."""
+
+from __future__ import annotations
+
+from conftest import GOOD_PIN, PRINTED_PHOTO, SCREEN_REPLAY, Kiosk, wait_until
+
+from kiosk.flows.base import NextStep
+from kiosk.messages import face as face_messages
+from kiosk.messages import flows as M
+from models.policy import FaceOutcome
+
+NEW_PIN = "704918"
+
+
+def test_forgotten_pin_reset_after_face_and_sms(kiosk: Kiosk) -> None:
+    id_number, phone = kiosk.person("陈淑芬")
+    card = kiosk.insert(id_number, "陈淑芬")
+    card.tries_left = 0                      # locked, and the citizen forgot the PIN: reset
+    code = kiosk.latest_code(phone)
+    p = kiosk.presenter(answers={"reset_or_unlock": "reset", "consent": "accept"},
+                        entries=[("sms_code", "000000"), ("sms_code", code), ("pin", NEW_PIN), ("pin", NEW_PIN)],
+                        errors=[NextStep.RETRY])
+    outcome = kiosk.run("pin_reset", p)
+    assert outcome is not None and outcome.ok, p.errors
+    assert card.pin == NEW_PIN and card.tries_left == 3
+    assert p.step_keys[:4] == ["read_card", "consent", "face", "sms_code"]
+    assert p.errors[0].key == M.SMS_WRONG
+    codes = [m for m in kiosk.sms_messages(phone) if "验证码" in m["text"]]
+    assert len(codes) == 1 and phone[-4:] in p.of_kind("step")[3].data["phone"]
+    # The record syncs and the backend texts the bound phone (no secret in it).
+    wait_until(lambda: any("reset" in m["text"] for m in kiosk.sms_messages(phone)), 10, "the reset notification")
+    records = kiosk.records_of(outcome)
+    assert [r["type"] for r in records] == ["attempt_failed", "pin_reset"]
+    payload = records[-1]["payload"]
+    assert payload["id_number"] == id_number and payload["checks"] == ["face", "sms"]
+    assert payload["face_outcome"] == "match" and NEW_PIN not in str(records)
+    assert code() not in str(records)
+
+
+def test_locked_card_unlock_keeps_the_pin(kiosk: Kiosk) -> None:
+    id_number, phone = kiosk.person("林国强")
+    card = kiosk.insert(id_number, "林国强")
+    card.tries_left = 0
+    p = kiosk.presenter(answers={"reset_or_unlock": "unlock", "consent": "accept"},
+                        entries=[("sms_code", kiosk.latest_code(phone))])
+    outcome = kiosk.run("pin_reset", p)
+    assert outcome is not None and outcome.ok
+    assert card.pin == GOOD_PIN and card.tries_left == 3
+    options = dict((k, enabled) for k, enabled, _ in p.of_kind("ask")[0].data["options"])
+    assert options == {"reset": True, "unlock": True}
+    assert [r["type"] for r in kiosk.records_of(outcome)] == ["pin_unblock"]
+    assert p.of_kind("step")[-1].data["total"] == 5
+
+
+def test_unlock_is_offered_only_for_a_locked_card(kiosk: Kiosk) -> None:
+    id_number, _ = kiosk.person("黄丽")
+    kiosk.insert(id_number, "黄丽")
+    p = kiosk.presenter(answers={"reset_or_unlock": "reset", "consent": "decline"})
+    outcome = kiosk.run("pin_reset", p)
+    options = {k: (enabled, note) for k, enabled, note in p.of_kind("ask")[0].data["options"]}
+    assert options["unlock"] == (False, M.NOT_LOCKED_NOTE)
+    assert outcome is not None and outcome.code == "consent_declined"
+    assert not kiosk.services.camera.running
+    assert p.errors[-1].key == M.CONSENT_DECLINED and NextStep.COUNTER in p.errors[-1].data["actions"]
+
+
+def test_printed_photo_is_refused(kiosk: Kiosk) -> None:
+    id_number, phone = kiosk.person("何志明")
+    card = kiosk.insert(id_number, "何志明")
+    kiosk.camera_shows(PRINTED_PHOTO)
+    p = kiosk.presenter(answers={"reset_or_unlock": "reset", "consent": "accept"}, errors=[NextStep.HOME])
+    outcome = kiosk.run("pin_reset", p)
+    assert outcome is not None and outcome.code.startswith("face_") and outcome.code != "face_match"
+    assert p.errors[0].key in face_messages.OUTCOME.values() and "sms_code" not in p.step_keys
+    assert card.pin == GOOD_PIN and kiosk.sms_messages(phone) == []
+    [record] = kiosk.records_of(outcome)
+    assert record["type"] == "attempt_failed" and record["payload"]["face_outcome"] != "match"
+
+
+def test_screen_replay_refused_three_times_sends_to_the_counter(kiosk: Kiosk) -> None:
+    id_number, phone = kiosk.person("何志强")
+    card = kiosk.insert(id_number, "何志强")
+    kiosk.camera_shows(SCREEN_REPLAY)
+    p = kiosk.presenter(answers={"reset_or_unlock": "reset", "consent": "accept"},
+                        errors=[NextStep.RETRY, NextStep.RETRY])
+    outcome = kiosk.run("pin_reset", p)
+    assert outcome is not None and outcome.code == "face_spoof"
+    spoof = face_messages.OUTCOME[FaceOutcome.SPOOF]
+    assert [e.key for e in p.errors] == [spoof, spoof, face_messages.OUTCOME[FaceOutcome.GO_TO_COUNTER]]
+    assert NextStep.COUNTER in p.errors[-1].data["actions"]
+    assert card.pin == GOOD_PIN and kiosk.sms_messages(phone) == []
+    [record] = kiosk.records_of(outcome)
+    assert record["type"] == "attempt_failed" and record["payload"]["face_outcome"] == "spoof"
+    assert record["payload"]["liveness_score"] < 0.8
+
+
+def test_sms_expired_then_a_new_code(kiosk: Kiosk) -> None:
+    id_number, phone = kiosk.person("罗美玲")
+    card = kiosk.insert(id_number, "罗美玲")
+    p = kiosk.presenter(answers={"reset_or_unlock": "reset", "consent": "accept"},
+                        entries=[("sms_code", kiosk.latest_code(phone)), ("sms_code", kiosk.latest_code(phone)),
+                                 ("pin", NEW_PIN), ("pin", NEW_PIN)],
+                        hooks={"entry:sms_code": lambda: kiosk.expire_sms_codes(phone)},
+                        errors=[NextStep.RETRY])
+    # The backend's cooldown is 60 s: let the resend through by moving its clock, as time passing would.
+    backend = kiosk.backend.services
+    real_clock = backend.clock
+    p._hooks.setdefault("error", __import__("collections").deque()).append(
+        lambda: setattr(backend, "clock", lambda: real_clock() + __import__("datetime").timedelta(seconds=61)))
+    try:
+        outcome = kiosk.run("pin_reset", p)
+    finally:
+        backend.clock = real_clock
+    assert outcome is not None and outcome.ok, p.errors
+    assert p.errors[0].key == M.SMS_EXPIRED and card.pin == NEW_PIN
+    assert len([m for m in kiosk.sms_messages(phone) if "验证码" in m["text"]]) == 2
+
+
+def test_sms_wrong_three_times_sends_to_the_counter(kiosk: Kiosk) -> None:
+    id_number, _ = kiosk.person("梁建华")
+    card = kiosk.insert(id_number, "梁建华")
+    p = kiosk.presenter(answers={"reset_or_unlock": "reset", "consent": "accept"},
+                        entries=[("sms_code", "000001"), ("sms_code", "000002"), ("sms_code", "000003")],
+                        errors=[NextStep.RETRY, NextStep.RETRY])
+    outcome = kiosk.run("pin_reset", p)
+    assert outcome is not None and outcome.code == "sms_failed"
+    assert [e.key for e in p.errors] == [M.SMS_WRONG, M.SMS_WRONG, M.SMS_TOO_MANY_WRONG]
+    assert [e.data["left"] for e in p.errors[:2]] == [2, 1]
+    assert card.pin == GOOD_PIN and "new_pin" not in p.step_keys
+    reasons = [r["payload"]["reason"] for r in kiosk.records_of(outcome)]
+    assert reasons == ["sms_wrong_code"] * 3 + ["sms_failed"]
+
+
+def test_backend_down_sends_to_the_counter_and_never_resets(kiosk: Kiosk) -> None:
+    id_number, _ = kiosk.person("宋晓东")
+    card = kiosk.insert(id_number, "宋晓东")
+    card.tries_left = 0
+    backend = kiosk.backend
+    port = int(backend.url.rsplit(":", 1)[1])
+    backend.stop()
+    try:
+        p = kiosk.presenter(answers={"reset_or_unlock": "reset", "consent": "accept"})
+        outcome = kiosk.run("pin_reset", p)
+    finally:
+        backend.start(port=port)
+    assert outcome is not None and outcome.code == "backend_unavailable"
+    assert p.errors[-1].key == M.BACKEND_DOWN and NextStep.COUNTER in p.errors[-1].data["actions"]
+    assert "consent" not in p.step_keys and "face" not in p.step_keys
+    assert card.pin == GOOD_PIN and card.blocked
+    assert kiosk.records_of(outcome)[0]["payload"]["reason"] == "backend_unavailable"
+
+
+def test_no_bound_phone_sends_to_the_counter(kiosk: Kiosk) -> None:
+    id_number, _ = kiosk.person("冯大伟", phone=None)
+    kiosk.insert(id_number, "冯大伟")
+    p = kiosk.presenter(answers={"reset_or_unlock": "reset"})
+    outcome = kiosk.run("pin_reset", p)
+    assert outcome is not None and outcome.code == "no_bound_phone" and p.errors[-1].key == M.NO_BOUND_PHONE
+
+
+def test_card_pulled_during_the_face_check_ends_at_once(kiosk: Kiosk) -> None:
+    id_number, phone = kiosk.person("邓丽君")
+    card = kiosk.insert(id_number, "邓丽君")
+    before = len(kiosk.records())
+    p = kiosk.presenter(answers={"reset_or_unlock": "reset", "consent": "accept"},
+                        hooks={"face": kiosk.remove_card})
+    outcome = kiosk.run("pin_reset", p)
+    assert outcome is None and kiosk.last_cancel_reason == "card_removed"
+    assert card.pin == GOOD_PIN and [(r["type"], r["payload"]) for r in kiosk.records()[before:]] == []
+    assert kiosk.sms_messages(phone) == []
+    assert not kiosk.services.camera.running
