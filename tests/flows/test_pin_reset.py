@@ -172,3 +172,12 @@ def test_card_pulled_during_the_face_check_ends_at_once(kiosk: Kiosk) -> None:
     assert card.pin == GOOD_PIN and [(r["type"], r["payload"]) for r in kiosk.records()[before:]] == []
     assert kiosk.sms_messages(phone) == []
     assert not kiosk.services.camera.running
+
+
+def test_no_enrolled_template_sends_to_the_counter(kiosk: Kiosk) -> None:
+    id_number, phone = kiosk.person("曾敏", template=None)
+    kiosk.insert(id_number, "曾敏")
+    p = kiosk.presenter(answers={"reset_or_unlock": "reset", "consent": "accept"})
+    outcome = kiosk.run("pin_reset", p)
+    assert outcome is not None and outcome.code == "template_no_template"
+    assert p.errors[-1].key == M.NO_TEMPLATE and "face" not in p.step_keys and kiosk.sms_messages(phone) == []
