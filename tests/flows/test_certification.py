@@ -144,3 +144,19 @@ def new_id_number_x() -> str:
     full = complete_id_number(f"44010619540101{next(_serial) % 1000:03d}")
     assert full is not None
     return full
+
+
+def test_recertify_in_period_when_policy_allows(kiosk: Kiosk) -> None:
+    from dataclasses import replace
+
+    id_number, _ = kiosk.person("江海", retired=True, certified_until=add_months(date.today(), 6).isoformat())
+    kiosk.insert(id_number, "江海")
+    base = kiosk.deps
+    config = replace(base.config, policy=replace(base.config.policy, allow_recertify_in_period=True))
+    deps = FlowDeps(config, card=base.card, pinpad=base.pinpad, camera=base.camera, face=base.face,
+                    client=base.client, store=base.store)
+    p = kiosk.presenter(answers={"recertify": "again", "consent": "accept"})
+    outcome = kiosk.run("retiree_certification", p, deps=deps)
+    assert outcome is not None and outcome.ok and p.of_kind("ask")[0].key == "recertify"
+    assert p.of_kind("ask")[0].data["until"] == add_months(date.today(), 6).isoformat()
+    assert kiosk.records_of(outcome)[0]["payload"]["result"] == "passed"

@@ -181,3 +181,17 @@ def test_no_enrolled_template_sends_to_the_counter(kiosk: Kiosk) -> None:
     outcome = kiosk.run("pin_reset", p)
     assert outcome is not None and outcome.code == "template_no_template"
     assert p.errors[-1].key == M.NO_TEMPLATE and "face" not in p.step_keys and kiosk.sms_messages(phone) == []
+
+
+def test_cancel_on_the_pad_offers_a_resend_only_after_the_cooldown(kiosk: Kiosk) -> None:
+    id_number, phone = kiosk.person("袁芳")
+    card = kiosk.insert(id_number, "袁芳")
+    card.tries_left = 0
+    p = kiosk.presenter(answers={"reset_or_unlock": "unlock", "consent": "accept", "sms_options": "enter"},
+                        entries=[("sms_code", ["cancel"]), ("sms_code", kiosk.latest_code(phone))])
+    outcome = kiosk.run("pin_reset", p)
+    assert outcome is not None and outcome.ok
+    [options] = [s for s in p.of_kind("ask") if s.key == "sms_options"]
+    resend = {k: (enabled, note) for k, enabled, note in options.data["options"]}["resend"]
+    assert resend == (False, M.SMS_RESEND_WAIT) and 50 <= options.data["seconds"] <= 60
+    assert card.tries_left == 3
