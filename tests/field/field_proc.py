@@ -120,6 +120,36 @@ def handle(cmd: dict, services, field, camera_image: Path) -> dict:  # type: ign
         return {"outcome": result.outcome, "face": result.face_outcome, "on_roster": person.on_roster,
                 "record": result.record.id if result.record else None, "match": result.match_score,
                 "live": result.liveness_score}
+    if name == "flow_certify":
+        # The flows engineer's retiree certification on the field profile: roster first (offline),
+        # the operator from the gate, ID typed on the PIN pad simulator, answers scripted.
+        from kiosk.flows.base import FlowRunner
+        from kiosk.flows.registry import start_service
+        from kiosk.flows.scripted import ScriptedPresenter, simulator_typist
+
+        tmp = camera_image.with_suffix(".tmp.jpg")
+        shutil.copyfile(cmd["image"], tmp)
+        os.replace(tmp, camera_image)
+        deps = field.flow_deps(services)
+        presenter = ScriptedPresenter(answers={"identify": "id_number", "confirm_name": "yes", "consent": "accept"},
+                                      entries=[("id_number", cmd["id_number"])],
+                                      typist=simulator_typist(services.pinpad_simulator))
+        finished = threading.Event()
+        result: dict = {}
+
+        def on_done(outcome, error) -> None:  # type: ignore[no-untyped-def]
+            result.update(outcome=outcome, error=error)
+            finished.set()
+
+        presenter.token = start_service(FlowRunner(), "retiree_certification", deps, presenter, on_done)
+        if not finished.wait(90):
+            raise TimeoutError("the retiree certification did not finish")
+        if result["error"] is not None:
+            raise result["error"]
+        outcome = result["outcome"]
+        asked = [s.data.get("name") for s in presenter.of_kind("ask") if s.data.get("name")]
+        return {"flow_ok": bool(outcome and outcome.ok), "flow_code": getattr(outcome, "code", None),
+                "name_shown": asked[0] if asked else None}
     if name == "skip":
         person = field.certifier.find(cmd["id_number"])
         return {"record": field.certifier.skip(person, cmd["reason"]).id}

@@ -29,9 +29,12 @@ from conftest import (
     write_site,
 )
 
+from kiosk.flows.retiree import complete_id_number
+
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 DISTRICT, OTHER = "天河区", "越秀区"
+H = next(n for n in (complete_id_number(f"4401061947080{i:04d}") for i in range(100)) if n and n[-1] != "X")
 A, B, C, D, E, F, G = ("440106195001011230", "440106195102021231", "440106194903031232", "440106195204041233",
                        "440104195305051234", "440106195406061235", "440106194807071236")
 
@@ -45,7 +48,7 @@ def _seed(backend, templates: dict[str, str]) -> None:  # type: ignore[no-untype
         person(A, "王建国", templates["T1"]), person(B, "李秀英", templates["obama"]),
         person(C, "张桂兰", templates["obama3"]), person(D, "陈志强", templates["T1"]),
         person(E, "赵明", templates["T1"], OTHER), person(F, "刘芳", templates["T1"]),
-        person(G, "黄淑珍", templates["obama"])]})
+        person(G, "黄淑珍", templates["obama"]), person(H, "胡永福", templates["T1"])]})
     operator_call(backend, "PUT", "/v1/operator/field-operators/op-7",
                   {"name": "周敏", "password": OPERATOR_PASSWORD, "card_id_number": OPERATOR_CARD_ID,
                    "districts": [DISTRICT]})
@@ -70,7 +73,7 @@ def test_a_whole_field_day(backend, templates, models_dir: Path, tmp_path: Path)
     wrong = k.call("sign_in_password", operator_id="op-7", password="not-the-password")
     assert (wrong["ok"], wrong["code"]) == (False, "wrong_credentials")
     assert k.call("sign_in_password", operator_id="op-7", password=OPERATOR_PASSWORD)["state"] == "active"
-    assert k.call("download_roster", districts=[DISTRICT], password=OPERATOR_PASSWORD)["count"] == 6
+    assert k.call("download_roster", districts=[DISTRICT], password=OPERATOR_PASSWORD)["count"] == 7
     assert k.call("wait_synced", timeout=15)["queued"] == 0          # also caches the backend's review key
 
     # -- in the village (no network) -------------------------------------------------------------
@@ -98,7 +101,7 @@ def test_a_whole_field_day(backend, templates, models_dir: Path, tmp_path: Path)
     card = k.call("sign_in_card", ssn=OPERATOR_CARD_ID, card_pin=OPERATOR_CARD_PIN, typed_pin=OPERATOR_CARD_PIN)
     assert (card["operator_id"], card["method"]) == ("op-7", "card"), card
     assert k.call("certify", id_number=C, image=str(face("face_recognition/obama2.jpg")))["code"] == "roster_locked"
-    assert k.call("open_roster", password=OPERATOR_PASSWORD)["count"] == 6
+    assert k.call("open_roster", password=OPERATOR_PASSWORD)["count"] == 7
     again = k.call("certify", id_number=A, image=str(face("silentface/image_T1.jpg")))
     assert again["code"] == "already_done", again
     c = k.call("certify", id_number=C, image=str(face("face_recognition/obama2.jpg")))
@@ -108,10 +111,14 @@ def test_a_whole_field_day(backend, templates, models_dir: Path, tmp_path: Path)
     assert k.call("skip", id_number=F, reason="not_home")["ok"]
     g = k.call("certify", id_number=G, image=str(face("face_recognition/obama2.jpg")), assisted="bedridden")
     assert g["outcome"] == "pending_review", g
+    # The flows' own retiree certification, offline from this roster, with the operator on the record.
+    h = k.call("flow_certify", id_number=H, image=str(face("silentface/image_T1.jpg")), timeout_s=120)
+    assert (h["flow_ok"], h["name_shown"]) == (True, "胡*福"), h
+    assert k.call("certify", id_number=H, image=str(face("silentface/image_T1.jpg")))["code"] == "already_done"
     report = k.call("report")
     assert {key: report[key] for key in ("certified", "failed", "skipped", "pending_review", "pending_sync",
-                                         "conflicts")} == {"certified": 3, "failed": 1, "skipped": 1,
-                                                           "pending_review": 1, "pending_sync": 6, "conflicts": 0}
+                                         "conflicts")} == {"certified": 4, "failed": 1, "skipped": 1,
+                                                           "pending_review": 1, "pending_sync": 7, "conflicts": 0}
 
     # Meanwhile at the bureau: C died, D was certified at an office kiosk.
     from backend.db import persons
@@ -127,7 +134,7 @@ def test_a_whole_field_day(backend, templates, models_dir: Path, tmp_path: Path)
     conflicts = {item["outcome"]: item["person"] for item in k.call("conflicts")["conflicts"]}
     assert conflicts == {"deceased": "4401**********1232", "already_certified": "4401**********1233"}
     report = k.call("report")
-    assert (report["pending_sync"], report["conflicts"], report["certified"]) == (0, 2, 3)
+    assert (report["pending_sync"], report["conflicts"], report["certified"]) == (0, 2, 4)
     exported = k.call("export", folder=str(tmp_path / "reports"))
     assert k.call("sign_out")["state"] == "signed_out"
     assert k.call("certify", id_number=D, image=str(face("silentface/image_T1.jpg")))["code"] == "signed_out"
@@ -140,13 +147,14 @@ def test_a_whole_field_day(backend, templates, models_dir: Path, tmp_path: Path)
         rows = conn.execute(sa.select(records.c.id, records.c.seq, records.c.type, records.c.operator_id,
                                       records.c.person_id, records.c.outcome, records.c.envelope)
                             .where(records.c.kiosk_id == "field-kiosk-01").order_by(records.c.seq)).all()
-    assert [r.person_id for r in rows] == [A, B, C, D, F, G]
-    assert len({r.id for r in rows}) == 6 and all(r.operator_id == "op-7" for r in rows)
+    assert [r.person_id for r in rows] == [A, B, C, D, F, G, H]
+    assert len({r.id for r in rows}) == 7 and all(r.operator_id == "op-7" for r in rows)
     results = {r.person_id: (r.type, json.loads(r.envelope)["payload"]["result"], r.outcome) for r in rows}
     assert results == {A: ("certification", "passed", "ok"), B: ("certification", "failed", "ok"),
                        C: ("certification", "passed", "deceased"), D: ("certification", "passed", "already_certified"),
-                       F: ("field_visit", "skipped", "ok"), G: ("certification", "pending_review", "ok")}
-    assisted = json.loads(rows[-1].envelope)["payload"]
+                       F: ("field_visit", "skipped", "ok"), G: ("certification", "pending_review", "ok"),
+                       H: ("certification", "passed", "ok")}
+    assisted = json.loads(rows[-2].envelope)["payload"]
     assert assisted["assisted"]["reason"] == "bedridden" and assisted["assisted"]["attested_by"] == "op-7"
     assert assisted["capture"]["enc"] == "x25519-hkdf-sha256-aesgcm"          # sealed for the reviewers
     with backend.engine().connect() as conn:
@@ -159,7 +167,7 @@ def test_a_whole_field_day(backend, templates, models_dir: Path, tmp_path: Path)
         table = list(csv.reader(fh))
     text = json.dumps(table, ensure_ascii=False)
     assert "4401**********1230" in text and A not in text and "王建国" not in text
-    assert sum(1 for row in table if row and row[0][:2].isdigit() and ":" in row[0]) == 6
+    assert sum(1 for row in table if row and row[0][:2].isdigit() and ":" in row[0]) == 7
     import shutil
 
     if shutil.which("pdftoppm") is None:
