@@ -173,6 +173,10 @@ class FlowContext:
     # -- records ----------------------------------------------------------------------------------
     def commit(self, type: str, payload: dict[str, Any], *, state: dict[tuple[str, str], Any] | None = None,
                sealed: dict[str, bytes] | None = None) -> str:
+        if self.deps.store is None:
+            # Only when the store did not start (the service then ends at once, see require()).
+            log.error("no store: record not written", extra={"service": self.service, "type": type})
+            return ""
         ref = self.deps.store.commit_result(type, payload, operator_id=self.operator_id, state=state,
                                             sealed=sealed)
         self.record_ids.append(ref.id)

@@ -55,3 +55,16 @@ def start_service(runner: FlowRunner, key: str, deps: FlowDeps, presenter: Prese
             on_done(result[0] if result else None, error)
 
     return runner.start(key, body, done)
+
+
+def visit_end_recorder(store: Any) -> Callable[[str, Any, str | None], None]:
+    """A SessionCore.on_visit_end listener: a visit cut short by a crash of the kiosk gets a
+    ``visit_crash`` record (the service it was in, if known), so the operator sees the lost visit.
+    Other ends need nothing here: every service records its own outcome before showing it."""
+    from kiosk.session import EndReason
+
+    def on_end(visit_id: str, reason: Any, service: str | None) -> None:
+        if reason is EndReason.CRASH_RESTART and store is not None:
+            store.commit_result("visit_crash", {"visit_id": visit_id, "service": service})
+
+    return on_end

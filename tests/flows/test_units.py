@@ -162,3 +162,27 @@ def test_first_found_order_and_fallbacks() -> None:
     assert isinstance(FirstFound([_Fixed(NoTemplate()), _Fixed(TemplateUnavailable("down"))]).template_for("x"),
                       TemplateUnavailable)
     assert FirstFound([_Fixed(NoTemplate("no_template"))]).template_for("x") == NoTemplate("no_template")
+
+
+def test_a_visit_cut_by_a_crash_is_recorded(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.flows.registry import visit_end_recorder
+    from kiosk.session import SessionCore
+    from kiosk.signing import Signer
+    from kiosk.store import Store
+
+    store = Store(tmp_path / "kiosk.sqlite3", kiosk_id="unit-kiosk", signer=Signer.generate())
+    marker = tmp_path / "visit-in-progress"
+    crashed = SessionCore(60, 15, marker_path=marker)
+    crashed.start_visit("card")
+    visit_id = crashed.visit.id
+    crashed.on_visit_end(visit_end_recorder(store))
+    crashed.cancel()                                   # an ordinary end: nothing to add
+    marker.write_text(visit_id)                        # as if the process had died mid-visit
+    restarted = SessionCore(60, 15, marker_path=marker)
+    restarted.on_visit_end(visit_end_recorder(store))
+    assert restarted.recover_after_crash() == visit_id
+    with store.read() as conn:
+        rows = conn.execute("SELECT type, envelope FROM outbox").fetchall()
+    store.close()
+    assert [(t, json.loads(e)["payload"]) for t, e in rows] == [("visit_crash", {"visit_id": visit_id,
+                                                                                  "service": None})]
