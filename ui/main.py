@@ -93,11 +93,13 @@ def run(config: KioskConfig, args: argparse.Namespace, services: Any = None) -> 
             log.warning("start-up after a crash: the unfinished visit was closed")
     bridge = _bridge_from(services)
     window = create_shell(config, core, bridge=bridge, flows=getattr(services, "flows", None))
-    window.exit_requested.connect(app.quit)
+    # exit(), not quit(): Qt 6's quit() first asks every window to close, and the kiosk window
+    # refuses to close for anyone but the operator, so quit() would do nothing.
+    window.exit_requested.connect(lambda: app.exit(0))
     # SIGTERM/SIGINT (systemd stop, Ctrl+C in a dev terminal) end the loop cleanly; the timer lets
     # Python run its signal handlers while Qt's loop is in C++.
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_args: app.quit())
+        signal.signal(sig, lambda *_args: app.exit(0))
     wake = QTimer()
     wake.start(500)
     wake.timeout.connect(lambda: None)

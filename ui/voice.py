@@ -135,7 +135,19 @@ class EspeakEngine:
                               capture_output=True, timeout=RENDER_TIMEOUT_S, check=False)
         if done.returncode != 0 or not done.stdout.startswith(b"RIFF"):
             raise RuntimeError(f"espeak-ng failed with code {done.returncode}")
-        return Utterance(text, language, self.name, voice, done.stdout)
+        return Utterance(text, language, self.name, voice, _fix_wav_sizes(done.stdout))
+
+
+def _fix_wav_sizes(wav: bytes) -> bytes:
+    """espeak-ng --stdout streams, so its header says "unknown length" (0xFFFFFFFF); players that
+    read from memory (FFmpeg) then call the data corrupt. Write the real sizes in."""
+    data = bytearray(wav)
+    at = data.find(b"data", 12)
+    if data[:4] != b"RIFF" or at < 0:
+        return wav
+    data[4:8] = (len(data) - 8).to_bytes(4, "little")
+    data[at + 4:at + 8] = (len(data) - at - 8).to_bytes(4, "little")
+    return bytes(data)
 
 
 class VoicePrompter(QObject):

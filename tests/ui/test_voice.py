@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import wave
+
 from PySide6.QtCore import Qt
 
 from ui.voice import EspeakEngine, RecordingSink, VoicePrompter, make_prompter
@@ -32,6 +35,8 @@ def test_every_screen_and_step_is_spoken_with_its_on_screen_words(qtbot, make_wi
     first = sink.utterances[-1]
     assert first.voice == "cmn" and first.language == "zh_CN"
     assert first.audio.startswith(b"RIFF") and len(first.audio) > 10_000      # real synthesis
+    with wave.open(io.BytesIO(first.audio)) as wav:                             # sizes in the header are real
+        assert wav.getnframes() * wav.getsampwidth() == len(first.audio) - 44
 
     qtbot.mouseClick(window.attract, Qt.MouseButton.LeftButton)
     _wait_spoken(qtbot, sink, window.home.title_label.text())
