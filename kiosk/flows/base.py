@@ -157,9 +157,13 @@ def await_command(token: CancelToken, handle: CommandHandle[T], poll_s: float = 
         while True:
             token.check()
             try:
-                return handle.wait(poll_s)
+                completion = handle.wait(poll_s)
             except TimeoutError:
                 continue
+            # The visit may have ended while we waited: that, not the canceled completion, is
+            # what the flow must see.
+            token.check()
+            return completion
     finally:
         token.untrack(handle)
 
