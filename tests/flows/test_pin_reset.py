@@ -5,6 +5,8 @@ the person to the counter and the card is never touched without every identity c
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from conftest import GOOD_PIN, PRINTED_PHOTO, SCREEN_REPLAY, Kiosk, wait_until
 
 from kiosk.flows.base import NextStep
@@ -100,16 +102,18 @@ def test_screen_replay_refused_three_times_sends_to_the_counter(kiosk: Kiosk) ->
 def test_sms_expired_then_a_new_code(kiosk: Kiosk) -> None:
     id_number, phone = kiosk.person("罗美玲")
     card = kiosk.insert(id_number, "罗美玲")
+    backend = kiosk.backend.services
+    real_clock = backend.clock
+
+    def minute_later() -> None:
+        # The backend's resend cooldown is 60 s: move its clock, as the minute passing would.
+        backend.clock = lambda: real_clock() + timedelta(seconds=61)
+
     p = kiosk.presenter(answers={"reset_or_unlock": "reset", "consent": "accept"},
                         entries=[("sms_code", kiosk.latest_code(phone)), ("sms_code", kiosk.latest_code(phone)),
                                  ("pin", NEW_PIN), ("pin", NEW_PIN)],
-                        hooks={"entry:sms_code": lambda: kiosk.expire_sms_codes(phone)},
+                        hooks={"entry:sms_code": lambda: kiosk.expire_sms_codes(phone), "error": minute_later},
                         errors=[NextStep.RETRY])
-    # The backend's cooldown is 60 s: let the resend through by moving its clock, as time passing would.
-    backend = kiosk.backend.services
-    real_clock = backend.clock
-    p._hooks.setdefault("error", __import__("collections").deque()).append(
-        lambda: setattr(backend, "clock", lambda: real_clock() + __import__("datetime").timedelta(seconds=61)))
     try:
         outcome = kiosk.run("pin_reset", p)
     finally:
