@@ -5,7 +5,7 @@ inside the card call, the card pulled at each step."""
 from __future__ import annotations
 
 import pytest
-from conftest import GOOD_PIN, Kiosk
+from flowhelpers import GOOD_PIN, Kiosk
 
 from drivers.smartcard.api import CardOutcome
 from kiosk.flows.base import NextStep

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from conftest import SCREEN_REPLAY, Kiosk, new_id_number
+from flowhelpers import SCREEN_REPLAY, Kiosk, new_id_number
 
 from kiosk.flows.base import NextStep
 from kiosk.flows.deps import FlowDeps
@@ -139,7 +139,7 @@ def test_add_months_clamps_to_the_month_end() -> None:
 
 def new_id_number_x() -> str:
     """A fresh valid ID number; the caller loops until one ends in X."""
-    from conftest import _serial
+    from flowhelpers import _serial
 
     full = complete_id_number(f"44010619540101{next(_serial) % 1000:03d}")
     assert full is not None

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import GOOD_PIN, Kiosk, build, new_id_number, wait_until
+from flowhelpers import GOOD_PIN, Kiosk, build, new_id_number, wait_until
 
 from drivers.api import DeviceStatus
 from drivers.smartcard.factory import make_card_service

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import GOOD_PIN, PRINTED_PHOTO, SCREEN_REPLAY, Kiosk, wait_until
+from flowhelpers import GOOD_PIN, PRINTED_PHOTO, SCREEN_REPLAY, Kiosk, wait_until
 
 from kiosk.flows.base import NextStep
 from kiosk.messages import face as face_messages

@@ -4,7 +4,7 @@ reserved phone, the account created; a mismatch leads to the four next steps."""
 
 from __future__ import annotations
 
-from conftest import Kiosk
+from flowhelpers import Kiosk
 
 from kiosk.flows.base import NextStep
 from kiosk.messages import flows as M
