@@ -88,8 +88,7 @@ def run(config: KioskConfig, args: argparse.Namespace, services: Any = None) -> 
     core = getattr(services, "session", None)
     if core is None:
         core = make_session(config)
-        previous = core.recover_after_crash()
-        if previous:
+        if core.recover_after_crash():
             log.warning("start-up after a crash: the unfinished visit was closed")
     bridge = _bridge_from(services)
     window = create_shell(config, core, bridge=bridge, flows=getattr(services, "flows", None))
@@ -98,8 +97,7 @@ def run(config: KioskConfig, args: argparse.Namespace, services: Any = None) -> 
     window.exit_requested.connect(lambda: app.exit(0))
     # SIGTERM/SIGINT (systemd stop, Ctrl+C in a dev terminal) end the loop cleanly; the timer lets
     # Python run its signal handlers while Qt's loop is in C++.
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_args: app.exit(0))
+    previous = {sig: signal.signal(sig, lambda *_args: app.exit(0)) for sig in (signal.SIGTERM, signal.SIGINT)}
     wake = QTimer()
     wake.start(500)
     wake.timeout.connect(lambda: None)
@@ -110,10 +108,15 @@ def run(config: KioskConfig, args: argparse.Namespace, services: Any = None) -> 
     QTimer.singleShot(0, lambda: log.info("kiosk screen ready", extra={
         "startup_ms": round((time.monotonic() - started) * 1000), "fullscreen": fullscreen,
         "voice": window.prompter.engine_name}))
-    code = app.exec()
-    window.shutdown()
-    window.prompter.close()
-    if bridge is not None:
-        bridge.detach_all()
+    try:
+        code = app.exec()
+    finally:
+        wake.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        window.shutdown()
+        window.prompter.close()
+        if bridge is not None:
+            bridge.detach_all()
     log.info("kiosk screen closed", extra={"exit_code": code})
     return int(code)
