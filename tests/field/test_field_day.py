@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import (
+from fieldday import (
     OPERATOR_CARD_ID,
     OPERATOR_CARD_PIN,
     OPERATOR_PASSWORD,
