@@ -68,10 +68,56 @@ def _bridge_from(services: Any) -> DeviceBridge | None:
     bridge = getattr(services, "bridge", None)
     devices = getattr(services, "devices", None)
     if bridge is None and devices:
-        bridge = DeviceBridge()
-        for name, device in devices.items():
-            bridge.attach(name, device)
+        bridge = bridge_for_devices(devices)
     return bridge
+
+
+def bridge_for_devices(devices: Mapping[str, Any]) -> DeviceBridge:
+    """The composition root names the card service "smartcard"; the shell asks for the citizen's
+    reader (its events say "smartcard.citizen"), so the card service is attached under that name."""
+    from ui.bridge import CITIZEN_CARD_READER
+
+    bridge = DeviceBridge()
+    for name, device in devices.items():
+        bridge.attach(CITIZEN_CARD_READER if name == "smartcard" else name, device)
+    return bridge
+
+
+def _flows_from(services: Any, field: Any = None) -> Mapping[str, FlowFactory] | None:
+    """``services.flows``: a FlowRunner (kiosk.app.KioskServices) -> the five services' factories;
+    a mapping of key -> factory is used as given."""
+    from kiosk.flows.base import FlowRunner
+
+    flows = getattr(services, "flows", None)
+    if isinstance(flows, FlowRunner):
+        from ui.flows import flow_factories
+
+        return flow_factories(services, field)
+    return flows
+
+
+def _start_field(config: KioskConfig, services: Any) -> Any:
+    if config.kiosk.profile != "field" or getattr(services, "sync", None) is None:
+        return None
+    try:
+        from kiosk.field.service import start_field
+
+        return start_field(services)
+    except Exception as exc:
+        log.error("field part did not start", extra={"error": str(exc)})
+        problems = getattr(services, "problems", None)
+        if isinstance(problems, list):
+            problems.append(f"field: {exc}")
+        return None
+
+
+def _close_quietly(part: Any) -> None:
+    close = getattr(part, "close", None) or getattr(part, "stop", None)
+    if callable(close):
+        try:
+            close()
+        except Exception:
+            log.exception("shutdown step failed")
 
 
 def run(config: KioskConfig, args: argparse.Namespace, services: Any = None) -> int:
@@ -85,13 +131,31 @@ def run(config: KioskConfig, args: argparse.Namespace, services: Any = None) -> 
     app.setApplicationName("sscard-kiosk")
     i18n.set_language(config.kiosk.language)
 
+    owned = services is None
+    if owned:
+        from kiosk.app import build_kiosk
+
+        services = build_kiosk(config)      # each part that cannot start is a problem, not a stop
+    for problem in getattr(services, "problems", None) or []:
+        log.error("kiosk part not available", extra={"problem": problem})
+    field = _start_field(config, services)
     core = getattr(services, "session", None)
     if core is None:
         core = make_session(config)
+    store = getattr(getattr(services, "sync", None), "store", None)
+    if store is not None and owned:
+        from kiosk.flows.registry import visit_end_recorder
+
+        core.on_visit_end(visit_end_recorder(store))
+    if owned or getattr(services, "session", None) is None:
         if core.recover_after_crash():
             log.warning("start-up after a crash: the unfinished visit was closed")
     bridge = _bridge_from(services)
-    window = create_shell(config, core, bridge=bridge, flows=getattr(services, "flows", None))
+    window = create_shell(config, core, bridge=bridge, flows=_flows_from(services, field))
+    if config.kiosk.profile == "demo" and getattr(services, "virtual_cards", None) is not None:
+        from ui.demo import attach_demo
+
+        window.demo_panel, _opener = attach_demo(window, services)
     # exit(), not quit(): Qt 6's quit() first asks every window to close, and the kiosk window
     # refuses to close for anyone but the operator, so quit() would do nothing.
     window.exit_requested.connect(lambda: app.exit(0))
@@ -118,5 +182,9 @@ def run(config: KioskConfig, args: argparse.Namespace, services: Any = None) -> 
         window.prompter.close()
         if bridge is not None:
             bridge.detach_all()
+        if field is not None:
+            _close_quietly(field)
+        if owned:
+            services.close()
     log.info("kiosk screen closed", extra={"exit_code": code})
     return int(code)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -83,6 +83,7 @@ class KioskWindow(QMainWindow):
         self.flows = dict(flows or {})
         self.flow: ServiceFlow | None = None
         self.history: list[str] = []
+        self.relayout_hooks: list[Callable[[], None]] = []    # overlays placed over the window
         self._allow_close = False
         self._cursor_hidden = False
         self._end_reason: EndReason | None = None
@@ -313,6 +314,8 @@ class KioskWindow(QMainWindow):
         super().resizeEvent(event)
         self.operator.corner.move(0, 0)
         self.operator.corner.raise_()
+        for hook in self.relayout_hooks:
+            hook()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._allow_close:

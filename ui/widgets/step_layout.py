@@ -147,7 +147,9 @@ class StepLayout(QWidget):
     def prompt(self) -> str:
         if self.showing_error:
             return self.error_panel.prompt()
-        return " ".join(t for t in (render(self._title), render(self._instruction)) if t)
+        body_prompt = getattr(self._body, "prompt", None)
+        extra = body_prompt() if callable(body_prompt) else ""
+        return " ".join(t for t in (render(self._title), render(self._instruction), extra) if t)
 
     def reset(self) -> None:
         self._title = self._instruction = None

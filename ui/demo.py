@@ -1,0 +1,229 @@
+"""Demo profile: the operator panel for simulated devices, and the operator status view.
+
+The panel inserts or removes a virtual card (normal, initial PIN 123456, locked, 2nd-generation),
+presses the simulated PIN pad's keys, and shows the status of sync and devices (the same status
+view is useful on every profile). It says plainly that the devices are simulated.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+
+from kiosk.i18n import N_, _
+from ui import theme
+from ui.widgets.common import button, label
+
+log = logging.getLogger(__name__)
+
+DEMO = N_("Demo")
+SIMULATED = N_("Demonstration kiosk: the card reader, PIN pad and camera are simulated.")
+CARDS = N_("Insert a card")
+NORMAL = N_("Normal card (PIN 147258)")
+INITIAL = N_("Card with initial PIN 123456")
+LOCKED = N_("Locked card")
+SECOND_GEN = N_("2nd-generation card (PIN 147258)")
+REMOVE = N_("Remove the card")
+KEYS = N_("PIN pad keys")
+CLOSE = N_("Close")
+STATUS = N_("Status")
+SYNC_LINE = N_("Sync: {state}, {queued} waiting, oldest {age}, {dead} failed for good")
+LAST_ERROR = N_("Last sync error: {error}")
+NO_PROBLEMS = N_("All parts started.")
+DEMO_PIN = "147258"
+
+PAD_KEYS = [["1", "2", "3"], ["4", "5", "6"], ["7", "8", "9"], ["clear", "0", "backspace"], ["cancel", "enter"]]
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{int(seconds // 60)} min" if seconds >= 60 else f"{int(seconds)} s"
+
+
+def status_lines(services: Any) -> list[str]:
+    """Operator status: sync state, device statuses, the parts that did not start."""
+    lines: list[str] = []
+    sync = getattr(services, "sync", None)
+    worker = getattr(sync, "worker", None)
+    if worker is not None:
+        try:
+            snap = worker.snapshot()
+            lines.append(_(SYNC_LINE).format(state=snap.state, queued=snap.queued,
+                                             age=_age(snap.oldest_unsent_age_s), dead=snap.dead_count))
+            if snap.last_error:
+                lines.append(_(LAST_ERROR).format(error=snap.last_error))
+        except Exception as exc:        # the status view must never take the kiosk down
+            lines.append(f"sync: {exc}")
+    for name, device in (getattr(services, "devices", None) or {}).items():
+        status = getattr(device, "status", None)
+        lines.append(f"{name}: {getattr(status, 'value', status)}")
+    problems = list(getattr(services, "problems", None) or [])
+    lines += [f"{theme.ICON_WARNING} {p}" for p in problems] or [_(NO_PROBLEMS)]
+    return lines
+
+
+class DemoPanel(QFrame):
+    """An overlay over the kiosk window (the citizen's screen stays behind it)."""
+
+    closed = Signal()
+
+    def __init__(self, services: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.setObjectName("demoPanel")
+        self.setStyleSheet(f"QFrame#demoPanel {{ background: {theme.SURFACE}; border: 4px solid {theme.PRIMARY};"
+                           " border-radius: 16px; }")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 24, 32, 24)
+        layout.setSpacing(16)
+        self.simulated = label("title")
+        layout.addWidget(self.simulated)
+        row = QHBoxLayout()
+        row.setSpacing(32)
+        layout.addLayout(row, 1)
+
+        cards = QVBoxLayout()
+        self.cards_title = label()
+        cards.addWidget(self.cards_title)
+        self.card_buttons: dict[str, QPushButton] = {}
+        for key, handler in (("normal", self.insert_normal), ("initial", self.insert_initial),
+                             ("locked", self.insert_locked), ("second_gen", self.insert_second_gen),
+                             ("remove", self.remove_card)):
+            btn = button("secondary" if key == "remove" else "")
+            btn.clicked.connect(handler)
+            cards.addWidget(btn)
+            self.card_buttons[key] = btn
+        cards.addStretch(1)
+        row.addLayout(cards, 1)
+
+        pad = QVBoxLayout()
+        self.keys_title = label()
+        pad.addWidget(self.keys_title)
+        grid = QGridLayout()
+        grid.setSpacing(12)
+        self.pad_buttons: dict[str, QPushButton] = {}
+        for r, names in enumerate(PAD_KEYS):
+            for c, name in enumerate(names):
+                btn = button("secondary", height=theme.MIN_TARGET_PX + 20)
+                btn.setMinimumWidth(theme.MIN_TARGET_PX * 2)
+                btn.clicked.connect(lambda _c=False, n=name: self.press(n))
+                grid.addWidget(btn, r, c if len(names) == 3 else (0 if c == 0 else 1), 1,
+                               1 if len(names) == 3 or c == 0 else 2)
+                self.pad_buttons[name] = btn
+        pad.addLayout(grid)
+        pad.addStretch(1)
+        row.addLayout(pad, 1)
+
+        status = QVBoxLayout()
+        self.status_title = label()
+        self.status_label = label("muted")
+        self.status_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        status.addWidget(self.status_title)
+        status.addWidget(self.status_label, 1)
+        row.addLayout(status, 1)
+
+        self.close_button = button()
+        self.close_button.clicked.connect(self.hide_panel)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(self.close_button)
+        layout.addLayout(bottom)
+        self.timer = QTimer(self)
+        self.timer.setInterval(1000)
+        self.timer.timeout.connect(self.refresh)
+        self.retranslate()
+        self.hide()
+
+    # -- actions ----------------------------------------------------------------------------------
+    def _insert(self, **config: Any) -> None:
+        cards = getattr(self.services, "virtual_cards", None)
+        if cards is None:
+            return
+        from drivers.smartcard.virtual.card import CardConfig
+
+        tries_left = config.pop("tries_left", None)
+        cards.remove_card()
+        card = cards.insert_card(CardConfig(**config))
+        if tries_left is not None:
+            card.tries_left = tries_left
+        self.refresh()
+
+    def insert_normal(self) -> None:
+        self._insert(pin=DEMO_PIN)
+
+    def insert_initial(self) -> None:
+        self._insert()                              # the card's default: still on its initial PIN
+
+    def insert_locked(self) -> None:
+        self._insert(pin=DEMO_PIN, tries_left=0)
+
+    def insert_second_gen(self) -> None:
+        self._insert(pin=DEMO_PIN, generation=2)
+
+    def remove_card(self) -> None:
+        cards = getattr(self.services, "virtual_cards", None)
+        if cards is not None:
+            cards.remove_card()
+        self.refresh()
+
+    def press(self, key: str) -> None:
+        simulator = getattr(self.services, "pinpad_simulator", None)
+        if simulator is not None:
+            simulator.press(key)
+
+    # -- showing ----------------------------------------------------------------------------------
+    def show_panel(self) -> None:
+        parent = self.parentWidget()
+        if parent is not None:
+            self.setGeometry(parent.rect().adjusted(60, 120, -60, -60))
+        self.refresh()
+        self.timer.start()
+        self.show()
+        self.raise_()
+
+    def hide_panel(self) -> None:
+        self.timer.stop()
+        self.hide()
+        self.closed.emit()
+
+    def refresh(self) -> None:
+        self.status_label.setText("\n".join(status_lines(self.services)))
+
+    def retranslate(self) -> None:
+        self.simulated.setText(f"{theme.ICON_INFO} {_(SIMULATED)}")
+        self.cards_title.setText(_(CARDS))
+        for key, msgid in (("normal", NORMAL), ("initial", INITIAL), ("locked", LOCKED),
+                           ("second_gen", SECOND_GEN), ("remove", REMOVE)):
+            self.card_buttons[key].setText(_(msgid))
+        self.keys_title.setText(_(KEYS))
+        names = {"enter": _("Enter"), "cancel": _("Cancel"), "clear": _("Clear"), "backspace": _("Backspace")}
+        for name, btn in self.pad_buttons.items():
+            btn.setText(names.get(name, name))
+        self.status_title.setText(_(STATUS))
+        self.close_button.setText(_(CLOSE))
+        if self.isVisible():
+            self.refresh()
+
+
+def attach_demo(window: Any, services: Any) -> tuple[DemoPanel, QPushButton]:
+    """A visible "Demo" button (bottom centre, where no screen has a button) that opens the panel over the kiosk window."""
+    panel = DemoPanel(services, window)
+    opener = button("secondary", parent=window)
+    opener.setObjectName("demoButton")
+    opener.clicked.connect(panel.show_panel)
+
+    def place() -> None:
+        opener.setText(f"{theme.ICON_INFO} {_(DEMO)}")
+        opener.adjustSize()
+        opener.move((window.width() - opener.width()) // 2, window.height() - opener.height() - 16)
+        opener.raise_()
+
+    place()
+    opener.show()
+    window.relayout_hooks.append(place)
+    panel.closed.connect(place)
+    return panel, opener

@@ -1,0 +1,126 @@
+"""The five citizen services for the shell: one FlowFactory per key of ui/services.py.
+
+Each factory starts ``kiosk.flows.registry.start_service`` on the kiosk's FlowRunner with a
+:class:`ui.presenter.QtPresenter`, and maps the end of the flow to the shell: a result stays on
+screen (the citizen chooses home or finish); a final error's chosen next step goes home, ends the
+visit (another card), or shows the counter / 12333 guidance. The visit ending (card pulled, idle
+timeout, cancel, back home) stops the flow through ``stop()``.
+
+On the field profile the deps come from ``field.flow_deps(services)``, which refuses (SignInError)
+until an operator has signed in: the citizen then sees "an operator must sign in first".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from kiosk.flows.base import NextStep
+from kiosk.i18n import N_, _
+from ui.presenter import QtPresenter
+from ui.qt_compat import emit
+from ui.services import SERVICES, FlowFactory
+from ui.widgets.error_panel import GO_HOME, ErrorAction
+
+if TYPE_CHECKING:
+    from ui.host import FlowHost
+
+log = logging.getLogger(__name__)
+
+FLOW_CRASHED = N_("Sorry, something went wrong with this service.")
+OPERATOR_FIRST = N_("A staff member must sign in on this kiosk before services can be used.")
+ASK_STAFF = N_("Please ask the staff member with this kiosk for help.")
+GO_TO_COUNTER = N_("Please go to the counter")
+CALL_US = N_("Please call {hotline}")
+
+
+class _Done(QObject):
+    """Carries on_done (flow thread) to the UI thread."""
+
+    finished = Signal(object, object)
+
+    def __init__(self) -> None:
+        super().__init__()
+
+
+class ServiceFlowRunner:
+    """A ServiceFlow (ui/services.py) around one kiosk/flows service function."""
+
+    def __init__(self, host: FlowHost, key: str, services: Any,
+                 deps_for: Callable[[], Any]) -> None:
+        self.host = host
+        self.key = key
+        self.services = services
+        self._deps_for = deps_for
+        self.presenter: QtPresenter | None = None
+        self.outcome: Any = None
+        self._done = _Done()
+        self._done.finished.connect(self._finished, Qt.ConnectionType.QueuedConnection)
+
+    def start(self) -> None:
+        from kiosk.field.operators import SignInError
+        from kiosk.flows.registry import start_service
+
+        try:
+            deps = self._deps_for()
+        except SignInError:
+            self.host.show_error(OPERATOR_FIRST, ASK_STAFF, [self.host.home_action()])
+            return
+        simulator = getattr(self.services, "pinpad_simulator", None)
+        keypad = simulator.press if simulator is not None else None
+        self.presenter = QtPresenter(self.host, camera=getattr(self.services, "camera", None), keypad=keypad)
+        if self.services.flows.busy:        # a previous flow still finishing its card write
+            self.services.flows.cancel("new service")
+        token = start_service(self.services.flows, self.key, deps, self.presenter,
+                              lambda outcome, error: emit(self._done.finished, outcome, error))
+        self.presenter.token = token
+
+    def stop(self) -> None:
+        presenter, self.presenter = self.presenter, None
+        if presenter is not None:
+            presenter.close()
+            self.services.flows.cancel("visit ended")
+
+    @Slot(object, object)
+    def _finished(self, outcome: Any, error: Any) -> None:
+        if self.presenter is None:          # already stopped: the shell has moved on
+            return
+        self.outcome = outcome
+        if error is not None:
+            self.host.show_error(FLOW_CRASHED, self.host.counter_text(),
+                                 [self.host.home_action(), self.host.finish_action()])
+            return
+        if outcome is None:                  # the visit ended under it: the shell shows that
+            return
+        step = outcome.next_step
+        if step is None:                     # the result is on screen: the citizen chooses
+            return
+        if step is NextStep.HOME or step is NextStep.RETRY:
+            self.host.go_home()
+        elif step is NextStep.ANOTHER_CARD:
+            self.host.finish()               # take this card out; the next visit starts fresh
+        else:
+            title = GO_TO_COUNTER if step is NextStep.COUNTER else (lambda: _(CALL_US).format(hotline=self.host.hotline))
+            self.host.show_error(title, self.host.counter_text(),
+                                 [ErrorAction(GO_HOME, self.host.go_home), self.host.finish_action()])
+
+
+def flow_factories(services: Any, field: Any = None) -> dict[str, FlowFactory]:
+    """service key -> factory for the shell; ``field``: the FieldKiosk on the field profile."""
+    from kiosk.flows.deps import FlowDeps
+    from kiosk.flows.registry import SERVICES as FLOW_SERVICES
+
+    def deps_for() -> Any:
+        if field is not None:
+            return field.flow_deps(services)
+        return FlowDeps.from_services(services)
+
+    factories: dict[str, FlowFactory] = {}
+    for spec in SERVICES:
+        if spec.key not in FLOW_SERVICES:
+            continue
+        factories[spec.key] = (lambda host, key=spec.key: ServiceFlowRunner(host, key, services, deps_for))
+    return factories

@@ -1,0 +1,241 @@
+"""QtPresenter: the Qt side of :class:`kiosk.flows.base.Presenter`.
+
+Flows call it on their flow thread. Every call is marshalled to the UI thread through one queued
+signal (``_run``), and the flow thread waits on a ``threading.Event`` -- until the screen is shown
+(step, bind_*, show_result) or until the citizen answers (ask, show_error). Each wait polls the
+flow's CancelToken and this presenter's own ``closed`` flag, so a visit that ends meanwhile raises
+:class:`FlowCanceled` in the flow instead of leaving it blocked. The UI thread never waits on the
+flow thread (no deadlock when the shell cancels the flow and joins its thread).
+
+Screens go through :class:`ui.host.FlowHost` (so the SessionCore hears ``enter_step`` and
+``show_result``) and the common :class:`StepLayout`; the voice says what the screen says.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QWidget
+
+from kiosk import i18n
+from kiosk.flows.base import CancelToken, Choice, FlowCanceled, Guidance, NextStep, ResultLine
+from kiosk.i18n import N_, _
+from ui.qt_compat import emit
+from ui.widgets.common import Text
+from ui.widgets.error_panel import GO_HOME, OTHER_CARD, RETRY, ErrorAction
+from ui.widgets.flow_bodies import ChoiceBody, FaceBody, entry_widget
+
+if TYPE_CHECKING:
+    from ui.host import FlowHost
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.05
+COUNTER = N_("I will go to the counter")
+CALL_HOTLINE = N_("I will call {hotline}")
+
+ACTION_LABELS: dict[NextStep, str] = {
+    NextStep.RETRY: RETRY, NextStep.ANOTHER_CARD: OTHER_CARD, NextStep.COUNTER: COUNTER,
+    NextStep.CALL_HOTLINE: CALL_HOTLINE, NextStep.HOME: GO_HOME,
+}
+
+
+class _SafeDict(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def tr(msgid: str, fmt: Mapping[str, Any] | None = None) -> Text:
+    """A Text for a msgid with its placeholders: re-rendered (translated) on every language switch."""
+    if not fmt:
+        return msgid
+    values = dict(fmt)
+
+    def render() -> str:
+        filled = {k: (_(v) if isinstance(v, str) and k not in ("name", "hotline") else v)
+                  for k, v in values.items()}
+        return _(msgid).format_map(_SafeDict(filled))
+
+    return render
+
+
+class QtPresenter(QObject):
+    """One per running service; ``close()`` (the shell's stop) releases every wait in the flow."""
+
+    _run = Signal(object)
+
+    def __init__(self, host: FlowHost, *, camera: Any = None, keypad: Callable[[str], None] | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.camera = camera
+        self.keypad = keypad            # demo: on-screen PIN-pad keys press the simulated pad
+        self.token: CancelToken | None = None
+        self._closed = threading.Event()
+        self._cleanups: list[Callable[[], None]] = []
+        self._run.connect(self._on_run, Qt.ConnectionType.QueuedConnection)
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    def close(self) -> None:
+        """UI thread: the service is over (visit ended, cancel): stop feeding widgets, free the flow."""
+        self._closed.set()
+        self._cleanup()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def _check(self) -> None:
+        if self.token is not None and self.token.canceled:
+            raise FlowCanceled(self.token.reason)
+        if self._closed.is_set():
+            raise FlowCanceled("presenter closed")
+
+    def _wait(self, event: threading.Event) -> None:
+        while not event.wait(POLL_S):
+            self._check()
+        self._check()
+
+    def _call(self, job: Callable[[], Any]) -> Any:
+        """Run ``job`` on the UI thread; return its result once it ran (FlowCanceled if the visit ends)."""
+        self._check()
+        done = threading.Event()
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            if self._closed.is_set():
+                done.set()
+                return
+            try:
+                box["value"] = job()
+            except BaseException as exc:       # re-raised on the flow thread
+                box["error"] = exc
+            done.set()
+
+        emit(self._run, run)
+        self._wait(done)
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
+
+    def _ask_ui(self, build: Callable[[Callable[[Any], None]], None]) -> Any:
+        """``build(answer)`` runs on the UI thread and arranges for ``answer(value)`` on a click."""
+        self._check()
+        answered = threading.Event()
+        box: dict[str, Any] = {}
+
+        def answer(value: Any) -> None:
+            if "value" not in box:
+                box["value"] = value
+                answered.set()
+
+        self._call(lambda: build(answer))
+        self._wait(answered)
+        return box["value"]
+
+    @Slot(object)
+    def _on_run(self, job: Callable[[], None]) -> None:
+        job()
+
+    def _cleanup(self) -> None:
+        cleanups, self._cleanups = self._cleanups, []
+        for cleanup in cleanups:
+            try:
+                cleanup()
+            except Exception:
+                log.exception("presenter cleanup failed")
+
+    def _show_body(self, body: QWidget | None, *, speak: bool = False) -> None:
+        window = self.host._window
+        self.host.step.set_body(body)
+        if window.current_page != "step":
+            window.show_page("step")
+        elif speak:
+            window.speak_current()
+
+    # -- the Presenter protocol -------------------------------------------------------------------
+    def step(self, key: str, index: int, total: int, title: str, instruction: str, **fmt: Any) -> None:
+        def show() -> None:
+            self._cleanup()
+            self.host.step.set_body(None)
+            self.host.enter_step(key, tr(title, fmt), tr(instruction, fmt), index, total)
+            self.host.step.set_navigation(back=False, cancel=True)
+
+        self._call(show)
+
+    def ask(self, key: str, question: str, options: Sequence[Choice], **fmt: Any) -> str:
+        def build(answer: Callable[[Any], None]) -> None:
+            body = ChoiceBody(key, tr(question, fmt), options, fmt, answer)
+            self._show_body(body, speak=True)
+
+        return str(self._ask_ui(build))
+
+    def bind_pin_entry(self, handle: Any, tries_left: int | None = None) -> None:
+        self._call(lambda: self._bind_entry(handle, "pin", tries_left))
+
+    def bind_plain_entry(self, handle: Any, kind: str) -> None:
+        self._call(lambda: self._bind_entry(handle, kind, None))
+
+    def _bind_entry(self, handle: Any, kind: str, tries_left: int | None) -> None:
+        widget = entry_widget(kind, tries_left, demo_keys=self.keypad is not None)
+        if self.keypad is not None:
+            widget.pin.key_requested.connect(self.keypad)
+        forward = widget.pin.listener()
+        handle.on_event(lambda event: None if self._closed.is_set() else forward(event))
+        self._show_body(widget)
+        if self.keypad is not None:
+            widget.pin.setFocus()
+
+    def bind_face(self, handle: Any) -> None:
+        self._call(lambda: self._bind_face(handle))
+
+    def _bind_face(self, handle: Any) -> None:
+        bridge = self.host.bridge
+        body = FaceBody(self.camera, say=lambda text: self.host._window.prompter.say(text, i18n.language()))
+        self._show_body(body)
+        handle.on_event(lambda event: None if self._closed.is_set() else body.post_event(event))
+        if self.camera is not None and bridge is not None:
+            device = getattr(self.camera, "name", "camera")
+            bridge.frame.connect(body.show_frame)
+            unsubscribe = self.camera.on_frame(body.frame_listener(bridge, device))
+
+            def stop_preview() -> None:
+                unsubscribe()
+                try:
+                    bridge.frame.disconnect(body.show_frame)
+                except (RuntimeError, TypeError):
+                    pass
+
+            self._cleanups.append(stop_preview)
+
+    def show_result(self, key: str, ok: bool, title: str, message: str, lines: Sequence[ResultLine] = (),
+                    **fmt: Any) -> None:
+        details: list[Text] = [
+            (lambda label=line.label, value=line.value: f"{_(label)}：{value}" if i18n.language() == "zh_CN"
+             else f"{_(label)}: {value}") for line in lines]
+
+        def show() -> None:
+            self._cleanup()
+            self.host.step.set_body(None)
+            self.host.show_result(tr(title, fmt), tr(message, fmt), details, ok)
+
+        self._call(show)
+
+    def show_error(self, guidance: Guidance) -> NextStep:
+        fmt = guidance.format_args
+
+        def build(answer: Callable[[Any], None]) -> None:
+            self._cleanup()
+            actions = [ErrorAction(tr(ACTION_LABELS[a], fmt), lambda a=a: answer(a),
+                                   primary=a in (NextStep.RETRY, NextStep.ANOTHER_CARD))
+                       for a in guidance.actions]
+            window = self.host._window
+            if window.current_page != "step":
+                window.show_page("step")
+            self.host.step.show_error(tr(guidance.what_happened, fmt), tr(guidance.what_to_do, fmt), actions)
+
+        return NextStep(self._ask_ui(build))

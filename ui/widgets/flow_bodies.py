@@ -1,0 +1,228 @@
+"""Step bodies the service flows show through ui.presenter: a question with large buttons, a PIN or
+plain-digit entry, the face check (camera preview and prompts).
+
+All built and driven on the UI thread, except the marked thread-safe entry points
+(``FaceBody.post_event``, ``FaceBody.frame_listener``). Each body has ``retranslate()`` (the step
+layout calls it on a language switch) and ``prompt()`` (what the voice says with the step).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QMetaObject, Qt, Slot
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from drivers.pinpad.api import EntryMode
+from kiosk.flows.base import Choice
+from kiosk.i18n import N_, _
+from ui import theme
+from ui.widgets.common import Text, button, label, render
+from ui.widgets.pin_entry import PinEntryWidget
+
+NOT_AVAILABLE = N_("Not available")
+RECORDING = N_("Demonstration: this is a recording, not a live camera.")
+SMS_HINT = N_("The code was sent by text message to your phone. If none arrives, press Cancel on the PIN pad "
+              "to get a new code or to leave.")
+PREVIEW_W, PREVIEW_H = 640, 480
+
+# (min digits, max digits, extra hint) per plain-entry kind
+ENTRY_KINDS: dict[str, tuple[int, int, str]] = {
+    "pin": (6, 6, ""),
+    "phone": (11, 11, ""),
+    "sms_code": (6, 6, SMS_HINT),
+    "bank_card": (16, 19, ""),
+    "id_number": (17, 18, ""),
+}
+
+
+class ChoiceBody(QWidget):
+    """A question with one large button per choice; a disabled choice stays visible, greyed, with an
+    icon and its reason in words (colour is never the only cue)."""
+
+    def __init__(self, key: str, question: Text, options: Sequence[Choice], fmt: Mapping[str, Any],
+                 answer: Callable[[str], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"ask-{key}")
+        self._question = question
+        self._options = list(options)
+        self._fmt = dict(fmt)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(20)
+        self.question_label = label()
+        layout.addWidget(self.question_label)
+        self.buttons: dict[str, QPushButton] = {}
+        self.notes: dict[str, QLabel] = {}
+        wide = len(self._options) > 3           # a bank list: two columns of buttons
+        row: QHBoxLayout | None = None
+        for i, option in enumerate(self._options):
+            if row is None or (not wide) or i % 2 == 0:
+                row = QHBoxLayout()
+                row.setSpacing(32)
+                layout.addLayout(row)
+            column = QVBoxLayout()
+            column.setSpacing(4)
+            btn = button("" if option.enabled else "secondary")
+            btn.setEnabled(option.enabled)
+            btn.setProperty("choice", option.key)
+            btn.clicked.connect(lambda _c=False, k=option.key: answer(k))
+            column.addWidget(btn)
+            self.buttons[option.key] = btn
+            if option.note:
+                note = label("muted")
+                column.addWidget(note)
+                self.notes[option.key] = note
+            row.addLayout(column, 1)
+        layout.addStretch(1)
+        self.retranslate()
+
+    def _text(self, msgid: str) -> str:
+        try:
+            return _(msgid).format(**self._fmt) if self._fmt else _(msgid)
+        except (KeyError, IndexError, ValueError):
+            return _(msgid)
+
+    def retranslate(self) -> None:
+        self.question_label.setText(render(self._question))
+        for option in self._options:
+            text = self._text(option.label)
+            if not option.enabled:
+                text = f"{theme.ICON_ERROR} {text} ({_(NOT_AVAILABLE)})"
+            self.buttons[option.key].setText(text)
+            if option.key in self.notes:
+                prefix = "" if option.enabled else f"{theme.ICON_INFO} "
+                self.notes[option.key].setText(prefix + self._text(option.note))
+
+    def prompt(self) -> str:
+        return render(self._question)
+
+
+class EntryBody(QWidget):
+    """The PIN pad's entry shown on screen: dots for a PIN, digits as typed for everything else."""
+
+    def __init__(self, kind: str, tries_left: int | None, demo_keys: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        min_len, max_len, hint = ENTRY_KINDS.get(kind, (1, 19, ""))
+        self._hint = hint
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.pin = PinEntryWidget(show_keypad=demo_keys, keyboard_keys=demo_keys)
+        mode = EntryMode.PIN if kind == "pin" else EntryMode.PLAIN
+        self.pin.start(mode, min_len, max_len, tries_left)
+        self.hint_label = label("muted")
+        self.hint_label.setVisible(bool(hint))
+        if demo_keys:                       # the keypad next to the dots: all fits 1080 px
+            row = QHBoxLayout()
+            row.addWidget(self.pin, 1)
+            layout.addLayout(row)
+        else:
+            layout.addWidget(self.pin)
+        layout.addWidget(self.hint_label)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.pin.retranslate()
+        self.hint_label.setText(_(self._hint) if self._hint else "")
+
+    def prompt(self) -> str:
+        return _(self._hint) if self._hint else ""
+
+
+def entry_widget(kind: str, tries_left: int | None, *, demo_keys: bool = False) -> EntryBody:
+    return EntryBody(kind, tries_left, demo_keys)
+
+
+class FaceBody(QWidget):
+    """Camera preview (latest frame wins; frames arriving while one waits to be drawn replace it) and
+    the verifier's prompts, shown and spoken."""
+
+    def __init__(self, camera: Any, say: Callable[[str], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._say = say
+        self._prompt: str | None = None
+        self._events: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._latest: QImage | None = None
+        self._frame_lock = threading.Lock()
+        self._frame_pending = False
+        self.frames_shown = 0
+        layout = QHBoxLayout(self)
+        layout.setSpacing(40)
+        self.preview = QLabel()
+        self.preview.setFixedSize(PREVIEW_W, PREVIEW_H)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setStyleSheet("background: #20252B;")
+        layout.addWidget(self.preview)
+        side = QVBoxLayout()
+        self.prompt_label = label("title")
+        self.recording_label = label("muted")
+        kind = getattr(camera, "kind", None)
+        self._recording = camera is not None and str(getattr(kind, "value", kind)) != "webcam"
+        self.recording_label.setVisible(self._recording)
+        side.addWidget(self.prompt_label)
+        side.addStretch(1)
+        side.addWidget(self.recording_label)
+        layout.addLayout(side, 1)
+        self.retranslate()
+
+    # -- any thread -------------------------------------------------------------------------------
+    def post_event(self, event: Any) -> None:
+        self._events.put(event)
+        QMetaObject.invokeMethod(self, "_drain", Qt.ConnectionType.QueuedConnection)
+
+    def frame_listener(self, bridge: Any, device: str) -> Callable[[Any], None]:
+        """A Camera.on_frame listener (capture thread): a small RGB copy goes to the UI through the
+        bridge, at most one waiting at a time, so a slow UI never piles frames up or blocks capture."""
+        from ui.bridge import qimage_from_array
+
+        def on_frame(frame: Any) -> None:
+            with self._frame_lock:
+                if self._frame_pending:
+                    return
+                self._frame_pending = True
+            image = frame.image
+            step = max(1, image.shape[1] // PREVIEW_W)
+            rgb = np.ascontiguousarray(image[::step, ::step, ::-1])     # BGR -> RGB, downscaled
+            bridge.post_frame(device, qimage_from_array(rgb))
+
+        return on_frame
+
+    # -- UI thread --------------------------------------------------------------------------------
+    def show_frame(self, _device: str, image: QImage) -> None:
+        with self._frame_lock:
+            self._frame_pending = False
+        pixmap = QPixmap.fromImage(image).scaled(PREVIEW_W, PREVIEW_H, Qt.AspectRatioMode.KeepAspectRatio)
+        self.preview.setPixmap(pixmap)
+        self.frames_shown += 1
+
+    @Slot()
+    def _drain(self) -> None:
+        from kiosk.messages import face as face_messages
+        from models.verifier import FaceChallengePrompt, FaceQualityPrompt
+
+        while True:
+            try:
+                event = self._events.get_nowait()
+            except queue.Empty:
+                return
+            msgid = None
+            if isinstance(event, FaceQualityPrompt):
+                msgid = face_messages.QUALITY.get(event.reason)
+            elif isinstance(event, FaceChallengePrompt):
+                msgid = face_messages.CHALLENGE.get(event.step)
+            if msgid and msgid != self._prompt:
+                self._prompt = msgid
+                self.retranslate()
+                self._say(_(msgid))
+
+    def retranslate(self) -> None:
+        self.prompt_label.setText(_(self._prompt) if self._prompt else _("Please face the camera."))
+        self.recording_label.setText(f"{theme.ICON_INFO} {_(RECORDING)}" if self._recording else "")
+
+    def prompt(self) -> str:
+        return _(self._prompt) if self._prompt else ""
