@@ -9,3 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = Path(os.environ.get("KIOSK_SHARED_DIR", PROJECT_ROOT.parent / "shared")).resolve()
+
+# The one pcscd of the session, registered here (once) so that every area shares it: two
+# session fixtures of the same name in two areas would start two pcscds, and only one can run.
+from pcscfixture import pcsc_stack  # noqa: E402, F401

@@ -1,15 +1,13 @@
 """One flow over the real PC/SC wire: pyscard -> pcscd -> vpcd -> the virtual card and PSAM.
 
 The pcscd stack is the smart-card area's (drivers.smartcard.virtual.pcscd.PcscdStack, helpers from
-tests/smartcard/sc_helpers.py). It is module-scoped here and this module runs before tests/smartcard
-(whose stack is session-scoped and started lazily), so the two never run at once.
+tests/smartcard/sc_helpers.py). It is the session's one pcscd (tests/pcscfixture.py), shared with
+tests/smartcard, so the order the areas run in does not matter.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flowhelpers import GOOD_PIN, Kiosk, build, new_id_number, wait_until
@@ -17,12 +15,8 @@ from flowhelpers import GOOD_PIN, Kiosk, build, new_id_number, wait_until
 from drivers.api import DeviceStatus
 from drivers.smartcard.factory import make_card_service
 from drivers.smartcard.virtual.card import CardConfig, VirtualSsCard, sample_holder
-from drivers.smartcard.virtual.pcscd import PcscdStack, StackError
-from drivers.smartcard.virtual.psam import VirtualPsam
+from drivers.smartcard.virtual.pcscd import PcscdStack
 from kiosk.flows.deps import FlowDeps
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "smartcard"))
-from sc_helpers import PSAM, wait_reader_or_fail
 
 pytestmark = pytest.mark.pcsc
 
@@ -36,22 +30,8 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
         services.close()
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PcscdStack]:
-    try:
-        s = PcscdStack(tmp_path_factory.mktemp("pcscd"), apdu_log=False)
-        s.start()
-    except StackError as exc:
-        pytest.fail(str(exc))
-    try:
-        s.psam.insert(VirtualPsam(pin_algorithm="sm4"))
-        wait_reader_or_fail(PSAM, present=True, timeout=5)
-        yield s
-    finally:
-        s.close()
-
-
-def test_pin_change_over_pcscd(kiosk: Kiosk, stack: PcscdStack) -> None:
+def test_pin_change_over_pcscd(kiosk: Kiosk, pcsc_stack: PcscdStack) -> None:
+    stack = pcsc_stack
     card_service, _ = make_card_service(backend="pcsc", pin_algorithm="sm4", command_timeout_s=8.0)
     card_service.start()
     try:
@@ -76,4 +56,7 @@ def test_pin_change_over_pcscd(kiosk: Kiosk, stack: PcscdStack) -> None:
         assert [r["type"] for r in kiosk.records_of(outcome)] == ["pin_change"]
     finally:
         stack.citizen.remove()
+        # Leave the shared pcscd as we found it: pcscd polls vpcd about every 400 ms, and a
+        # card put in by the next test before it saw this removal would go unnoticed.
+        wait_until(lambda: card_service.status is DeviceStatus.NO_MEDIA, 5, "pcscd to see the card removed")
         card_service.stop()

@@ -13,26 +13,8 @@ from sc_helpers import PSAM, Events, wait_reader_or_fail, wait_status
 from drivers.api import DeviceStatus
 from drivers.smartcard.factory import VirtualCards, make_card_service
 from drivers.smartcard.service import SmartcardService
-from drivers.smartcard.virtual.pcscd import PcscdStack, StackError
+from drivers.smartcard.virtual.pcscd import PcscdStack
 from drivers.smartcard.virtual.psam import VirtualPsam
-
-
-@pytest.fixture(scope="session")
-def pcsc_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PcscdStack]:
-    """Our own pcscd for the whole session (FAILS, saying what to do, if it cannot start)."""
-    try:
-        stack = PcscdStack(tmp_path_factory.mktemp("pcscd"))
-    except StackError as exc:
-        pytest.fail(str(exc))
-    try:
-        stack.start()
-        stack.psam.insert(VirtualPsam())
-        wait_reader_or_fail(PSAM, present=True, timeout=5)
-        yield stack
-    except StackError as exc:
-        pytest.fail(str(exc))
-    finally:
-        stack.close()
 
 
 @pytest.fixture
