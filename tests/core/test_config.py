@@ -130,3 +130,17 @@ def test_doctor_names_the_broken_key(monkeypatch: pytest.MonkeyPatch, capsys: py
     assert kiosk_main(["doctor"]) == 2
     err = capsys.readouterr().err
     assert "face.match_threshold" in err and "KIOSK__FACE__MATCH_THRESHOLD" in err
+
+
+def test_doctor_on_the_demo_profile_is_all_ok(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Needs the models installed by scripts/setup.sh; the demo's simulated devices, store, key
+    and embedded backend must all check OK (no WARN, no PROBLEM)."""
+    monkeypatch.setenv("KIOSK__KIOSK__DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KIOSK__BACKEND__URL", "http://127.0.0.1:0")
+    assert kiosk_main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines()[2:] if line.strip() and not line.startswith(" ")][:-1]
+    verdicts = {line.split()[0]: line for line in rows}
+    assert all(" OK " in line for line in rows), out
+    assert {"card", "PIN", "camera", "face", "backend", "clock"} <= verdicts.keys(), out
