@@ -383,6 +383,19 @@ class FlowContext:
             self.fail("weak_pin", self.guidance(what, M.START_AGAIN, (NextStep.HOME,)), step="new_pin", show=False,
                       rule=refused_rule or "")
 
+    def new_pin_refused(self, result: Any) -> bool:
+        """True when the card refused the new PIN by policy (nothing written) and the citizen chose
+        to try another; ends the flow when they did not. False for any other result."""
+        if result is None:
+            return False
+        if result.outcome is CardOutcome.WEAK_PIN:
+            self.weak_pin_retry(result.refused_rule)
+            return True
+        if result.outcome is CardOutcome.CANNOT_REVERT_TO_INITIAL:
+            self.weak_pin_retry("initial_pin")
+            return True
+        return False
+
     def pin_policy(self, bound_phone: str | None = None) -> PinPolicy:
         return PinPolicy(self.config.policy.initial_pin, self.id_number, bound_phone)
 

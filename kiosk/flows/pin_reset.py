@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drivers.smartcard.api import CardOutcome, PinBlockInput
+from drivers.smartcard.api import PinBlockInput
 from kiosk.flows.base import Choice
 from kiosk.flows.common import (
     FlowContext,
@@ -88,11 +88,7 @@ def _reset(ctx: FlowContext, checks: dict[str, Any]) -> FlowOutcome:
             return ctx.done(M.PIN_RESET_TITLE, M.PIN_RESET_MESSAGE)
         ctx.check_removed_after_write(completion)
         ctx.token.check()
-        if result is not None and result.outcome is CardOutcome.WEAK_PIN:
-            ctx.weak_pin_retry(result.refused_rule)
-            continue
-        if result is not None and result.outcome is CardOutcome.CANNOT_REVERT_TO_INITIAL:
-            ctx.weak_pin_retry("initial_pin")
+        if ctx.new_pin_refused(result):
             continue
         ctx.fail_card(completion, "resetting")
 

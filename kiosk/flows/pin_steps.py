@@ -90,11 +90,7 @@ def change_pin_steps(ctx: FlowContext, old_block: bytes, index: int, *, from_ini
             return ctx.done(M.PIN_CHANGED_TITLE, M.PIN_CHANGED_MESSAGE)
         ctx.check_removed_after_write(completion)
         ctx.token.check()
-        if result is not None and result.outcome is CardOutcome.WEAK_PIN:
-            ctx.weak_pin_retry(result.refused_rule)
-            continue
-        if result is not None and result.outcome is CardOutcome.CANNOT_REVERT_TO_INITIAL:
-            ctx.weak_pin_retry("initial_pin")
+        if ctx.new_pin_refused(result):
             continue
         if result is not None and result.outcome is CardOutcome.BLOCKED:
             fail_locked(ctx, "changing")
