@@ -63,6 +63,37 @@ def tr(msgid: str, fmt: Mapping[str, Any] | None = None) -> Text:
     return render
 
 
+class EventRelay:
+    """A command's event listener registered on the flow thread at once (the pad may echo a key
+    before the screen exists); events wait here until the widget is attached, then flow straight on.
+    Never holds a PIN digit: PIN-mode KeyEvents carry only a count."""
+
+    def __init__(self, closed: threading.Event) -> None:
+        self._lock = threading.Lock()
+        self._pending: list[Any] = []
+        self._target: Callable[[Any], None] | None = None
+        self._closed = closed
+
+    def __call__(self, event: Any) -> None:
+        with self._lock:
+            if self._closed.is_set():
+                return
+            if self._target is None:
+                self._pending.append(event)
+                return
+            try:
+                self._target(event)     # thread-safe targets only (they queue to the UI thread)
+            except RuntimeError:        # the widget is gone (the step moved on): nothing to show
+                self._target = None
+
+    def attach(self, target: Callable[[Any], None]) -> None:
+        with self._lock:
+            self._target = target
+            pending, self._pending = self._pending, []
+            for event in pending:
+                target(event)
+
+
 class QtPresenter(QObject):
     """One per running service; ``close()`` (the shell's stop) releases every wait in the flow."""
 
@@ -175,29 +206,34 @@ class QtPresenter(QObject):
         return str(self._ask_ui(build))
 
     def bind_pin_entry(self, handle: Any, tries_left: int | None = None) -> None:
-        self._call(lambda: self._bind_entry(handle, "pin", tries_left))
+        relay = EventRelay(self._closed)
+        handle.on_event(relay)
+        self._call(lambda: self._bind_entry(relay, "pin", tries_left))
 
     def bind_plain_entry(self, handle: Any, kind: str) -> None:
-        self._call(lambda: self._bind_entry(handle, kind, None))
+        relay = EventRelay(self._closed)
+        handle.on_event(relay)
+        self._call(lambda: self._bind_entry(relay, kind, None))
 
-    def _bind_entry(self, handle: Any, kind: str, tries_left: int | None) -> None:
+    def _bind_entry(self, relay: EventRelay, kind: str, tries_left: int | None) -> None:
         widget = entry_widget(kind, tries_left, demo_keys=self.keypad is not None)
         if self.keypad is not None:
             widget.pin.key_requested.connect(self.keypad)
-        forward = widget.pin.listener()
-        handle.on_event(lambda event: None if self._closed.is_set() else forward(event))
+        relay.attach(widget.pin.listener())
         self._show_body(widget)
         if self.keypad is not None:
             widget.pin.setFocus()
 
     def bind_face(self, handle: Any) -> None:
-        self._call(lambda: self._bind_face(handle))
+        relay = EventRelay(self._closed)
+        handle.on_event(relay)
+        self._call(lambda: self._bind_face(relay))
 
-    def _bind_face(self, handle: Any) -> None:
+    def _bind_face(self, relay: EventRelay) -> None:
         bridge = self.host.bridge
         body = FaceBody(self.camera, say=lambda text: self.host._window.prompter.say(text, i18n.language()))
         self._show_body(body)
-        handle.on_event(lambda event: None if self._closed.is_set() else body.post_event(event))
+        relay.attach(body.post_event)
         if self.camera is not None and bridge is not None:
             device = getattr(self.camera, "name", "camera")
             bridge.frame.connect(body.show_frame)
@@ -230,7 +266,7 @@ class QtPresenter(QObject):
 
         def build(answer: Callable[[Any], None]) -> None:
             self._cleanup()
-            actions = [ErrorAction(tr(ACTION_LABELS[a], fmt), lambda a=a: answer(a),
+            actions = [ErrorAction(tr(ACTION_LABELS[a], fmt), lambda _checked=False, a=a: answer(a),
                                    primary=a in (NextStep.RETRY, NextStep.ANOTHER_CARD))
                        for a in guidance.actions]
             window = self.host._window

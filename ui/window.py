@@ -135,7 +135,17 @@ class KioskWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self.guard)
-        core.subscribe(self._on_session_event)
+        # The core may outlive this window (the composition root's session): a closed or deleted
+        # window stops listening instead of touching dead widgets.
+        self._released = False
+        ref = weakref.ref(self)
+
+        def observe(event: SessionEvent) -> None:
+            window = ref()
+            if window is not None and not window._released and shiboken6.isValid(window):
+                window._on_session_event(event)
+
+        core.subscribe(observe)
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.core.tick)
@@ -338,6 +348,7 @@ class KioskWindow(QMainWindow):
         self.close()
 
     def _release(self) -> None:
+        self._released = True
         self.timer.stop()
         app = QApplication.instance()
         if app is not None:

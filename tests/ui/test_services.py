@@ -18,6 +18,7 @@ from service_helpers import (
     LIVE,
     OTHER_PERSON,
     Kiosk,
+    all_texts,
     bridge_for,
     build,
     face_file,
@@ -27,7 +28,14 @@ from service_helpers import (
 )
 
 from drivers.api import DeviceStatus
+from kiosk import i18n
+from kiosk.messages import card as C
+from kiosk.messages import flows as M
+from kiosk.pin_policy import RULE_MESSAGES, WeakPinRule
 from kiosk.privacy import mask_id_number
+from kiosk.session import EndReason
+from ui.widgets.error_panel import RETRY
+from ui.window import ENDED_NOTICE
 
 pytestmark = pytest.mark.gui
 
@@ -102,7 +110,9 @@ def citizen(qtbot: Any, make_window: Any, kiosk: Kiosk) -> Iterator[Citizen]:
     yield Citizen(qtbot, window, kiosk)
     kiosk.remove_card()
     wait_until(lambda: services.card.status is DeviceStatus.NO_MEDIA, 5, "the reader to show no card")
-    qtbot.waitUntil(lambda: services.session.visit is None, timeout=5000)
+    if services.session.visit is not None:          # a visit without a card (retiree by ID number)
+        services.session.end_visit(EndReason.FINISHED)
+    qtbot.waitUntil(lambda: window.current_page == "attract", timeout=5000)
     services.flows.cancel("test end")
     bridge.detach_all()
 
@@ -115,3 +125,136 @@ def test_card_status_from_home_to_result(citizen: Citizen, kiosk: Kiosk) -> None
     citizen.types(GOOD_PIN)
     text = citizen.sees("张*国", mask_id_number(id_number))
     assert id_number not in text
+
+
+def zh(msgid: str, **fmt: Any) -> str:
+    text = i18n._(msgid)
+    return text.format(**fmt) if fmt else text
+
+
+def test_pin_change_wrong_pin_tries_and_weak_pin_rule_shown(citizen: Citizen, kiosk: Kiosk) -> None:
+    id_number, _ = kiosk.person("刘德明")
+    card = kiosk.insert(id_number, "刘德明")
+    citizen.service("pin_change")
+    citizen.sees(zh(M.OLD_PIN_TITLE))
+    citizen.types("111111")
+    citizen.sees(zh(C.TRIES_LEFT, n=2))                  # the card's own counter, in words
+    citizen.touch(zh(RETRY))
+    citizen.types(GOOD_PIN)
+    citizen.sees(zh(M.NEW_PIN_TITLE))
+    citizen.types("111111")                              # all the same digit: refused inside the card call
+    citizen.sees(zh(M.NEW_PIN_AGAIN_TITLE))
+    citizen.types("111111")
+    citizen.sees(zh(RULE_MESSAGES[WeakPinRule.ALL_SAME]))
+    citizen.touch(zh(RETRY))
+    citizen.types("370914")
+    citizen.sees(zh(M.NEW_PIN_AGAIN_TITLE))
+    citizen.types("370914")
+    citizen.sees(zh(M.PIN_CHANGED_TITLE))
+    assert card.pin == "370914"
+
+
+def test_pin_reset_with_face_and_sms(citizen: Citizen, kiosk: Kiosk) -> None:
+    id_number, phone = kiosk.person("陈淑芬")
+    card = kiosk.insert(id_number, "陈淑芬")
+    card.tries_left = 0
+    citizen.service("pin_reset")
+    citizen.touch(zh(M.CHOICE_RESET))
+    citizen.sees(zh(M.CONSENT_INSTRUCTION))
+    citizen.touch(zh(M.AGREE))
+    citizen.sees(zh(M.SMS_TITLE), timeout=60)
+    citizen.types(kiosk.latest_code(phone)(), mode="plain")
+    citizen.sees(zh(M.NEW_PIN_TITLE))
+    citizen.types("370914")
+    citizen.sees(zh(M.NEW_PIN_AGAIN_TITLE))
+    citizen.types("370914")
+    citizen.sees(zh(M.PIN_RESET_TITLE), timeout=30)
+    assert card.pin == "370914" and card.tries_left == 3
+
+
+def test_retiree_certification_without_the_card(citizen: Citizen, kiosk: Kiosk) -> None:
+    id_number, _ = kiosk.person("周桂兰")
+    citizen.qtbot.mouseClick(citizen.window.attract, Qt.MouseButton.LeftButton)
+    citizen.service("retiree_certification")
+    citizen.touch(zh(M.WITHOUT_CARD))
+    citizen.sees(zh(M.ID_NUMBER_TITLE))
+    citizen.types(id_number, mode="plain")
+    citizen.sees("周*兰")
+    citizen.touch(zh(M.YES_THIS_IS_ME))
+    citizen.touch(zh(M.AGREE))
+    citizen.sees(zh(M.CERTIFIED_TITLE), timeout=60)
+
+
+def test_real_name_registration_shows_the_disabled_bank_greyed(citizen: Citizen, kiosk: Kiosk) -> None:
+    id_number, phone = kiosk.person("唐国平", template=None)
+    card_number = f"62220202{id_number[-8:]}000"
+    kiosk.seed_bank_account(bank_code="ICBC", card_number=card_number, name="唐国平", id_number=id_number,
+                            phone=phone, kind="debit")
+    kiosk.insert(id_number, "唐国平")
+    citizen.service("real_name")
+    text = citizen.sees(zh(M.BANK_TITLE), "正在接入")
+    body = citizen.window.step.body
+    disabled = [b for b in body.buttons.values() if not b.isEnabled()]
+    assert len(disabled) == 1 and disabled[0].text().startswith("✖") and "暂不可用" in disabled[0].text(), text
+    citizen.touch("中国工商银行")
+    citizen.touch(zh(M.AGREE))
+    citizen.sees(zh(M.BANK_CARD_TITLE))
+    citizen.types(card_number, mode="plain")
+    citizen.sees(zh(M.PHONE_TITLE))
+    citizen.types(phone, mode="plain")
+    citizen.sees(zh(M.SMS_TITLE))
+    citizen.types(kiosk.latest_code(phone)(), mode="plain")
+    citizen.sees(zh(M.REGISTERED_TITLE), "中国工商银行")
+
+
+def test_card_pulled_mid_flow_ends_the_visit_and_leaves_nothing_personal(citizen: Citizen, kiosk: Kiosk) -> None:
+    id_number, _phone = kiosk.person("韩雪梅", template=None)
+    kiosk.insert(id_number, "韩雪梅")
+    citizen.service("real_name")
+    citizen.touch("中国工商银行")
+    citizen.touch(zh(M.AGREE))
+    citizen.types("62220299", mode="plain", enter=False)
+    citizen.sees("62220299")                             # digits shown as typed
+    kiosk.remove_card()
+    citizen.sees(zh(ENDED_NOTICE[next(k for k in ENDED_NOTICE if k.value == "card_removed")]))
+    held = "\n".join(all_texts(citizen.window))
+    for personal in ("62220299", "韩雪梅", "韩*梅", id_number, mask_id_number(id_number)):
+        assert personal not in held
+
+
+def test_language_switch_during_a_flow(citizen: Citizen, kiosk: Kiosk) -> None:
+    id_number, _ = kiosk.person("孙文华")
+    kiosk.insert(id_number, "孙文华")
+    citizen.service("card_status")
+    citizen.sees(zh(M.PIN_TITLE))
+    citizen.touch("English")
+    citizen.sees("Enter your PIN", "Tries left on this card: 3", "Step ")
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in citizen.text().replace("中文", ""))
+    citizen.types(GOOD_PIN)
+    citizen.sees("Your card", "Name: 孙*华")
+
+
+def test_idle_timeout_during_a_flow_wipes(qtbot: Any, make_window: Any, kiosk: Kiosk, core: Any, clock: Any) -> None:
+    services = kiosk.services
+    bridge = bridge_for(services)
+    window = make_window(config=services.config, core=core, bridge=bridge, flows=flow_factories(services))
+    citizen = Citizen(qtbot, window, kiosk)
+    try:
+        id_number, _ = kiosk.person("马玉兰")
+        kiosk.insert(id_number, "马玉兰")
+        citizen.service("card_status")
+        citizen.sees(zh(M.PIN_TITLE))
+        citizen.types("12", enter=False)
+        citizen.sees("● ●")
+        clock.advance(services.config.ui.idle_timeout_s + 1)
+        citizen.sees("秒")                                # the countdown
+        clock.advance(60)
+        citizen.sees(zh(ENDED_NOTICE[next(k for k in ENDED_NOTICE if k.value == "timeout")]))
+        assert window.current_page == "attract" and window.step.body is None
+        assert "马*兰" not in "\n".join(all_texts(window))
+        qtbot.waitUntil(lambda: not services.flows.busy, timeout=5000)
+    finally:
+        kiosk.remove_card()
+        wait_until(lambda: services.card.status is DeviceStatus.NO_MEDIA, 5, "the reader to show no card")
+        services.flows.cancel("test end")
+        bridge.detach_all()
