@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -129,7 +130,225 @@ def capture(out: Path) -> None:
     window.go_home()
     window.operator.open_dialog()
     shot("09-operator-dialog")
+    if window.operator.dialog is not None:
+        window.operator.dialog.reject()
     window.shutdown()
+    capture_services(app, out, shot)
+
+
+def capture_services(app, out: Path, shot) -> None:
+    """The five services on the real demo kiosk (kiosk.app.build_kiosk: virtual card, PIN pad
+    simulator, still-image camera with the real face models, embedded backend), driven like a citizen."""
+    import base64
+    import json
+    import re
+    import tempfile
+
+    import cv2
+    import httpx
+
+    from backend.seed import apply_seed
+    from drivers.smartcard.virtual.card import CardConfig, sample_holder
+    from kiosk.app import build_kiosk
+    from kiosk.config import load_config
+    from kiosk.flows.retiree import complete_id_number
+    from ui.demo import attach_demo
+    from ui.flows import flow_factories
+    from ui.main import bridge_for_devices, create_shell
+
+    shared = Path(os.environ.get("KIOSK_SHARED_DIR", ROOT.parent / "shared")).resolve()
+    live = shared / "testdata" / "faces" / "silentface" / "image_T1.jpg"
+    if not live.is_file():
+        raise SystemExit(f"missing {live}: the service screenshots need ../shared/testdata/faces")
+    tmp = Path(tempfile.mkdtemp(prefix="kiosk-shots-"))
+    camera_file = tmp / "camera.jpg"
+    picture = cv2.imread(str(live))
+    cv2.imwrite(str(camera_file), picture)
+    far = cv2.resize(picture, None, fx=0.3, fy=0.3)          # a face too far away: the kiosk says so
+    canvas = cv2.resize(picture, None, fx=1.0, fy=1.0) * 0 + 200
+    y, x = (canvas.shape[0] - far.shape[0]) // 2, (canvas.shape[1] - far.shape[1]) // 2
+    canvas[y:y + far.shape[0], x:x + far.shape[1]] = far
+    tables = {
+        "kiosk": {"data_dir": str(tmp / "data")},
+        "ui": {"voice_engine": "none", "hide_cursor": True, "idle_timeout_s": 600},
+        "camera": {"backend": "still", "source": str(camera_file)},
+        "face": {"models_dir": str(ROOT / "var" / "models"), "active_challenge": False, "decision_timeout_s": 8.0},
+        "backend": {"url": "http://127.0.0.1:0", "idle_poll_s": 0.5},
+    }
+    (tmp / "site.toml").write_text("".join(f"[{n}]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in t.items())
+                                           for n, t in tables.items()))
+    config = load_config("demo", site_file=tmp / "site.toml", environ={})
+    started = time.monotonic()
+    services = build_kiosk(config)
+    print(f"build_kiosk (demo): {(time.monotonic() - started) * 1000:.0f} ms; problems: {services.problems}")
+    try:
+        template = services.face.template_from_image(picture).wait(20)
+        assert template.ok, template
+        t1 = base64.b64encode(template.result.to_bytes()).decode()
+        backend = services.embedded_backend
+        people = {"card": ("张建国", "440106195503150017"), "change": ("刘德明", "440106195503150025"),
+                  "reset": ("陈淑芬", "440106195503150033"), "retiree": ("周桂兰", "440106195003150041"),
+                  "bank": ("唐国平", "440106197503150059")}
+        persons = []
+        for key, (name, number) in people.items():
+            number = complete_id_number(number[:17])
+            people[key] = (name, number)
+            persons.append({"id_number": number, "name": name, "phone": f"1391234{len(persons):04d}",
+                            "face_template": t1, "retired": key == "retiree"})
+        apply_seed(backend.services.engine, {"persons": persons, "bank_accounts": [
+            {"bank_code": "ICBC", "card_number": "6222020200998877665", "name": people["bank"][0],
+             "id_number": people["bank"][1], "phone": persons[4]["phone"], "kind": "debit"}]})
+
+        def latest_code(phone: str) -> str:
+            r = httpx.get(f"{backend.url}/v1/dev/sms-outbox", params={"phone": phone}, timeout=5,
+                          headers={"Authorization": f"Bearer {backend.operator_token}"})
+            return re.findall(r"(?<!\d)\d{6}(?!\d)", r.json()["messages"][-1]["text"])[-1]
+
+        bridge = bridge_for_devices(services.devices)
+        window = create_shell(config, services.session, bridge=bridge, flows=flow_factories(services))
+        panel, _opener = attach_demo(window, services)
+        window.show_kiosk(fullscreen=True, hide_cursor=True, width=1920, height=1080)
+        pad = services.pinpad_simulator
+        from PySide6.QtWidgets import QPushButton
+
+        from kiosk import i18n
+
+        def until(predicate, what: str, timeout: float = 30.0) -> None:
+            end = time.monotonic() + timeout
+            while not predicate():
+                if time.monotonic() > end:
+                    raise SystemExit(f"screenshots: {what} not reached in {timeout}s")
+                app.processEvents()
+                time.sleep(0.01)
+
+        def screen_has(text: str) -> bool:
+            return any(w.isVisible() and text in (w.text() if hasattr(w, "text") else "")
+                       for w in window.findChildren(QPushButton) + window.findChildren(__import__(
+                           "PySide6.QtWidgets", fromlist=["QLabel"]).QLabel))
+
+        def touch(text: str) -> None:
+            until(lambda: any(b.isVisible() and b.isEnabled() and b.text() == text
+                              for b in window.findChildren(QPushButton)), f"button {text!r}")
+            next(b for b in window.findChildren(QPushButton)
+                 if b.isVisible() and b.isEnabled() and b.text() == text).click()
+
+        def typed(digits: str, mode: str = "pin", enter: bool = True) -> None:
+            until(lambda: pad.entry_mode == mode, f"a {mode} entry on the pad")
+            for d in digits:
+                pad.press(d)
+            if enter:
+                pad.press("enter")
+
+        def insert(key: str, **card) -> Any:
+            name, number = people[key]
+            return services.virtual_cards.insert_card(CardConfig(holder=sample_holder(name=name, ssn=number), **card))
+
+        def leave() -> None:
+            services.virtual_cards.remove_card()
+            until(lambda: window.current_page == "attract", "the end of the visit")
+
+        from kiosk.messages import flows as M
+
+        tr = i18n._
+        # 1. card status
+        insert("card", pin="147258")
+        until(lambda: window.current_page == "home", "home")
+        window.home.service_buttons["card_status"].click()
+        typed("147", enter=False)
+        until(lambda: screen_has("● ● ●"), "three dots")
+        shot("10-card-status-pin")
+        typed("258")
+        until(lambda: screen_has("张*国"), "the card status result")
+        shot("11-card-status-result")
+        leave()
+        # 2. PIN change with a weak PIN refused
+        card = insert("change", pin="147258")
+        until(lambda: window.current_page == "home", "home")
+        window.home.service_buttons["pin_change"].click()
+        typed("147258")
+        typed("111111")
+        typed("111111")
+        until(lambda: window.step.showing_error, "the weak-PIN refusal")
+        shot("12-pin-change-weak-pin")
+        touch(tr("Try again"))
+        typed("370914")
+        typed("370914")
+        until(lambda: screen_has(tr(M.PIN_CHANGED_TITLE)), "PIN changed")
+        shot("13-pin-change-result")
+        leave()
+        # 3. PIN reset: choice, consent, face (too far), SMS code, result
+        card = insert("reset", pin="147258")
+        card.tries_left = 0
+        until(lambda: window.current_page == "home", "home")
+        window.home.service_buttons["pin_reset"].click()
+        until(lambda: screen_has(tr(M.CHOICE_UNLOCK)), "reset or unlock")
+        shot("14-pin-reset-choice")
+        touch(tr(M.CHOICE_RESET))
+        until(lambda: screen_has(tr(M.AGREE)), "the consent")
+        shot("15-consent")
+        cv2.imwrite(str(tmp / "far.jpg"), canvas)
+        os.replace(tmp / "far.jpg", camera_file)
+        touch(tr(M.AGREE))
+        from kiosk.messages import face as F
+        from models.quality import QualityReason
+        until(lambda: screen_has(tr(F.QUALITY[QualityReason.TOO_FAR])) and getattr(window.step.body, "frames_shown", 0) > 0,
+              "the face prompt")
+        shot("16-face-prompt")
+        cv2.imwrite(str(tmp / "live.jpg"), picture)
+        os.replace(tmp / "live.jpg", camera_file)
+        until(lambda: window.step.showing_error, "the face retry", 30)
+        touch(tr("Try again"))
+        phone = persons[2]["phone"]
+        until(lambda: screen_has(tr(M.SMS_TITLE)) and pad.entry_mode == "plain", "the SMS entry", 30)
+        typed(latest_code(phone)[:3], mode="plain", enter=False)
+        until(lambda: screen_has(latest_code(phone)[:3]), "the typed digits")
+        shot("17-sms-code")
+        pad.press("clear")
+        typed(latest_code(phone), mode="plain")
+        typed("370914")
+        typed("370914")
+        until(lambda: screen_has(tr(M.PIN_RESET_TITLE)), "PIN reset", 30)
+        shot("18-pin-reset-result")
+        leave()
+        # 4. real-name registration: the bank list with the disabled bank, bank card, result
+        insert("bank", pin="147258")
+        until(lambda: window.current_page == "home", "home")
+        window.home.service_buttons["real_name"].click()
+        until(lambda: screen_has("广州银行"), "the bank list")
+        shot("19-bank-list")
+        touch("中国工商银行")
+        touch(tr(M.AGREE))
+        until(lambda: screen_has(tr(M.BANK_CARD_TITLE)) and pad.entry_mode == "plain", "the bank card entry")
+        typed("6222020200998877665", mode="plain")
+        until(lambda: screen_has(tr(M.PHONE_TITLE)) and pad.entry_mode == "plain", "the phone entry")
+        typed(persons[4]["phone"][:7], mode="plain", enter=False)
+        until(lambda: screen_has(persons[4]["phone"][:7]), "the phone digits")
+        shot("20-phone-entry")
+        typed(persons[4]["phone"][7:], mode="plain")
+        until(lambda: screen_has(tr(M.SMS_TITLE)) and pad.entry_mode == "plain", "the SMS entry", 30)
+        typed(latest_code(persons[4]["phone"]), mode="plain")
+        until(lambda: screen_has(tr(M.REGISTERED_TITLE)), "registered", 30)
+        shot("21-real-name-result")
+        leave()
+        # 5. retiree certification without the card
+        window.attract.touched.emit()
+        until(lambda: window.current_page == "home", "home")
+        window.home.service_buttons["retiree_certification"].click()
+        touch(tr(M.WITHOUT_CARD))
+        typed(people["retiree"][1], mode="plain")
+        touch(tr(M.YES_THIS_IS_ME))
+        touch(tr(M.AGREE))
+        until(lambda: screen_has(tr(M.CERTIFIED_TITLE)), "certified", 30)
+        shot("22-retiree-result")
+        window.go_home()
+        panel.show_panel()
+        shot("23-demo-panel")
+        panel.hide_panel()
+        services.session.end_visit(__import__("kiosk.session", fromlist=["EndReason"]).EndReason.FINISHED)
+        window.shutdown()
+        bridge.detach_all()
+    finally:
+        services.close()
 
 
 def main() -> int:
@@ -143,7 +362,7 @@ def main() -> int:
     try:
         env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "KIOSK_SCREENSHOTS_CHILD": "1"}
         return subprocess.run([sys.executable, __file__, "--out", str(args.out)], env=env, check=False,
-                              timeout=120).returncode
+                              timeout=300).returncode
     finally:
         xvfb.terminate()
         xvfb.wait(timeout=10)

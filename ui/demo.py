@@ -19,13 +19,13 @@ from ui.widgets.common import button, label
 
 log = logging.getLogger(__name__)
 
-DEMO = N_("Demo")
+DEMO = N_("Demo: simulated devices")
 SIMULATED = N_("Demonstration kiosk: the card reader, PIN pad and camera are simulated.")
 CARDS = N_("Insert a card")
 NORMAL = N_("Normal card (PIN 147258)")
 INITIAL = N_("Card with initial PIN 123456")
 LOCKED = N_("Locked card")
-SECOND_GEN = N_("2nd-generation card (PIN 147258)")
+SECOND_GEN = N_("2nd-gen card (PIN 147258)")
 REMOVE = N_("Remove the card")
 KEYS = N_("PIN pad keys")
 CLOSE = N_("Close")
@@ -34,6 +34,9 @@ SYNC_LINE = N_("Sync: {state}, {queued} waiting, oldest {age}, {dead} failed for
 LAST_ERROR = N_("Last sync error: {error}")
 NO_PROBLEMS = N_("All parts started.")
 DEMO_PIN = "147258"
+# Holders known to the embedded backend's demo seed (backend/demo_seed.json).
+DEMO_HOLDERS = {"normal": ("张建明", "440106195203154321"), "initial": ("王小红", "440103196507089012"),
+                "second_gen": ("李秀英", "440104194811026548")}
 
 PAD_KEYS = [["1", "2", "3"], ["4", "5", "6"], ["7", "8", "9"], ["clear", "0", "backspace"], ["cancel", "enter"]]
 
@@ -152,17 +155,24 @@ class DemoPanel(QFrame):
             card.tries_left = tries_left
         self.refresh()
 
+    @staticmethod
+    def _holder(key: str) -> Any:
+        from drivers.smartcard.virtual.card import sample_holder
+
+        name, id_number = DEMO_HOLDERS[key]
+        return sample_holder(name=name, ssn=id_number)
+
     def insert_normal(self) -> None:
-        self._insert(pin=DEMO_PIN)
+        self._insert(pin=DEMO_PIN, holder=self._holder("normal"))
 
     def insert_initial(self) -> None:
-        self._insert()                              # the card's default: still on its initial PIN
+        self._insert(holder=self._holder("initial"))    # the card's default: still on its initial PIN
 
     def insert_locked(self) -> None:
-        self._insert(pin=DEMO_PIN, tries_left=0)
+        self._insert(pin=DEMO_PIN, tries_left=0, holder=self._holder("normal"))
 
     def insert_second_gen(self) -> None:
-        self._insert(pin=DEMO_PIN, generation=2)
+        self._insert(pin=DEMO_PIN, generation=2, holder=self._holder("second_gen"))
 
     def remove_card(self) -> None:
         cards = getattr(self.services, "virtual_cards", None)
@@ -215,6 +225,7 @@ def attach_demo(window: Any, services: Any) -> tuple[DemoPanel, QPushButton]:
     opener = button("secondary", parent=window)
     opener.setObjectName("demoButton")
     opener.clicked.connect(panel.show_panel)
+    opener.clicked.connect(opener.hide)
 
     def place() -> None:
         opener.setText(f"{theme.ICON_INFO} {_(DEMO)}")
@@ -226,4 +237,5 @@ def attach_demo(window: Any, services: Any) -> tuple[DemoPanel, QPushButton]:
     opener.show()
     window.relayout_hooks.append(place)
     panel.closed.connect(place)
+    panel.closed.connect(opener.show)
     return panel, opener

@@ -218,7 +218,7 @@ class QtPresenter(QObject):
     def _bind_entry(self, relay: EventRelay, kind: str, tries_left: int | None) -> None:
         widget = entry_widget(kind, tries_left, demo_keys=self.keypad is not None)
         if self.keypad is not None:
-            widget.pin.key_requested.connect(self.keypad)
+            widget.key_requested.connect(self.keypad)
         relay.attach(widget.pin.listener())
         self._show_body(widget)
         if self.keypad is not None:

@@ -14,28 +14,32 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QMetaObject, Qt, Slot
+from PySide6.QtCore import QMetaObject, Qt, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from drivers.pinpad.api import EntryMode
 from kiosk.flows.base import Choice
 from kiosk.i18n import N_, _
 from ui import theme
+from ui.qt_compat import emit
 from ui.widgets.common import Text, button, label, render
 from ui.widgets.pin_entry import PinEntryWidget
 
 NOT_AVAILABLE = N_("Not available")
 RECORDING = N_("Demonstration: this is a recording, not a live camera.")
-SMS_HINT = N_("The code was sent by text message to your phone. If none arrives, press Cancel on the PIN pad "
-              "to get a new code or to leave.")
+COMPACT_PX = 76                  # still well above the 60 px touch minimum
+KEY_PX = 68
 PREVIEW_W, PREVIEW_H = 640, 480
+DEMO_KEYS = [["1", "2", "3", "clear"], ["4", "5", "6", "cancel"], ["7", "8", "9", "0"], ["enter"]]
 
+# Answers that step back or decline look secondary (outlined), so the way forward stands out.
+SECONDARY_CHOICES = frozenset({"decline", "no", "leave", "stop", "status_only"})
 # (min digits, max digits, extra hint) per plain-entry kind
 ENTRY_KINDS: dict[str, tuple[int, int, str]] = {
     "pin": (6, 6, ""),
     "phone": (11, 11, ""),
-    "sms_code": (6, 6, SMS_HINT),
+    "sms_code": (6, 6, ""),           # the flow's instruction says how to get a new code
     "bank_card": (16, 19, ""),
     "id_number": (17, 18, ""),
 }
@@ -58,26 +62,37 @@ class ChoiceBody(QWidget):
         layout.addWidget(self.question_label)
         self.buttons: dict[str, QPushButton] = {}
         self.notes: dict[str, QLabel] = {}
-        wide = len(self._options) > 3           # a bank list: two columns of buttons
-        row: QHBoxLayout | None = None
+        # A long list (the banks) is a grid of buttons with the notes in full lines under it; a short
+        # question has one full-width button per choice with its note right under it.
+        columns = 4 if len(self._options) > 6 else 2 if len(self._options) > 3 else 1
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(24)
+        grid.setVerticalSpacing(12)
+        layout.addLayout(grid)
+        notes_below = QVBoxLayout()
+        row = 0
         for i, option in enumerate(self._options):
-            if row is None or (not wide) or i % 2 == 0:
-                row = QHBoxLayout()
-                row.setSpacing(32)
-                layout.addLayout(row)
-            column = QVBoxLayout()
-            column.setSpacing(4)
-            btn = button("" if option.enabled else "secondary")
+            btn = button("secondary" if not option.enabled or option.key in SECONDARY_CHOICES else "")
             btn.setEnabled(option.enabled)
             btn.setProperty("choice", option.key)
+            if columns > 2:                     # 12 banks and the navigation fit 1080 px
+                btn.setStyleSheet(f"min-height: {COMPACT_PX}px;")
             btn.clicked.connect(lambda _c=False, k=option.key: answer(k))
-            column.addWidget(btn)
             self.buttons[option.key] = btn
+            if columns == 1:
+                grid.addWidget(btn, row, 0)
+                row += 1
+            else:
+                grid.addWidget(btn, i // columns, i % columns)
             if option.note:
                 note = label("muted")
-                column.addWidget(note)
                 self.notes[option.key] = note
-            row.addLayout(column, 1)
+                if columns == 1:
+                    grid.addWidget(note, row, 0)
+                    row += 1
+                else:
+                    notes_below.addWidget(note)
+        layout.addLayout(notes_below)
         layout.addStretch(1)
         self.retranslate()
 
@@ -95,7 +110,7 @@ class ChoiceBody(QWidget):
                 text = f"{theme.ICON_ERROR} {text} ({_(NOT_AVAILABLE)})"
             self.buttons[option.key].setText(text)
             if option.key in self.notes:
-                prefix = "" if option.enabled else f"{theme.ICON_INFO} "
+                prefix = "" if option.enabled else f"{theme.ICON_INFO} {self._text(option.label)} — "
                 self.notes[option.key].setText(prefix + self._text(option.note))
 
     def prompt(self) -> str:
@@ -103,7 +118,10 @@ class ChoiceBody(QWidget):
 
 
 class EntryBody(QWidget):
-    """The PIN pad's entry shown on screen: dots for a PIN, digits as typed for everything else."""
+    """The PIN pad's entry shown on screen: dots for a PIN, digits as typed for everything else.
+    Demo profile: a simulated pad's keys beside it (and the PC keyboard), out of ``key_requested``."""
+
+    key_requested = Signal(str)
 
     def __init__(self, kind: str, tries_left: int | None, demo_keys: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,23 +130,45 @@ class EntryBody(QWidget):
         self._hint = hint
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.pin = PinEntryWidget(show_keypad=demo_keys, keyboard_keys=demo_keys)
+        self.pin = PinEntryWidget(keyboard_keys=demo_keys)
+        self.pin.key_requested.connect(self.key_requested)
         mode = EntryMode.PIN if kind == "pin" else EntryMode.PLAIN
         self.pin.start(mode, min_len, max_len, tries_left)
         self.hint_label = label("muted")
         self.hint_label.setVisible(bool(hint))
-        if demo_keys:                       # the keypad next to the dots: all fits 1080 px
-            row = QHBoxLayout()
-            row.addWidget(self.pin, 1)
-            layout.addLayout(row)
-        else:
-            layout.addWidget(self.pin)
+        self.keys: dict[str, QPushButton] = {}
+        row = QHBoxLayout()
+        row.setSpacing(48)
+        row.addWidget(self.pin, 3)
+        if demo_keys:
+            row.addLayout(self._demo_pad(), 2)
+        layout.addLayout(row)
         layout.addWidget(self.hint_label)
         self.retranslate()
+
+    def _demo_pad(self) -> QVBoxLayout:
+        box = QVBoxLayout()
+        box.setSpacing(8)
+        grid = QGridLayout()
+        grid.setSpacing(6)
+        for r, names in enumerate(DEMO_KEYS):
+            for c, name in enumerate(names):
+                key = button("secondary", height=KEY_PX)
+                key.setStyleSheet(f"min-height: {KEY_PX}px;")     # the style sheet's 96 px is too tall here
+                key.setMinimumWidth(theme.MIN_TARGET_PX + 20)
+                key.clicked.connect(lambda _c=False, n=name: emit(self.key_requested, n))
+                grid.addWidget(key, r, c, 1, 4 if len(names) == 1 else 1)
+                self.keys[name] = key
+        box.addLayout(grid)
+        box.addStretch(1)
+        return box
 
     def retranslate(self) -> None:
         self.pin.retranslate()
         self.hint_label.setText(_(self._hint) if self._hint else "")
+        names = {"enter": _("Enter"), "cancel": _("Cancel"), "clear": _("Clear")}
+        for name, key in self.keys.items():
+            key.setText(names.get(name, name))
 
     def prompt(self) -> str:
         return _(self._hint) if self._hint else ""
