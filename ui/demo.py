@@ -72,6 +72,7 @@ def status_lines(services: Any) -> list[str]:
 class DemoPanel(QFrame):
     """An overlay over the kiosk window (the citizen's screen stays behind it)."""
 
+    opened = Signal()
     closed = Signal()
 
     def __init__(self, services: Any, parent: QWidget | None = None) -> None:
@@ -194,6 +195,7 @@ class DemoPanel(QFrame):
         self.timer.start()
         self.show()
         self.raise_()
+        self.opened.emit()
 
     def hide_panel(self) -> None:
         self.timer.stop()
@@ -225,7 +227,7 @@ def attach_demo(window: Any, services: Any) -> tuple[DemoPanel, QPushButton]:
     opener = button("secondary", parent=window)
     opener.setObjectName("demoButton")
     opener.clicked.connect(panel.show_panel)
-    opener.clicked.connect(opener.hide)
+    panel.opened.connect(opener.hide)
 
     def place() -> None:
         opener.setText(f"{theme.ICON_INFO} {_(DEMO)}")

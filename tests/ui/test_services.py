@@ -7,6 +7,7 @@ simulated pad; it asserts what the screen shows."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -100,12 +101,17 @@ class Citizen:
             self.pad.press("enter")
 
 
+def spoken(config: Any) -> Any:
+    """The kiosk's config with the real espeak voice (the tests' RecordingSink hears it)."""
+    return dataclasses.replace(config, ui=dataclasses.replace(config.ui, voice=True, voice_engine="espeak"))
+
+
 @pytest.fixture
 def citizen(qtbot: Any, make_window: Any, kiosk: Kiosk) -> Iterator[Citizen]:
     services = kiosk.services
     kiosk.camera_shows(LIVE)
     bridge = bridge_for(services)
-    window = make_window(config=services.config, core=services.session, bridge=bridge,
+    window = make_window(config=spoken(services.config), core=services.session, bridge=bridge,
                          flows=flow_factories(services))
     yield Citizen(qtbot, window, kiosk)
     kiosk.remove_card()
@@ -117,11 +123,14 @@ def citizen(qtbot: Any, make_window: Any, kiosk: Kiosk) -> Iterator[Citizen]:
     bridge.detach_all()
 
 
-def test_card_status_from_home_to_result(citizen: Citizen, kiosk: Kiosk) -> None:
+def test_card_status_from_home_to_result(citizen: Citizen, kiosk: Kiosk, sink: Any) -> None:
     id_number, _ = kiosk.person("张建国")
     kiosk.insert(id_number, "张建国")
     citizen.service("card_status")
-    citizen.sees("请输入密码")
+    citizen.sees(zh(M.PIN_TITLE), zh(M.PIN_INSTRUCTION))
+    # The same words are spoken as shown.
+    citizen.qtbot.waitUntil(lambda: any(zh(M.PIN_TITLE) in t and zh(M.PIN_INSTRUCTION) in t for t in sink.texts),
+                            timeout=10000)
     citizen.types(GOOD_PIN)
     text = citizen.sees("张*国", mask_id_number(id_number))
     assert id_number not in text
@@ -258,3 +267,68 @@ def test_idle_timeout_during_a_flow_wipes(qtbot: Any, make_window: Any, kiosk: K
         wait_until(lambda: services.card.status is DeviceStatus.NO_MEDIA, 5, "the reader to show no card")
         services.flows.cancel("test end")
         bridge.detach_all()
+
+
+def test_face_screen_shows_and_speaks_prompts_and_the_latest_frame(qtbot: Any, kiosk: Kiosk) -> None:
+    import numpy as np
+
+    from drivers.camera.api import Frame
+    from kiosk.messages import face as F
+    from models.quality import QualityReason
+    from models.verifier import FaceQualityPrompt
+    from ui.widgets.flow_bodies import RECORDING, FaceBody
+
+    said: list[str] = []
+    body = FaceBody(kiosk.services.camera, say=said.append)      # a still picture: not a webcam
+    qtbot.addWidget(body)
+    body.show()
+    assert body.recording_label.isVisible() and zh(RECORDING) in body.recording_label.text()
+    body.post_event(FaceQualityPrompt("face", QualityReason.TOO_FAR))
+    qtbot.waitUntil(lambda: body.prompt_label.text() == zh(F.QUALITY[QualityReason.TOO_FAR]), timeout=5000)
+    assert said == [zh(F.QUALITY[QualityReason.TOO_FAR])]
+    body.post_event(FaceQualityPrompt("face", QualityReason.TOO_FAR))       # the same prompt: said once
+    bridge = bridge_for(kiosk.services)
+    bridge.frame.connect(body.show_frame)
+    listener = body.frame_listener(bridge, "camera")
+    for seq in range(1, 6):                  # a burst from the capture thread: at most one waits
+        listener(Frame(np.full((480, 640, 3), seq * 40, np.uint8), seq, 0.0))
+    qtbot.waitUntil(lambda: body.frames_shown >= 1, timeout=5000)
+    qtbot.wait(50)
+    assert body.frames_shown == 1 and not body.preview.pixmap().isNull()
+    assert said == [zh(F.QUALITY[QualityReason.TOO_FAR])]
+    bridge.detach_all()
+
+
+def test_demo_panel_inserts_a_card_and_types_on_the_simulated_pad(citizen: Citizen, kiosk: Kiosk) -> None:
+    from ui.demo import DEMO, NORMAL, SIMULATED, attach_demo
+
+    panel, opener = attach_demo(citizen.window, kiosk.services)
+    assert zh(DEMO) in opener.text()
+    citizen.qtbot.mouseClick(opener, Qt.MouseButton.LeftButton)
+    citizen.sees(zh(SIMULATED), "pinpad: online")
+    citizen.touch(zh(NORMAL))
+    citizen.qtbot.waitUntil(lambda: citizen.window.home.isVisible(), timeout=10000)
+    panel.hide_panel()
+    citizen.service("card_status")
+    citizen.sees(zh(M.PIN_TITLE))
+    citizen.qtbot.waitUntil(lambda: kiosk.services.pinpad_simulator.entry_mode == "pin", timeout=10000)
+    for key in "147258":                     # the entry's own on-screen keys press the simulated pad
+        citizen.qtbot.mouseClick(citizen.window.step.body.keys[key], Qt.MouseButton.LeftButton)
+    citizen.sees("● ● ● ● ● ●")
+    citizen.qtbot.mouseClick(citizen.window.step.body.keys["enter"], Qt.MouseButton.LeftButton)
+    citizen.sees("张*明")                     # the demo seed's holder (backend/demo_seed.json)
+
+
+def test_field_profile_refuses_services_before_an_operator_signs_in(citizen: Citizen, kiosk: Kiosk) -> None:
+    from kiosk.field.service import start_field
+    from ui.flows import OPERATOR_FIRST
+
+    field = start_field(kiosk.services)
+    try:
+        citizen.window.flows = dict(flow_factories(kiosk.services, field))
+        citizen.qtbot.mouseClick(citizen.window.attract, Qt.MouseButton.LeftButton)
+        citizen.service("retiree_certification")
+        citizen.sees(zh(OPERATOR_FIRST))
+        assert not kiosk.services.flows.busy
+    finally:
+        field.stop()
