@@ -152,6 +152,11 @@ def run(config: KioskConfig, args: argparse.Namespace, services: Any = None) -> 
             log.warning("start-up after a crash: the unfinished visit was closed")
     bridge = _bridge_from(services)
     window = create_shell(config, core, bridge=bridge, flows=_flows_from(services, field))
+    if field is not None:
+        from kiosk.app import data_path
+        from ui.field_console import attach_field
+
+        attach_field(window, field, config, data_path(config, "reports"))
     if config.kiosk.profile == "demo" and getattr(services, "virtual_cards", None) is not None:
         from ui.demo import attach_demo
 
@@ -183,6 +188,7 @@ def run(config: KioskConfig, args: argparse.Namespace, services: Any = None) -> 
         if bridge is not None:
             bridge.detach_all()
         if field is not None:
+            app.removeEventFilter(getattr(window, "_field_parts", (None, None, None))[2])
             _close_quietly(field)
         if owned:
             services.close()

@@ -321,6 +321,7 @@ def test_demo_panel_inserts_a_card_and_types_on_the_simulated_pad(citizen: Citiz
 
 def test_field_profile_refuses_services_before_an_operator_signs_in(citizen: Citizen, kiosk: Kiosk) -> None:
     from kiosk.field.service import start_field
+    from ui.field_console import attach_field
     from ui.flows import OPERATOR_FIRST
 
     field = start_field(kiosk.services)
@@ -330,5 +331,12 @@ def test_field_profile_refuses_services_before_an_operator_signs_in(citizen: Cit
         citizen.service("retiree_certification")
         citizen.sees(zh(OPERATOR_FIRST))
         assert not kiosk.services.flows.busy
+        # The staff console covers the citizen screen with the sign-in until an operator is in.
+        console = attach_field(citizen.window, field, kiosk.services.config, kiosk.tmp / "reports")
+        citizen.qtbot.waitUntil(console.isVisible, timeout=5000)
+        assert console.stack.currentWidget() is console.signin
+        console.close_console()
+        console.show_tab("roster")
+        assert console.isVisible() and console.stack.currentWidget() is console.signin
     finally:
         field.stop()
