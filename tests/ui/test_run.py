@@ -38,5 +38,8 @@ def test_kiosk_starts_fullscreen_and_stops_cleanly_on_sigterm(tmp_path):
     lines = [json.loads(line) for line in log_file.read_text(encoding="utf-8").splitlines()]
     ready = next(entry for entry in lines if entry["msg"] == "kiosk screen ready")
     assert ready["fullscreen"] is True and ready["voice"] == "none" and ready["startup_ms"] > 0
+    # `kiosk` on the demo profile builds the whole kiosk (kiosk.app.build_kiosk): every part started.
+    assert [e.get("problem") for e in lines if e["msg"] == "kiosk part not available"] == []
+    assert any(e["msg"] == "demo kiosk enrolled at the embedded backend" for e in lines)
     closed = next(entry for entry in lines if entry["msg"] == "kiosk screen closed")
     assert closed["exit_code"] == 0
