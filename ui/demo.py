@@ -33,6 +33,9 @@ STATUS = N_("Status")
 SYNC_LINE = N_("Sync: {state}, {queued} waiting, oldest {age}, {dead} failed for good")
 LAST_ERROR = N_("Last sync error: {error}")
 NO_PROBLEMS = N_("All parts started.")
+PHONE = N_("Demo phone: the latest text message")
+NO_SMS = N_("No text message yet.")
+FACES_READY = N_("The demo camera's face is registered for the demo people.")
 DEMO_PIN = "147258"
 # Holders known to the embedded backend's demo seed (backend/demo_seed.json).
 DEMO_HOLDERS = {"normal": ("张建明", "440106195203154321"), "initial": ("王小红", "440103196507089012"),
@@ -126,9 +129,18 @@ class DemoPanel(QFrame):
         self.status_title = label()
         self.status_label = label("muted")
         self.status_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.phone_title = label()
+        self.phone_label = label()
         status.addWidget(self.status_title)
         status.addWidget(self.status_label, 1)
+        status.addWidget(self.phone_title)
+        status.addWidget(self.phone_label)
         row.addLayout(status, 1)
+        self._sms_text: str | None = None
+        self.faces_ready = False
+        from ui.field.common import Background
+
+        self._bg = Background(self)
 
         self.close_button = button()
         self.close_button.clicked.connect(self.hide_panel)
@@ -203,7 +215,32 @@ class DemoPanel(QFrame):
         self.closed.emit()
 
     def refresh(self) -> None:
-        self.status_label.setText("\n".join(status_lines(self.services)))
+        lines = status_lines(self.services)
+        if self.faces_ready:
+            lines.append(_(FACES_READY))
+        self.status_label.setText("\n".join(lines))
+        self.phone_label.setText(self._sms_text or _(NO_SMS))
+        backend = getattr(self.services, "embedded_backend", None)
+        if backend is not None and not self._bg.busy:
+            self._bg.run(lambda: latest_sms(backend), self._sms_done)
+
+    def _sms_done(self, result: object) -> None:
+        if isinstance(result, str):
+            self._sms_text = result
+            self.phone_label.setText(result)
+
+    def enroll_demo_faces(self) -> None:
+        """Register the demo camera's picture as the demo people's face (embedded backend only), so
+        the face services can be tried with the simulated camera."""
+        if getattr(self.services, "embedded_backend", None) is None or self.services.face is None:
+            return
+        self._bg.run(lambda: enroll_demo_faces(self.services), self._faces_done)
+
+    def _faces_done(self, result: object) -> None:
+        if isinstance(result, Exception):
+            log.warning("demo faces not registered", extra={"error": str(result)})
+            return
+        self.faces_ready = True
 
     def retranslate(self) -> None:
         self.simulated.setText(f"{theme.ICON_INFO} {_(SIMULATED)}")
@@ -216,9 +253,53 @@ class DemoPanel(QFrame):
         for name, btn in self.pad_buttons.items():
             btn.setText(names.get(name, name))
         self.status_title.setText(_(STATUS))
+        self.phone_title.setText(_(PHONE))
         self.close_button.setText(_(CLOSE))
         if self.isVisible():
             self.refresh()
+
+
+def latest_sms(backend: Any) -> str:
+    """The newest message of the embedded backend's development SMS gateway (the demo's phone)."""
+    import httpx
+
+    answer = httpx.get(f"{backend.url}/v1/dev/sms-outbox", timeout=3,
+                       headers={"Authorization": f"Bearer {backend.operator_token}"})
+    answer.raise_for_status()
+    messages = answer.json()["messages"]
+    if not messages:
+        return ""
+    last = messages[-1]
+    return f"{last['phone']}: {last['text']}"
+
+
+def enroll_demo_faces(services: Any) -> int:
+    """Demo only: the demo people of backend/demo_seed.json get the demo camera's picture as their
+    registered face, through the embedded backend's development seed endpoint."""
+    import base64
+    import json
+
+    import cv2
+    import httpx
+
+    from kiosk.config import PROJECT_ROOT, resolve_path
+
+    source = services.config.camera.source
+    image = cv2.imread(str(resolve_path(source))) if source else None
+    if image is None:
+        raise RuntimeError(f"the demo camera picture {source!r} cannot be read")
+    done = services.face.template_from_image(image).wait(30)
+    if not done.ok or done.result is None:
+        raise RuntimeError(f"no face template from the demo picture: {done.error_code or done.code}")
+    template = base64.b64encode(done.result.to_bytes()).decode()
+    done.result.wipe()
+    seed = json.loads((PROJECT_ROOT / "backend" / "demo_seed.json").read_text(encoding="utf-8"))
+    persons = [{**p, "face_template": template} for p in seed.get("persons", []) if not p.get("deceased")]
+    backend = services.embedded_backend
+    answer = httpx.post(f"{backend.url}/v1/operator/seed", json={"persons": persons}, timeout=10,
+                        headers={"Authorization": f"Bearer {backend.operator_token}"})
+    answer.raise_for_status()
+    return len(persons)
 
 
 def attach_demo(window: Any, services: Any) -> tuple[DemoPanel, QPushButton]:
@@ -235,6 +316,7 @@ def attach_demo(window: Any, services: Any) -> tuple[DemoPanel, QPushButton]:
         opener.move((window.width() - opener.width()) // 2, window.height() - opener.height() - 16)
         opener.raise_()
 
+    panel.enroll_demo_faces()
     place()
     opener.show()
     window.relayout_hooks.append(place)

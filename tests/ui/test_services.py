@@ -311,12 +311,21 @@ def test_demo_panel_inserts_a_card_and_types_on_the_simulated_pad(citizen: Citiz
     panel.hide_panel()
     citizen.service("card_status")
     citizen.sees(zh(M.PIN_TITLE))
-    citizen.qtbot.waitUntil(lambda: kiosk.services.pinpad_simulator.entry_mode == "pin", timeout=10000)
+    citizen.qtbot.waitUntil(lambda: kiosk.services.pinpad_simulator.entry_mode == "pin"
+                            and bool(getattr(citizen.window.step.body, "keys", None)), timeout=10000)
     for key in "147258":                     # the entry's own on-screen keys press the simulated pad
         citizen.qtbot.mouseClick(citizen.window.step.body.keys[key], Qt.MouseButton.LeftButton)
     citizen.sees("● ● ● ● ● ●")
     citizen.qtbot.mouseClick(citizen.window.step.body.keys["enter"], Qt.MouseButton.LeftButton)
     citizen.sees("张*明")                     # the demo seed's holder (backend/demo_seed.json)
+    # The demo people get the demo camera's face, so the face services can be tried in the demo.
+    citizen.qtbot.waitUntil(lambda: panel.faces_ready, timeout=30000)
+    from kiosk.flows.templates import BackendTemplates
+    from models.template import FaceTemplate
+
+    answer = BackendTemplates(kiosk.services.sync.client).template_for("440106195203154321")
+    assert isinstance(answer, FaceTemplate)
+    answer.wipe()
 
 
 def test_field_profile_refuses_services_before_an_operator_signs_in(citizen: Citizen, kiosk: Kiosk) -> None:
