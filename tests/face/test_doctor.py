@@ -30,6 +30,11 @@ def test_camera_check_reports_a_recording_and_a_missing_source(tmp_path: Path, m
                                                               faces_dir: Path) -> None:
     still = faces_dir / "silentface" / "image_T1.jpg"
     result = camera.checks(_config(models_dir, still))[0]
-    assert result.verdict is Verdict.WARN and "480x640" in result.detail
+    # On the demo profile a recording is the intended camera: OK, and the detail says it is one.
+    assert result.verdict is Verdict.OK and "480x640" in result.detail and "recorded" in result.detail
+    office = _config(models_dir, still)
+    office = dataclasses.replace(office, kiosk=dataclasses.replace(office.kiosk, profile="office"))
+    on_office = camera.checks(office)[0]
+    assert on_office.verdict is Verdict.PROBLEM and "recording" in on_office.detail
     missing = camera.checks(_config(models_dir, tmp_path / "nothing.jpg"))[0]
     assert missing.verdict is Verdict.PROBLEM and "not found" in missing.detail
