@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from kiosk.i18n import N_, _
 from ui import theme
@@ -64,9 +64,10 @@ def status_lines(services: Any) -> list[str]:
                 lines.append(_(LAST_ERROR).format(error=snap.last_error))
         except Exception as exc:        # the status view must never take the kiosk down
             lines.append(f"sync: {exc}")
-    for name, device in (getattr(services, "devices", None) or {}).items():
-        status = getattr(device, "status", None)
-        lines.append(f"{name}: {getattr(status, 'value', status)}")
+    devices = [f"{name}: {getattr(getattr(d, 'status', None), 'value', getattr(d, 'status', None))}"
+               for name, d in (getattr(services, "devices", None) or {}).items()]
+    if devices:
+        lines.append(" · ".join(devices))
     problems = list(getattr(services, "problems", None) or [])
     lines += [f"{theme.ICON_WARNING} {p}" for p in problems] or [_(NO_PROBLEMS)]
     return lines
@@ -88,7 +89,12 @@ class DemoPanel(QFrame):
         layout.setContentsMargins(32, 24, 32, 24)
         layout.setSpacing(16)
         self.simulated = label("title")
-        layout.addWidget(self.simulated)
+        self.close_button = button()
+        self.close_button.clicked.connect(self.hide_panel)
+        top = QHBoxLayout()
+        top.addWidget(self.simulated, 1)
+        top.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(top)
         row = QHBoxLayout()
         row.setSpacing(32)
         layout.addLayout(row, 1)
@@ -101,11 +107,12 @@ class DemoPanel(QFrame):
                              ("locked", self.insert_locked), ("second_gen", self.insert_second_gen),
                              ("remove", self.remove_card)):
             btn = button("secondary" if key == "remove" else "")
+            btn.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)   # never clip the label
             btn.clicked.connect(handler)
             cards.addWidget(btn)
             self.card_buttons[key] = btn
         cards.addStretch(1)
-        row.addLayout(cards, 1)
+        row.addLayout(cards, 0)
 
         pad = QVBoxLayout()
         self.keys_title = label()
@@ -117,13 +124,14 @@ class DemoPanel(QFrame):
             for c, name in enumerate(names):
                 btn = button("secondary", height=theme.MIN_TARGET_PX + 20)
                 btn.setMinimumWidth(theme.MIN_TARGET_PX * 2)
+                btn.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
                 btn.clicked.connect(lambda _c=False, n=name: self.press(n))
                 grid.addWidget(btn, r, c if len(names) == 3 else (0 if c == 0 else 1), 1,
                                1 if len(names) == 3 or c == 0 else 2)
                 self.pad_buttons[name] = btn
         pad.addLayout(grid)
         pad.addStretch(1)
-        row.addLayout(pad, 1)
+        row.addLayout(pad, 0)
 
         status = QVBoxLayout()
         self.status_title = label()
@@ -132,22 +140,17 @@ class DemoPanel(QFrame):
         self.phone_title = label()
         self.phone_label = label()
         status.addWidget(self.status_title)
-        status.addWidget(self.status_label, 1)
+        status.addWidget(self.status_label)
         status.addWidget(self.phone_title)
         status.addWidget(self.phone_label)
-        row.addLayout(status, 1)
+        status.addStretch(1)
+        row.addLayout(status, 2)
         self._sms_text: str | None = None
         self.faces_ready = False
         from ui.field.common import Background
 
         self._bg = Background(self)
 
-        self.close_button = button()
-        self.close_button.clicked.connect(self.hide_panel)
-        bottom = QHBoxLayout()
-        bottom.addStretch(1)
-        bottom.addWidget(self.close_button)
-        layout.addLayout(bottom)
         self.timer = QTimer(self)
         self.timer.setInterval(1000)
         self.timer.timeout.connect(self.refresh)
@@ -202,7 +205,7 @@ class DemoPanel(QFrame):
     def show_panel(self) -> None:
         parent = self.parentWidget()
         if parent is not None:
-            self.setGeometry(parent.rect().adjusted(60, 120, -60, -60))
+            self.setGeometry(parent.rect().adjusted(40, 110, -40, -20))
         self.refresh()
         self.timer.start()
         self.show()
