@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase, QFontInfo
-from PySide6.QtWidgets import QAbstractButton, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from shell_helpers import check_screen
 
 from ui import theme
-
-TITLE_ROLES = {"title", "hero", "error-title", "success-title", "service-title"}
 
 
 def test_every_text_colour_pair_has_contrast_of_at_least_4_5():
@@ -22,30 +21,6 @@ def test_noto_sans_cjk_sc_is_installed_and_used(window):
     assert "Noto Sans CJK SC" in QFontDatabase.families(), "install fonts-noto-cjk (scripts/setup.sh)"
     info = QFontInfo(window.home.title_label.font())
     assert info.family() == "Noto Sans CJK SC"
-
-
-def _check_screen(window, name: str) -> int:
-    """Font sizes, target sizes and clipping of everything visible; returns how many were checked."""
-    checked = 0
-    for widget in window.findChildren(QWidget):
-        if not widget.isVisible() or widget.window() is not window:
-            continue
-        if isinstance(widget, QLabel) and widget.text():
-            px = QFontInfo(widget.font()).pixelSize()
-            assert px >= 32, (name, widget.text(), px)
-            if widget.property("role") in TITLE_ROLES:
-                assert px >= 48, (name, widget.text(), px)
-            if widget.wordWrap():
-                assert widget.heightForWidth(widget.width()) <= widget.height() + 2, (name, "clipped", widget.text())
-            else:
-                assert widget.sizeHint().width() <= widget.width() + 2, (name, "clipped", widget.text())
-            checked += 1
-        if isinstance(widget, QAbstractButton):
-            assert widget.height() >= 60 and widget.width() >= 60, (name, widget.text(), widget.size())
-            if widget.text():
-                assert QFontInfo(widget.font()).pixelSize() >= 32, (name, widget.text())
-            checked += 1
-    return checked
 
 
 class _Flow:
@@ -66,28 +41,28 @@ def test_sizes_on_every_screen_in_both_languages(qtbot, make_window, clock):
     for language_round in range(2):
         window.core.cancel()
         qtbot.wait(10)
-        assert _check_screen(window, "attract") >= 4
+        assert check_screen(window, "attract") >= 4
         qtbot.mouseClick(window.attract, Qt.MouseButton.LeftButton)
         qtbot.wait(10)
         assert window.current_page == "home", (language_round, window.current_page)
-        assert _check_screen(window, "home") >= 10
+        assert check_screen(window, "home") >= 10
         qtbot.mouseClick(window.home.service_buttons["pin_change"], Qt.MouseButton.LeftButton)
         qtbot.wait(10)
-        assert _check_screen(window, "step") >= 6
+        assert check_screen(window, "step") >= 6
         window.step.show_error("Something went wrong", window.host.counter_text(),
                                [window.host.retry_action(lambda: None), window.host.home_action()])
         qtbot.wait(10)
-        assert _check_screen(window, "step error") >= 6
+        assert check_screen(window, "step error") >= 6
         window.host.show_result("Done", "Please note", details=["Please note"])
         qtbot.wait(10)
-        assert _check_screen(window, "result") >= 5
+        assert check_screen(window, "result") >= 5
         window.go_home()
         qtbot.mouseClick(window.home.service_buttons["card_status"], Qt.MouseButton.LeftButton)
         qtbot.wait(10)
-        assert _check_screen(window, "error") >= 5
+        assert check_screen(window, "error") >= 5
         clock.advance(61)
         qtbot.waitUntil(window.countdown.isVisible, timeout=2000)
-        assert _check_screen(window, "countdown") >= 3
+        assert check_screen(window, "countdown") >= 3
         window.core.touch()
         if language_round == 0:
             window.toggle_language()

@@ -349,3 +349,39 @@ def test_field_profile_refuses_services_before_an_operator_signs_in(citizen: Cit
         assert console.isVisible() and console.stack.currentWidget() is console.signin
     finally:
         field.stop()
+
+
+def test_service_screens_keep_the_size_rules_in_both_languages(citizen: Citizen, kiosk: Kiosk) -> None:
+    """Body text >= 32 px, titles >= 48 px, targets >= 60 px, nothing clipped at 1920x1080: the bank
+    list with its disabled bank, and a plain entry with the demo's simulated keys beside it."""
+    from shell_helpers import check_screen
+
+    from ui.demo import attach_demo
+
+    def settled(c: Citizen) -> bool:
+        c.qtbot.wait(150)                   # let the layouts follow the new texts
+        return True
+
+    panel, _opener = attach_demo(citizen.window, kiosk.services)
+    id_number, _ = kiosk.person("唐国平", template=None)
+    kiosk.insert(id_number, "唐国平")
+    citizen.service("real_name")
+    citizen.sees(zh(M.BANK_TITLE))
+    checked = settled(citizen) and check_screen(citizen.window, "bank list zh")
+    citizen.touch("English")
+    citizen.sees("Not available")
+    checked += settled(citizen) and check_screen(citizen.window, "bank list en")
+    citizen.touch("中文")
+    citizen.touch("中国工商银行")
+    citizen.touch(zh(M.AGREE))
+    citizen.sees(zh(M.BANK_CARD_TITLE))
+    citizen.qtbot.waitUntil(lambda: isinstance(citizen.window.step.body, __import__(
+        "ui.widgets.flow_bodies", fromlist=["EntryBody"]).EntryBody), timeout=10000)
+    checked += settled(citizen) and check_screen(citizen.window, "bank card entry zh")
+    citizen.touch("English")
+    checked += settled(citizen) and check_screen(citizen.window, "bank card entry en")
+    panel.show_panel()
+    checked += settled(citizen) and check_screen(citizen.window, "demo panel en")
+    citizen.touch("中文")
+    checked += settled(citizen) and check_screen(citizen.window, "demo panel zh")
+    assert checked > 100
