@@ -56,7 +56,8 @@ def tr(msgid: str, fmt: Mapping[str, Any] | None = None) -> Text:
     values = dict(fmt)
 
     def render() -> str:
-        filled = {k: (_(v) if isinstance(v, str) and k not in ("name", "hotline") else v)
+        # msgid values (a rule, a bank's note) are translated; personal or numeric ones pass as is
+        filled = {k: (_(v) if isinstance(v, str) and v and k not in ("name", "hotline", "phone") else v)
                   for k, v in values.items()}
         return _(msgid).format_map(_SafeDict(filled))
 
