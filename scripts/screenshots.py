@@ -344,6 +344,12 @@ def capture_services(app, out: Path, shot) -> None:
         panel.show_panel()
         shot("23-demo-panel")
         panel.hide_panel()
+        from ui.demo import status_lines
+
+        window.operator.status = lambda: status_lines(services)
+        window.operator.open_dialog()
+        shot("24-operator-status")
+        window.operator.dialog.reject()
         services.session.end_visit(__import__("kiosk.session", fromlist=["EndReason"]).EndReason.FINISHED)
         window.shutdown()
         bridge.detach_all()

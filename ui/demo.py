@@ -37,6 +37,8 @@ PHONE = N_("Demo phone: the latest text message")
 NO_SMS = N_("No text message yet.")
 FACES_READY = N_("The demo camera's face is registered for the demo people.")
 DEMO_PIN = "147258"
+SYNC_STATES = {"idle": N_("all sent"), "sending": N_("sending"), "waiting_retry": N_("waiting to retry"),
+               "stopped": N_("stopped")}
 # Holders known to the embedded backend's demo seed (backend/demo_seed.json).
 DEMO_HOLDERS = {"normal": ("张建明", "440106195203154321"), "initial": ("王小红", "440103196507089012"),
                 "second_gen": ("李秀英", "440104194811026548")}
@@ -58,7 +60,8 @@ def status_lines(services: Any) -> list[str]:
     if worker is not None:
         try:
             snap = worker.snapshot()
-            lines.append(_(SYNC_LINE).format(state=snap.state, queued=snap.queued,
+            state = _(SYNC_STATES[snap.state]) if snap.state in SYNC_STATES else snap.state
+            lines.append(_(SYNC_LINE).format(state=state, queued=snap.queued,
                                              age=_age(snap.oldest_unsent_age_s), dead=snap.dead_count))
             if snap.last_error:
                 lines.append(_(LAST_ERROR).format(error=snap.last_error))

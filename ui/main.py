@@ -152,6 +152,10 @@ def run(config: KioskConfig, args: argparse.Namespace, services: Any = None) -> 
             log.warning("start-up after a crash: the unfinished visit was closed")
     bridge = _bridge_from(services)
     window = create_shell(config, core, bridge=bridge, flows=_flows_from(services, field))
+    if services is not None:
+        from ui.demo import status_lines
+
+        window.operator.status = lambda: status_lines(services)   # sync, devices, parts not started
     if field is not None:
         from kiosk.app import data_path
         from ui.field_console import attach_field

@@ -112,8 +112,10 @@ class OperatorDialog(QDialog):
 
     _checked = Signal(int)            # 1 = right secret (an int: no bool crosses the thread)
 
-    def __init__(self, secret_hash: str, lock: OperatorLock, parent: QWidget | None = None) -> None:
+    def __init__(self, secret_hash: str, lock: OperatorLock, parent: QWidget | None = None,
+                 status: Callable[[], list[str]] | None = None) -> None:
         super().__init__(parent)
+        self._status = status
         self.setWindowFlags(Qt.WindowType.Dialog | Qt.WindowType.FramelessWindowHint
                             | Qt.WindowType.WindowStaysOnTopHint)
         self.setModal(True)
@@ -123,9 +125,18 @@ class OperatorDialog(QDialog):
         self._message_source: Callable[[], str] = lambda: _(ENTER)
         self._checked.connect(self._on_checked, Qt.ConnectionType.QueuedConnection)
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(48, 40, 48, 40)
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(48, 40, 48, 40)
+        outer.setSpacing(48)
+        layout = QVBoxLayout()
         layout.setSpacing(20)
+        outer.addLayout(layout)
+        # Operator status beside the keypad (counts and device states only, nothing personal).
+        self.status_label = label("muted")
+        self.status_label.setMinimumWidth(600)
+        self.status_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.status_label.setVisible(status is not None)
+        outer.addWidget(self.status_label)
         self.title_label = label("title")
         self.message_label = label()
         self.secret_edit = QLineEdit()
@@ -170,6 +181,11 @@ class OperatorDialog(QDialog):
         self.ok_button.setText(_(OK))
         self.cancel_button.setText(_(CANCEL))
         self.delete_button.setText(_(DELETE))
+        if self._status is not None:
+            try:
+                self.status_label.setText("\n".join(self._status()))
+            except Exception as exc:        # the status must never keep the operator out
+                self.status_label.setText(str(exc))
 
     def _set_message(self, source: Callable[[], str]) -> None:
         self._message_source = source
@@ -229,12 +245,13 @@ class OperatorExit(QObject):
         self._hash = secret_hash
         self.lock = lock
         self.dialog: OperatorDialog | None = None
+        self.status: Callable[[], list[str]] | None = None     # operator status lines (run() sets it)
         self.corner = CornerGesture(window)
         self.corner.triggered.connect(self.open_dialog)
 
     def open_dialog(self) -> OperatorDialog:
         if self.dialog is None:
-            self.dialog = OperatorDialog(self._hash, self.lock, self._window)
+            self.dialog = OperatorDialog(self._hash, self.lock, self._window, status=self.status)
             self.dialog.finished.connect(self._closed)
             self.dialog.open()
             self.dialog.adjustSize()

@@ -385,3 +385,16 @@ def test_service_screens_keep_the_size_rules_in_both_languages(citizen: Citizen,
     citizen.touch("中文")
     checked += settled(citizen) and check_screen(citizen.window, "demo panel zh")
     assert checked > 100
+
+
+def test_operator_dialog_shows_sync_and_device_status(citizen: Citizen, kiosk: Kiosk) -> None:
+    from ui.demo import status_lines
+
+    citizen.window.operator.status = lambda: status_lines(kiosk.services)
+    dialog = citizen.window.operator.open_dialog()
+    try:
+        text = dialog.status_label.text()
+        assert dialog.status_label.isVisible()
+        assert "数据同步" in text and "待发送" in text and "smartcard: " in text and "pinpad: online" in text
+    finally:
+        dialog.reject()
