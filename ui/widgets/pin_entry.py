@@ -3,9 +3,9 @@ the card's remaining tries when known. In plain mode (phone numbers, SMS codes) 
 
 Fed by drivers.pinpad.api.KeyEvent objects: call :meth:`PinEntryWidget.feed` from any thread (the
 pad's worker thread calls it); the event goes through a thread-safe queue and a queued
-``QMetaObject.invokeMethod`` to the GUI thread. Not ``Signal.emit`` from the worker: PySide6 6.12.0
-on Python 3.11 drops a reference to ``True`` on every emit (and to ``None`` on every void call),
-which aborts the process after a few thousand calls (see docs/pin-threat-model.md, "Known issue").
+``QMetaObject.invokeMethod`` to the GUI thread (the pad's worker never touches a widget). Signals
+go through ``ui.qt_compat.emit`` like everywhere in ui/ (PySide6 6.12.0 dropped a reference on every
+emit; the pinned 6.11.3 does not, tests/core/test_qt_refcount.py, and the helper is then a plain emit).
 The widget never learns a PIN digit: PIN-mode events carry only "a digit was pressed" and the count.
 
 Self-contained: explicit pixel sizes (body >= 32 px, title >= 48 px, touch targets >= 60 px) so it
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QVB
 from drivers.pinpad.api import EntryMode, KeyEvent, KeyKind
 from kiosk.i18n import _
 from kiosk.messages.pinpad import PIN_SHIELD_HINT, PIN_TITLE, PLAIN_TITLE
+from ui.qt_compat import emit
 
 BODY_PX = 36
 TITLE_PX = 52
@@ -100,7 +101,7 @@ class PinEntryWidget(QWidget):
                 key.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
                 key.setFocusPolicy(Qt.FocusPolicy.NoFocus)
                 key.setStyleSheet(f"font-size: {BODY_PX}px; min-height: {TARGET_PX}px;")
-                key.clicked.connect(lambda _checked=False, n=name: self.key_requested.emit(n))
+                key.clicked.connect(lambda _checked=False, n=name: emit(self.key_requested, n))
                 self.keys[name] = key
                 if len(names) == 3:
                     grid.addWidget(key, row, col)
@@ -113,7 +114,7 @@ class PinEntryWidget(QWidget):
         if name is None:
             super().keyPressEvent(event)
             return
-        self.key_requested.emit(name)
+        emit(self.key_requested, name)
         event.accept()
 
     # -- state -----------------------------------------------------------------------------------
