@@ -224,11 +224,13 @@ def test_card_pulled_mid_flow_ends_the_visit_and_leaves_nothing_personal(citizen
     citizen.touch(zh(M.AGREE))
     citizen.types("62220299", mode="plain", enter=False)
     citizen.sees("62220299")                             # digits shown as typed
+    entry = citizen.window.step.body
     kiosk.remove_card()
     citizen.sees(zh(ENDED_NOTICE[next(k for k in ENDED_NOTICE if k.value == "card_removed")]))
     held = "\n".join(all_texts(citizen.window))
     for personal in ("62220299", "韩雪梅", "韩*梅", id_number, mask_id_number(id_number)):
         assert personal not in held
+    assert entry.pin.count == 0 and not entry.pin._plain     # the typed digits are gone from memory too
 
 
 def test_language_switch_during_a_flow(citizen: Citizen, kiosk: Kiosk) -> None:

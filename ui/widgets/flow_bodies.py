@@ -173,6 +173,10 @@ class EntryBody(QWidget):
     def prompt(self) -> str:
         return _(self._hint) if self._hint else ""
 
+    def wipe(self) -> None:
+        """Drop the digits typed so far (a bank card or phone number) before the body is deleted."""
+        self.pin.clear()
+
 
 def entry_widget(kind: str, tries_left: int | None, *, demo_keys: bool = False) -> EntryBody:
     return EntryBody(kind, tries_left, demo_keys)

@@ -164,6 +164,9 @@ class StepLayout(QWidget):
         body, self._body = self._body, None
         if body is None:
             return
+        wipe = getattr(body, "wipe", None)     # a body's own data (typed digits) goes first
+        if callable(wipe):
+            wipe()
         # Blank every text in the body before it goes, so nothing personal lingers until the
         # deferred delete runs (setText also clears QLineEdit's undo history).
         for child in [body, *body.findChildren(QWidget)]:
