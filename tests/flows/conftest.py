@@ -3,31 +3,21 @@ starting with the live picture and ending with no card in the reader."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 
 import pytest
-from flowhelpers import LIVE, OTHER_PERSON, Kiosk, build, face_file, wait_until
+from flowhelpers import LIVE, Kiosk, kiosk_with_templates, wait_until
 
 from drivers.api import DeviceStatus
 
 
 @pytest.fixture(scope="module")
 def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
-    import cv2
-
-    tmp = tmp_path_factory.mktemp("flows")
-    services = build(tmp)
-    k = Kiosk(services, tmp)
+    k = kiosk_with_templates(tmp_path_factory.mktemp("flows"))
     try:
-        for key, rel in {"T1": LIVE, "other": OTHER_PERSON}.items():
-            done = services.face.template_from_image(cv2.imread(str(face_file(rel)))).wait(20)
-            assert done.ok and done.result is not None, f"no template from {rel}: {done}"
-            k.templates[key] = base64.b64encode(done.result.to_bytes()).decode()
-            done.result.wipe()
         yield k
     finally:
-        services.close()
+        k.services.close()
 
 
 @pytest.fixture(autouse=True)

@@ -222,3 +222,24 @@ def build(tmp: Path, **site: dict[str, Any]) -> Any:
         services.close()
         pytest.fail(f"the demo kiosk did not build: {services.problems}")
     return services
+
+
+def kiosk_with_templates(tmp: Path, **overrides: Any) -> Kiosk:
+    """A demo kiosk (see :func:`build`) with the face templates of the live picture ("T1") and of
+    another person ("other") computed by its own face service, for seeding persons."""
+    import base64
+
+    import cv2
+
+    services = build(tmp, **overrides)
+    k = Kiosk(services, tmp)
+    try:
+        for key, rel in {"T1": LIVE, "other": OTHER_PERSON}.items():
+            done = services.face.template_from_image(cv2.imread(str(face_file(rel)))).wait(20)
+            assert done.ok and done.result is not None, f"no template from {rel}: {done}"
+            k.templates[key] = base64.b64encode(done.result.to_bytes()).decode()
+            done.result.wipe()
+    except BaseException:
+        services.close()
+        raise
+    return k

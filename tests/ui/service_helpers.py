@@ -12,7 +12,16 @@ _FLOWS = str(Path(__file__).resolve().parents[1] / "flows")
 if _FLOWS not in sys.path:
     sys.path.insert(0, _FLOWS)
 
-from flowhelpers import GOOD_PIN, LIVE, OTHER_PERSON, Kiosk, build, face_file, wait_until  # noqa: E402
+from flowhelpers import (  # noqa: E402
+    GOOD_PIN,
+    LIVE,
+    OTHER_PERSON,
+    Kiosk,
+    build,
+    face_file,
+    kiosk_with_templates,
+    wait_until,
+)
 from PySide6.QtWidgets import QWidget  # noqa: E402
 from shell_helpers import all_texts, visible_texts  # noqa: E402
 
@@ -21,7 +30,7 @@ from ui.flows import flow_factories  # noqa: E402
 from ui.main import bridge_for_devices  # noqa: E402
 
 __all__ = ["GOOD_PIN", "LIVE", "OTHER_PERSON", "Kiosk", "all_texts", "bridge_for", "build", "face_file",
-           "flow_factories", "screen_text", "visible_texts", "wait_until"]
+           "flow_factories", "kiosk_with_templates", "screen_text", "visible_texts", "wait_until"]
 
 
 def bridge_for(services: Any) -> DeviceBridge:

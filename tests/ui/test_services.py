@@ -6,7 +6,6 @@ simulated pad; it asserts what the screen shows."""
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 from collections.abc import Iterator
 from typing import Any
@@ -17,13 +16,11 @@ from PySide6.QtWidgets import QPushButton
 from service_helpers import (
     GOOD_PIN,
     LIVE,
-    OTHER_PERSON,
     Kiosk,
     all_texts,
     bridge_for,
-    build,
-    face_file,
     flow_factories,
+    kiosk_with_templates,
     screen_text,
     wait_until,
 )
@@ -43,20 +40,11 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture(scope="module")
 def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
-    import cv2
-
-    tmp = tmp_path_factory.mktemp("ui-services")
-    services = build(tmp, ui={"idle_timeout_s": 60, "countdown_s": 5})
-    k = Kiosk(services, tmp)
+    k = kiosk_with_templates(tmp_path_factory.mktemp("ui-services"), ui={"idle_timeout_s": 60, "countdown_s": 5})
     try:
-        for key, rel in {"T1": LIVE, "other": OTHER_PERSON}.items():
-            done = services.face.template_from_image(cv2.imread(str(face_file(rel)))).wait(20)
-            assert done.ok and done.result is not None, f"no template from {rel}: {done}"
-            k.templates[key] = base64.b64encode(done.result.to_bytes()).decode()
-            done.result.wipe()
         yield k
     finally:
-        services.close()
+        k.services.close()
 
 
 class Citizen:
