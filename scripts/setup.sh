@@ -30,8 +30,14 @@ fi
 
 # The tests start their own pcscd with virtual readers; a system pcscd (systemd socket activation)
 # would own /run/pcscd. Never do this on a production kiosk: there the system pcscd is the one.
-if [ "${CI:-}" = "true" ] && command -v systemctl >/dev/null 2>&1; then
-  systemctl stop pcscd.socket pcscd.service >/dev/null 2>&1 || true
+if [ "${CI:-}" = "true" ]; then
+  if command -v systemctl >/dev/null 2>&1; then
+    systemctl stop pcscd.socket pcscd.service >/dev/null 2>&1 || true
+  fi
+  # Without systemd the package's init script may have started one.
+  if pgrep -x pcscd >/dev/null 2>&1; then
+    service pcscd stop >/dev/null 2>&1 || pkill -x pcscd || true
+  fi
 fi
 
 if [ ! -x .venv/bin/python ]; then
