@@ -50,10 +50,11 @@ class ServiceFlowRunner:
     """A ServiceFlow (ui/services.py) around one kiosk/flows service function."""
 
     def __init__(self, host: FlowHost, key: str, services: Any,
-                 deps_for: Callable[[], Any]) -> None:
+                 deps_for: Callable[[], Any], options: dict[str, Any] | None = None) -> None:
         self.host = host
         self.key = key
         self.services = services
+        self.options = dict(options or {})      # e.g. id_number= for a roster pick (field profile)
         self._deps_for = deps_for
         self.presenter: QtPresenter | None = None
         self.outcome: Any = None
@@ -73,16 +74,16 @@ class ServiceFlowRunner:
         keypad = simulator.press if simulator is not None else None
         self.presenter = QtPresenter(self.host, camera=getattr(self.services, "camera", None), keypad=keypad)
         if self.services.flows.busy:        # a previous flow still finishing its card write
-            self.services.flows.cancel("new service")
+            self.services.flows.cancel("new service", join_s=0)
         token = start_service(self.services.flows, self.key, deps, self.presenter,
-                              lambda outcome, error: emit(self._done.finished, outcome, error))
+                              lambda outcome, error: emit(self._done.finished, outcome, error), **self.options)
         self.presenter.token = token
 
     def stop(self) -> None:
         presenter, self.presenter = self.presenter, None
         if presenter is not None:
             presenter.close()
-            self.services.flows.cancel("visit ended")
+            self.services.flows.cancel("visit ended", join_s=0)
 
     @Slot(object, object)
     def _finished(self, outcome: Any, error: Any) -> None:
@@ -122,5 +123,6 @@ def flow_factories(services: Any, field: Any = None) -> dict[str, FlowFactory]:
     for spec in SERVICES:
         if spec.key not in FLOW_SERVICES:
             continue
-        factories[spec.key] = (lambda host, key=spec.key: ServiceFlowRunner(host, key, services, deps_for))
+        factories[spec.key] = (lambda host, key=spec.key, **options: ServiceFlowRunner(host, key, services, deps_for,
+                                                                                      options))
     return factories

@@ -188,42 +188,82 @@ class FailureCounter:
 
 
 class FlowRunner:
-    """Runs one flow at a time on a daemon thread and cancels it when the visit ends."""
+    """Runs one flow at a time on a daemon thread and cancels it when the visit ends.
+
+    Cancelling never has to block the caller (the UI thread calls it with ``join_s=0``): a flow
+    inside a card write keeps running until the card answers, and records what the card did. A
+    flow started meanwhile gets its own thread at once, but that thread first waits for the
+    finishing one (telling the citizen to wait through ``on_wait``), so no two flows ever use the
+    devices together and the previous card write is recorded before the next flow begins.
+    """
 
     def __init__(self) -> None:
         self._thread: threading.Thread | None = None
         self._token: CancelToken | None = None
+        self._lock = threading.Lock()
 
     @property
     def busy(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self, name: str, body: Callable[[CancelToken], None],
-              on_done: Callable[[BaseException | None], None] | None = None) -> CancelToken:
-        if self.busy:
-            raise RuntimeError("a flow is already running")
-        token = CancelToken()
+              on_done: Callable[[BaseException | None], None] | None = None,
+              on_wait: Callable[[], None] | None = None) -> CancelToken:
+        """Start ``body`` on a new flow thread; returns at once.
 
-        def run() -> None:
-            error: BaseException | None = None
-            try:
-                body(token)
-            except FlowCanceled as exc:
-                log.info("flow stopped", extra={"flow": name, "reason": exc.reason})
-            except Exception as exc:
-                log.exception("flow failed", extra={"flow": name})
-                error = exc
-            if on_done is not None:
-                on_done(error)
+        Refused while the current flow runs un-cancelled. When the current flow was cancelled but
+        is still finishing (a card write), the new thread waits for it first, calling ``on_wait``
+        once before waiting so the screen can say "please wait"."""
+        with self._lock:
+            previous = self._thread if self.busy else None
+            if previous is not None and (self._token is None or not self._token.canceled):
+                raise RuntimeError("a flow is already running")
+            token = CancelToken()
 
-        self._token = token
-        self._thread = threading.Thread(target=run, name=f"flow-{name}", daemon=True)
-        self._thread.start()
+            def run() -> None:
+                error: BaseException | None = None
+                try:
+                    if previous is not None:
+                        _wait_for_previous(previous, token, on_wait)
+                    body(token)
+                except FlowCanceled as exc:
+                    log.info("flow stopped", extra={"flow": name, "reason": exc.reason})
+                except Exception as exc:
+                    log.exception("flow failed", extra={"flow": name})
+                    error = exc
+                if on_done is not None:
+                    on_done(error)
+
+            self._token = token
+            self._thread = threading.Thread(target=run, name=f"flow-{name}", daemon=True)
+            self._thread.start()
         return token
 
     def cancel(self, reason: str, join_s: float = 5.0) -> None:
-        if self._token is not None:
-            self._token.cancel(reason)
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(join_s)
-        self._thread, self._token = None, None
+        """End the current flow: its next wait raises FlowCanceled (a card write first finishes).
+        Waits up to ``join_s`` for it; ``join_s=0`` returns at once (the UI thread must not block)."""
+        with self._lock:
+            token, thread = self._token, self._thread
+        if token is not None:
+            token.cancel(reason)
+        if thread is not None and thread is not threading.current_thread() and join_s > 0:
+            thread.join(join_s)
+        with self._lock:
+            # A flow still finishing stays the current one (busy) until its thread ends, so the
+            # next start waits for it instead of running beside it.
+            if self._thread is thread and (thread is None or not thread.is_alive()):
+                self._thread, self._token = None, None
+
+
+def _wait_for_previous(previous: threading.Thread, token: CancelToken,
+                       on_wait: Callable[[], None] | None) -> None:
+    """Block this (new) flow thread until the cancelled previous flow has ended."""
+    if not previous.is_alive():
+        return
+    log.info("waiting for the previous flow to finish", extra={"flow": previous.name})
+    if on_wait is not None:
+        on_wait()
+    while previous.is_alive():
+        token.check()           # this visit may end too while it waits
+        previous.join(0.05)
+    token.check()

@@ -20,6 +20,7 @@ from kiosk.flows.pin_change import pin_change
 from kiosk.flows.pin_reset import pin_reset
 from kiosk.flows.real_name import real_name
 from kiosk.flows.retiree import retiree_certification
+from kiosk.messages import flows as M
 
 ServiceFunction = Callable[..., FlowOutcome]     # (deps, presenter, token, **options) -> FlowOutcome
 
@@ -54,7 +55,11 @@ def start_service(runner: FlowRunner, key: str, deps: FlowDeps, presenter: Prese
         if on_done is not None:
             on_done(result[0] if result else None, error)
 
-    return runner.start(key, body, done)
+    def wait() -> None:
+        # The previous visit's flow is still finishing a card write: say so instead of a frozen screen.
+        presenter.step("please_wait", 1, 1, M.SMS_WAIT_TITLE, M.PLEASE_WAIT)
+
+    return runner.start(key, body, done, on_wait=wait)
 
 
 def visit_end_recorder(store: Any) -> Callable[[str, Any, str | None], None]:
