@@ -57,7 +57,8 @@ class _Activity(QObject):
 
 
 class FieldConsole(QFrame):
-    def __init__(self, field: Any, export_dir: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, field: Any, export_dir: Path, parent: QWidget | None = None, *, card: Any = None,
+                 pinpad: Any = None) -> None:
         from ui.field.report import DayReportScreen
         from ui.field.roster import RosterScreen
         from ui.field.signin import OperatorSignInScreen
@@ -72,9 +73,10 @@ class FieldConsole(QFrame):
         layout.setContentsMargins(24, 16, 24, 16)
         tabs = QHBoxLayout()
         self.stack = QStackedWidget()
-        self.signin = OperatorSignInScreen(field)
+        self.signin = OperatorSignInScreen(field, card=card, pinpad=pinpad)
+        self.roster = RosterScreen(field)
         self.pages: dict[str, QWidget] = {
-            "signin": self.signin, "roster": RosterScreen(field),
+            "signin": self.signin, "roster": self.roster,
             "report": DayReportScreen(field, export_dir), "sync": SyncConflictScreen(field)}
         self.tab_buttons: dict[str, QPushButton] = {}
         for key, page in self.pages.items():
@@ -137,11 +139,15 @@ class FieldConsole(QFrame):
                 retranslate()
 
 
-def attach_field(window: Any, field: Any, config: Any, export_dir: Path) -> FieldConsole:
-    """The console, the gate poll, activity -> ``gate.touch()``, and the Staff button with the battery."""
+def attach_field(window: Any, field: Any, config: Any, export_dir: Path, *, card: Any = None,
+                 pinpad: Any = None) -> FieldConsole:
+    """The console, the gate poll, activity -> ``gate.touch()``, and the Staff button with the battery.
+    ``card`` / ``pinpad`` (the kiosk's services) enable the staff-card sign-in; a roster pick starts
+    the retiree certification for that person."""
     from ui.field.battery import BatteryIndicator
 
-    console = FieldConsole(field, export_dir, window)
+    console = FieldConsole(field, export_dir, window, card=card, pinpad=pinpad)
+    console.roster.person_picked.connect(lambda id_number: certify_picked(window, console, id_number))
     opener = button("secondary", parent=window)
     opener.setObjectName("staffButton")
     opener.clicked.connect(lambda: console.show_tab("roster"))
@@ -173,3 +179,17 @@ def attach_field(window: Any, field: Any, config: Any, export_dir: Path) -> Fiel
     window.field_console = console
     window._field_parts = (opener, battery, activity, timer)
     return console
+
+
+def certify_picked(window: Any, console: FieldConsole, id_number: str) -> None:
+    """A roster row: the retiree certification for that person on the citizen screen (the flow asks
+    the person to confirm the name, then consent and the face check); the operator's id goes on the
+    record through ``field.flow_deps``."""
+    if not console.active:
+        console.show_tab("signin")
+        return
+    core = window.core
+    if core.visit is None:
+        core.start_visit("operator")
+    console.hide()
+    window.start_service("retiree_certification", id_number=id_number)

@@ -160,7 +160,8 @@ def run(config: KioskConfig, args: argparse.Namespace, services: Any = None) -> 
         from kiosk.app import data_path
         from ui.field_console import attach_field
 
-        attach_field(window, field, config, data_path(config, "reports"))
+        attach_field(window, field, config, data_path(config, "reports"), card=getattr(services, "card", None),
+                     pinpad=getattr(services, "pinpad", None))
     if config.kiosk.profile == "demo" and getattr(services, "virtual_cards", None) is not None:
         from ui.demo import attach_demo
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -199,7 +200,8 @@ class KioskWindow(QMainWindow):
         i18n.set_language("en" if i18n.language() == "zh_CN" else "zh_CN")
 
     # -- services ---------------------------------------------------------------------------------
-    def start_service(self, key: str) -> None:
+    def start_service(self, key: str, **options: Any) -> None:
+        """``options`` go to the flow (e.g. ``id_number`` of a person staff picked from the roster)."""
         spec = service(key)
         self.core.choose_service(key)
         factory = self.flows.get(key)
@@ -211,7 +213,7 @@ class KioskWindow(QMainWindow):
         if spec.needs_card and (self.bridge is None or not self.bridge.has(CITIZEN_CARD_READER)):
             self.show_error(NO_CARD_READER, counter, actions)
             return
-        self.flow = factory(self.host)
+        self.flow = factory(self.host, **options) if options else factory(self.host)
         self.flow.start()
 
     def _stop_flow(self) -> None:

@@ -28,11 +28,13 @@ STATE_NAMESPACE = "certification"     # local state: hashed ID -> certified unti
 
 @service_flow(SERVICE, 4)
 def retiree_certification(ctx: FlowContext, *,
-                          operator_id: str | None = None) -> FlowOutcome:
+                          operator_id: str | None = None, id_number: str | None = None) -> FlowOutcome:
+    """``id_number``: a person the field operator picked from the roster (UI); the flow then skips
+    the card / typed-number question but still asks the person to confirm the name."""
     deps = ctx.deps
     ctx.operator_id = operator_id or deps.operator_id
     ctx.require("camera", "face", "store")
-    method, id_number, name = _identify(ctx)
+    method, id_number, name = _identify(ctx) if id_number is None else _preselected(ctx, id_number)
     certified_until = _check_person(ctx, method, id_number, name)
     today = deps.today()
     valid_until = add_months(today, PERIOD_MONTHS[deps.config.policy.certification_period])
@@ -94,6 +96,16 @@ def _identify(ctx: FlowContext) -> tuple[str, str, str | None]:
             return "id_number", _type_id_number(ctx), None
     info = ctx.read_card(1)
     return "card", info.holder.ssn, info.holder.name
+
+
+def _preselected(ctx: FlowContext, id_number: str) -> tuple[str, str, None]:
+    """A number chosen by staff (roster row): checked like a typed one, then treated as typed."""
+    wanted = id_number.strip().upper()
+    checked = complete_id_number(wanted[:17]) if len(wanted) == 18 else None
+    if checked is None or checked != wanted:
+        raise ValueError("the preselected ID number is not a valid 18-character ID number")
+    ctx.id_number = checked
+    return "id_number", checked, None
 
 
 def _type_id_number(ctx: FlowContext) -> str:

@@ -38,13 +38,15 @@ class RosterScreen(QWidget):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.download_button = button(parent=self)
         self.download_button.clicked.connect(self.download)
+        self.open_button = button("secondary", parent=self)     # after a card sign-in: the password once
+        self.open_button.clicked.connect(self.open_roster)
         self.message = label(parent=self)
         self.search = QLineEdit(self)
         self.search.textChanged.connect(self.refresh_list)
         self.persons = QListWidget(self)
         self.persons.itemClicked.connect(lambda item: emit(self.person_picked, item.data(256)))
-        for widget in (self.title, self.status, self.districts, self.password, self.download_button, self.message,
-                       self.search, self.persons):
+        for widget in (self.title, self.status, self.districts, self.password, self.download_button,
+                       self.open_button, self.message, self.search, self.persons):
             layout.addWidget(widget)
         self.retranslate()
         self.refresh()
@@ -54,6 +56,7 @@ class RosterScreen(QWidget):
         self.districts.setPlaceholderText(_("Districts, separated by commas"))
         self.password.setPlaceholderText(_("Your password (encrypts the roster on this kiosk)"))
         self.download_button.setText(_("Download roster"))
+        self.open_button.setText(_("Open roster"))
         self.search.setPlaceholderText(_("Find: name, address or last digits of the ID number"))
         self.refresh()
 
@@ -65,6 +68,12 @@ class RosterScreen(QWidget):
             days = max(0, int((info.expires_at - time.time()) // 86400))
             self.status.setText(_("{count} persons in {districts}; expires in {days} days.").format(
                 count=info.count, districts="、".join(info.districts), days=days))
+        session = self.field.gate.session
+        locked = info is not None and session is not None and session.roster is None
+        self.open_button.setVisible(locked)
+        if locked:
+            self.message.setText(_("The roster is locked (a staff card cannot open it). Enter your password "
+                                   "and press Open roster."))
         self.refresh_list()
 
     def refresh_list(self) -> None:
@@ -82,6 +91,26 @@ class RosterScreen(QWidget):
             item.setData(256, entry.id_number)      # Qt.UserRole: stays in memory, never shown
             item.setSizeHint(QSize(0, theme.BUTTON_HEIGHT - 16))   # a touch target, not a text line
             self.persons.addItem(item)
+
+    def open_roster(self) -> None:
+        """The roster this operator downloaded, opened with their password (after a card sign-in)."""
+        if self._bg.busy:
+            return
+        secret = bytearray(self.password.text().encode("utf-8"))
+        self.password.clear()
+        self.message.setText(_("Checking…"))
+
+        def job() -> object:
+            try:
+                return self.field.certifier.open_roster(secret)
+            finally:
+                secret[:] = b"\x00" * len(secret)
+
+        self._bg.run(job, self._opened)
+
+    def _opened(self, result: object) -> None:
+        self.message.setText(error_text(result) if isinstance(result, BaseException) else _("Roster opened."))
+        self.refresh()
 
     def download(self) -> None:
         if self._bg.busy:
