@@ -129,6 +129,36 @@ def test_staff_card_and_pin_on_the_pad_sign_in_and_a_wrong_pin_is_refused_with_t
     assert screen.message.text() == f"{zh(CARD_SIGNED_IN)} {zh(ROSTER_STAYS_LOCKED)}"
 
 
+def test_staff_card_refusals_say_what_happened(qtbot: Any, qapp: Any, kiosk: Kiosk, field: Any) -> None:
+    from ui.field import OperatorSignInScreen
+    from ui.field.signin import CARD_REMOVED, TYPE_PIN_ON_PAD
+    from ui.field.texts import ERROR_TEXTS
+
+    i18n.set_language("zh_CN")
+    services = kiosk.services
+    screen = OperatorSignInScreen(field, card=services.card, pinpad=services.pinpad, pin_timeout_s=20)
+    qtbot.addWidget(screen)
+    # A card whose holder is not on the operator list: refused before any PIN is asked.
+    kiosk.insert("440106195001011234", "李四", pin=CARD_PIN)
+    wait_until(lambda: services.card.status is not DeviceStatus.NO_MEDIA, 5, "the reader to see the card")
+    qtbot.mouseClick(screen.card_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: screen.card_button.isEnabled(), timeout=20_000)
+    assert screen.message.text() == zh(ERROR_TEXTS["card_not_authorised"])
+    assert services.pinpad_simulator.entry_mode != "pin" and field.gate.session is None
+    kiosk.remove_card()
+    wait_until(lambda: services.card.status is DeviceStatus.NO_MEDIA, 5, "the reader to show no card")
+    # The operator's card pulled while the PIN is typed.
+    kiosk.insert(CARD_ID, "周敏", pin=CARD_PIN)
+    wait_until(lambda: services.card.status is not DeviceStatus.NO_MEDIA, 5, "the reader to see the card")
+    qtbot.mouseClick(screen.card_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: screen.message.text() == zh(TYPE_PIN_ON_PAD), timeout=20_000)
+    kiosk.remove_card()
+    wait_until(lambda: services.card.status is DeviceStatus.NO_MEDIA, 5, "the reader to show no card")
+    _type_on_pad(qtbot, kiosk, CARD_PIN)
+    qtbot.waitUntil(lambda: screen.card_button.isEnabled(), timeout=20_000)
+    assert screen.message.text() == zh(CARD_REMOVED) and field.gate.session is None
+
+
 def test_picking_a_roster_row_certifies_that_person_with_the_operator_on_the_record(
         qtbot: Any, make_window: Any, kiosk: Kiosk, field: Any) -> None:
     from ui.field_console import attach_field
