@@ -4,7 +4,8 @@ The rules (DOMAIN.md, source 000: "no simple PINs such as a birthday or a phone 
 exactly six digits; not all the same digit; not an ascending or descending run; not the region's
 initial PIN; not the old PIN; not a date of birth taken from the ID number (YYMMDD, MMDDYY,
 DDMMYY, YYYYMM, MMYYYY); not the last six digits of the ID number; not the last six digits of
-the bound phone.
+the bound phone (known to the kiosk either as the number itself, or, for the bureau's bound phone,
+only as a :class:`PhoneSuffixCheck`: a salted scrypt verifier from the person summary).
 
 The new PIN exists in clear only inside the audited function that builds the card APDU (see
 docs/pin-threat-model.md); that function calls :meth:`PinPolicy.check` with the digits in a
@@ -14,8 +15,14 @@ error names the rule, never the digits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+import binascii
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from kiosk.i18n import N_
 
@@ -81,6 +88,49 @@ def _last_six_digits(value: str | None) -> bytes | None:
     return tail.encode() if len(tail) == 6 and tail.isdigit() else None
 
 
+# Bounds on the verifier's scrypt parameters: a wrong or hostile answer must not make one PIN
+# check take seconds or hundreds of MiB (the backend's are N=2^14, r=8, p=1: ~50 ms, 16 MiB).
+_MAX_N, _MAX_R, _MAX_P = 2**16, 16, 2
+_SCRYPT_MAXMEM = 160 * 2**20
+
+
+@dataclass(frozen=True)
+class PhoneSuffixCheck:
+    """The bound phone's last six digits as the backend's person summary gives them: never the
+    digits, only ``scrypt(digits, salt)``. :meth:`matches` tests a PIN against it in place."""
+
+    salt: bytes = field(repr=False)
+    digest: bytes = field(repr=False)
+    n: int = 2**14
+    r: int = 8
+    p: int = 1
+
+    @classmethod
+    def from_summary(cls, summary: Mapping[str, Any] | None) -> PhoneSuffixCheck | None:
+        """The verifier in a person summary's ``phone_suffix_check``; None when absent or malformed
+        (the rule is then not applied, which the caller logs)."""
+        raw = (summary or {}).get("phone_suffix_check")
+        if not isinstance(raw, Mapping) or raw.get("kdf") != "scrypt":
+            return None
+        try:
+            salt = base64.b64decode(str(raw["salt"]), validate=True)
+            digest = base64.b64decode(str(raw["hash"]), validate=True)
+            n, r, p = int(raw["n"]), int(raw["r"]), int(raw["p"])
+        except (KeyError, TypeError, ValueError, binascii.Error):
+            return None
+        if not (1 < n <= _MAX_N and n & (n - 1) == 0 and 0 < r <= _MAX_R and 0 < p <= _MAX_P
+                and len(salt) >= 16 and 16 <= len(digest) <= 64):
+            return None
+        return cls(salt, digest, n, r, p)
+
+    def matches(self, pin: bytearray) -> bool:
+        """True when ``pin`` is the phone's last six digits. scrypt reads the bytearray through the
+        buffer protocol: no str or bytes copy of the PIN is made."""
+        derived = hashlib.scrypt(pin, salt=self.salt, n=self.n, r=self.r, p=self.p,
+                                 maxmem=_SCRYPT_MAXMEM, dklen=len(self.digest))
+        return hmac.compare_digest(derived, self.digest)
+
+
 @dataclass(frozen=True)
 class PinPolicy:
     """The policy for one citizen: built from the card holder's data and the bound phone."""
@@ -88,6 +138,7 @@ class PinPolicy:
     initial_pin: str
     id_number: str | None = None
     bound_phone: str | None = None
+    phone_suffix_check: PhoneSuffixCheck | None = None
 
     def check(self, new_pin: bytearray, old_pin: bytearray | None = None) -> None:
         """Raise :class:`WeakPinError` naming the first rule ``new_pin`` breaks."""
@@ -108,6 +159,9 @@ class PinPolicy:
             if new_pin == _last_six_digits(self.id_number):
                 raise WeakPinError(WeakPinRule.ID_SUFFIX)
         if new_pin == _last_six_digits(self.bound_phone):
+            raise WeakPinError(WeakPinRule.PHONE_SUFFIX)
+        # Last: the only slow rule (~50 ms), run once the quick ones passed.
+        if self.phone_suffix_check is not None and self.phone_suffix_check.matches(new_pin):
             raise WeakPinError(WeakPinRule.PHONE_SUFFIX)
 
     @staticmethod

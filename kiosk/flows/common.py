@@ -38,7 +38,7 @@ from kiosk.messages import card as card_messages
 from kiosk.messages import face as face_messages
 from kiosk.messages import flows as M
 from kiosk.messages.pinpad import message_for as pad_message_for
-from kiosk.pin_policy import RULE_MESSAGES, PinPolicy, WeakPinError, WeakPinRule
+from kiosk.pin_policy import RULE_MESSAGES, PhoneSuffixCheck, PinPolicy, WeakPinError, WeakPinRule
 
 log = logging.getLogger(__name__)
 
@@ -396,8 +396,23 @@ class FlowContext:
             return True
         return False
 
-    def pin_policy(self, bound_phone: str | None = None) -> PinPolicy:
-        return PinPolicy(self.config.policy.initial_pin, self.id_number, bound_phone)
+    def pin_policy(self, bound_phone: str | None = None, phone_check: PhoneSuffixCheck | None = None) -> PinPolicy:
+        return PinPolicy(self.config.policy.initial_pin, self.id_number, bound_phone, phone_check)
+
+    def phone_suffix_check(self, summary: Any = None) -> PhoneSuffixCheck | None:
+        """The bound phone's suffix verifier from the person summary (``summary``, or asked now).
+        Without the backend the PIN change still goes on, only without that one rule: logged."""
+        from kiosk.backend_client import PersonSummary
+
+        if summary is None and self.deps.client is not None and self.id_number is not None:
+            summary = self.deps.client.person_summary(self.id_number)
+            self.token.check()
+        data = summary.data if isinstance(summary, PersonSummary) else None
+        check = PhoneSuffixCheck.from_summary(data)
+        if check is None and not (data is not None and not data.get("has_phone")):
+            log.warning("phone-suffix PIN rule not applied: no verifier from the backend",
+                        extra={"service": self.service, "answer": type(summary).__name__})
+        return check
 
     # -- consent and face -------------------------------------------------------------------------
     def consent(self, index: int) -> Any:

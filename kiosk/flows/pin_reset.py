@@ -25,6 +25,7 @@ from kiosk.flows.common import (
 )
 from kiosk.flows.pin_steps import tries_left
 from kiosk.messages import flows as M
+from kiosk.pin_policy import PhoneSuffixCheck
 
 SERVICE = "pin_reset"
 
@@ -39,7 +40,7 @@ def pin_reset(ctx: FlowContext) -> FlowOutcome:
     ctx.total = 5 if mode == "unlock" else 7
     id_number = ctx.id_number
     assert id_number is not None
-    _require_person_with_phone(ctx, id_number)
+    phone_check = ctx.phone_suffix_check(_require_person_with_phone(ctx, id_number))
     consent = ctx.consent(2)
     decision = ctx.face_check(3, ctx.reference_template(id_number), consent)
     client = deps.client
@@ -49,7 +50,7 @@ def pin_reset(ctx: FlowContext) -> FlowOutcome:
     checks = {"checks": ["face", "sms"], **face_fields(decision)}
     if mode == "unlock":
         return _unlock(ctx, checks)
-    return _reset(ctx, checks)
+    return _reset(ctx, checks, phone_check)
 
 
 def _choose_mode(ctx: FlowContext, blocked: bool) -> str:
@@ -61,7 +62,8 @@ def _choose_mode(ctx: FlowContext, blocked: bool) -> str:
     return "unlock" if answer == "unlock" and blocked else "reset"
 
 
-def _require_person_with_phone(ctx: FlowContext, id_number: str) -> None:
+def _require_person_with_phone(ctx: FlowContext, id_number: str) -> Any:
+    """The person summary (a PersonSummary of a person with a bound phone), or the flow ends."""
     from kiosk.backend_client import NotFound, PersonSummary, ServiceUnavailable
 
     answer: Any = ctx.deps.client.person_summary(id_number)
@@ -74,10 +76,11 @@ def _require_person_with_phone(ctx: FlowContext, id_number: str) -> None:
         ctx.fail("backend_refused", ctx.counter_guidance(M.SMS_REFUSED))
     if not answer.data.get("has_phone"):
         ctx.fail("no_bound_phone", ctx.counter_guidance(M.NO_BOUND_PHONE))
+    return answer
 
 
-def _reset(ctx: FlowContext, checks: dict[str, Any]) -> FlowOutcome:
-    check = policy_check(ctx.pin_policy())
+def _reset(ctx: FlowContext, checks: dict[str, Any], phone_check: PhoneSuffixCheck | None) -> FlowOutcome:
+    check = policy_check(ctx.pin_policy(phone_check=phone_check))
     while True:
         new_block = ctx.new_pin_twice(5)
         ctx.step("resetting", 7, M.RESETTING_TITLE, M.KEEP_CARD_IN)

@@ -77,7 +77,7 @@ def fail_locked(ctx: FlowContext, step: str) -> NoReturn:
 
 def change_pin_steps(ctx: FlowContext, old_block: bytes, index: int, *, from_initial: bool) -> FlowOutcome:
     """New PIN twice -> change on the card with the policy inside the card call -> record -> result."""
-    check = policy_check(ctx.pin_policy())
+    check = policy_check(ctx.pin_policy(phone_check=ctx.phone_suffix_check()))
     while True:
         new_block = ctx.new_pin_twice(index)
         ctx.step("changing", index + 2, M.CHANGING_TITLE, M.KEEP_CARD_IN)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import numpy as np
 from backend_kit import PERSONS, SigningKiosk, template_b64
@@ -13,10 +14,29 @@ from backend.crypto import sign_request
 def test_summary(client, kiosk):
     r = kiosk.call(client, "GET", f"/v1/persons/{PERSONS['alice']}/summary")
     assert r.status_code == 200, r.text
-    assert r.json() == {"name_masked": "张*明", "phone_masked": "138****8000", "has_phone": True,
-                        "card_state": "normal", "certified_until": None, "deceased": False}
+    summary = r.json()
+    verifier = summary.pop("phone_suffix_check")
+    assert summary == {"name_masked": "张*明", "phone_masked": "138****8000", "has_phone": True,
+                       "card_state": "normal", "certified_until": None, "deceased": False}
+    assert verifier["kdf"] == "scrypt" and set(verifier) == {"kdf", "n", "r", "p", "dklen", "salt", "hash"}
     r = kiosk.call(client, "GET", f"/v1/persons/{PERSONS['nophone']}/summary")
     assert r.json()["has_phone"] is False and r.json()["card_state"] == "pin_locked"
+    assert r.json()["phone_suffix_check"] is None
+
+
+def test_summary_never_carries_the_phone_digits(client, kiosk):
+    """The phone-suffix verifier lets the kiosk test a new PIN against the bound phone's last six
+    digits, yet the answer holds no digits beyond the mask; a fresh salt each time."""
+    from kiosk.pin_policy import PhoneSuffixCheck
+
+    phone = "13800138000"                                # alice's bound phone (backend_kit)
+    texts = [kiosk.call(client, "GET", f"/v1/persons/{PERSONS['alice']}/summary").text for _ in range(2)]
+    for text in texts:
+        assert phone not in text and phone[-6:] not in text and phone[3:7] not in text
+    first, second = (PhoneSuffixCheck.from_summary(json.loads(t)) for t in texts)
+    assert first is not None and second is not None and first.salt != second.salt
+    assert first.matches(bytearray(phone[-6:].encode())) and second.matches(bytearray(phone[-6:].encode()))
+    assert not first.matches(bytearray(b"138001"))
     r = kiosk.call(client, "GET", f"/v1/persons/{PERSONS['bob']}/summary")
     assert r.json()["certified_until"] == "2027-10-31"
     r = kiosk.call(client, "GET", "/v1/persons/110101199001011234/summary")

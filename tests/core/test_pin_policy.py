@@ -85,3 +85,20 @@ def test_every_rule_has_a_chinese_message() -> None:
     zh = catalog("zh_CN")
     for rule in WeakPinRule:
         assert RULE_MESSAGES[rule] in zh, rule
+
+
+def test_phone_suffix_verifier_refuses_the_suffix_and_rejects_hostile_parameters() -> None:
+    """The verifier from the backend's person summary (backend.persons.phone_suffix_check)."""
+    from backend.persons import phone_suffix_check
+    from kiosk.pin_policy import PhoneSuffixCheck
+
+    summary = {"phone_suffix_check": phone_suffix_check(PHONE)}
+    check = PhoneSuffixCheck.from_summary(summary)
+    assert check is not None and "salt" not in repr(check) and PHONE[-6:] not in repr(check)
+    policy = PinPolicy(initial_pin="123456", id_number=ID_NUMBER, phone_suffix_check=check)
+    assert _rule(PHONE[-6:], policy=policy) is WeakPinRule.PHONE_SUFFIX
+    assert _rule("704918", policy=policy) is None
+    assert PhoneSuffixCheck.from_summary({"phone_suffix_check": None}) is None
+    assert PhoneSuffixCheck.from_summary(None) is None
+    for bad in ({"n": 2**20}, {"n": 1000}, {"r": 64}, {"p": 8}, {"salt": "not base64!"}, {"kdf": "md5"}):
+        assert PhoneSuffixCheck.from_summary({"phone_suffix_check": {**summary["phone_suffix_check"], **bad}}) is None

@@ -5,7 +5,7 @@ inside the card call, the card pulled at each step."""
 from __future__ import annotations
 
 import pytest
-from flowhelpers import GOOD_PIN, Kiosk
+from flowhelpers import GOOD_PIN, Kiosk, new_phone
 
 from drivers.smartcard.api import CardOutcome
 from kiosk.flows.base import NextStep
@@ -114,6 +114,20 @@ def test_pin_change_refuses_weak_pins_inside_the_card_call(kiosk: Kiosk) -> None
     assert card.pin == "704918" and p.unused_entries == 0
     [record] = kiosk.records_of(outcome)
     assert record["type"] == "pin_change" and "704918" not in json_text(record) and GOOD_PIN not in json_text(record)
+
+
+def test_pin_change_refuses_the_bound_phones_last_six_digits(kiosk: Kiosk) -> None:
+    """The kiosk never gets the phone number: the backend's summary carries a salted scrypt verifier
+    of its last six digits, and the check runs inside the card call like every other rule."""
+    phone = new_phone()[:5] + "847361"
+    id_number, _ = kiosk.person("钱十一", phone=phone)
+    card = kiosk.insert(id_number, "钱十一")
+    p = kiosk.presenter(entries=[("pin", GOOD_PIN), ("pin", "847361"), ("pin", "847361"),
+                                 ("pin", "704918"), ("pin", "704918")], errors=[NextStep.RETRY])
+    outcome = kiosk.run("pin_change", p)
+    assert outcome is not None and outcome.ok, p.errors
+    assert [e.key for e in p.errors] == [RULE_MESSAGES[WeakPinRule.PHONE_SUFFIX]]
+    assert card.pin == "704918" and p.unused_entries == 0
 
 
 def test_wrong_old_pin_shows_tries_then_citizen_leaves(kiosk: Kiosk) -> None:

@@ -7,29 +7,33 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flowhelpers import GOOD_PIN, PRINTED_PHOTO, SCREEN_REPLAY, Kiosk, wait_until
+from flowhelpers import GOOD_PIN, PRINTED_PHOTO, SCREEN_REPLAY, Kiosk, new_phone, wait_until
 
 from kiosk.flows.base import NextStep
 from kiosk.messages import face as face_messages
 from kiosk.messages import flows as M
+from kiosk.pin_policy import RULE_MESSAGES, WeakPinRule
 from models.policy import FaceOutcome
 
 NEW_PIN = "704918"
 
 
 def test_forgotten_pin_reset_after_face_and_sms(kiosk: Kiosk) -> None:
-    id_number, phone = kiosk.person("陈淑芬")
+    phone = new_phone()[:5] + "582947"       # its last six digits: refused as the new PIN
+    id_number, _ = kiosk.person("陈淑芬", phone=phone)
+    assert phone is not None
     card = kiosk.insert(id_number, "陈淑芬")
     card.tries_left = 0                      # locked, and the citizen forgot the PIN: reset
     code = kiosk.latest_code(phone)
     p = kiosk.presenter(answers={"reset_or_unlock": "reset", "consent": "accept"},
-                        entries=[("sms_code", "000000"), ("sms_code", code), ("pin", NEW_PIN), ("pin", NEW_PIN)],
-                        errors=[NextStep.RETRY])
+                        entries=[("sms_code", "000000"), ("sms_code", code), ("pin", "582947"), ("pin", "582947"),
+                                 ("pin", NEW_PIN), ("pin", NEW_PIN)],
+                        errors=[NextStep.RETRY, NextStep.RETRY])
     outcome = kiosk.run("pin_reset", p)
     assert outcome is not None and outcome.ok, p.errors
     assert card.pin == NEW_PIN and card.tries_left == 3
     assert p.step_keys[:4] == ["read_card", "consent", "face", "sms_code"]
-    assert p.errors[0].key == M.SMS_WRONG
+    assert [e.key for e in p.errors] == [M.SMS_WRONG, RULE_MESSAGES[WeakPinRule.PHONE_SUFFIX]]
     codes = [m for m in kiosk.sms_messages(phone) if "验证码" in m["text"]]
     assert len(codes) == 1 and phone[-4:] in p.of_kind("step")[3].data["phone"]
     # The record syncs and the backend texts the bound phone (no secret in it).
