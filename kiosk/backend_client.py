@@ -237,11 +237,16 @@ class BackendClient:
         return FaceTemplate(data) if isinstance(data, dict) else data
 
     def request_sms(self, purpose: str, *, id_number: str | None = None, phone: str | None = None,
+                    verification_id: str | None = None,
                     ) -> SmsRequested | NotFound | Rejected | ServiceUnavailable:
-        if (id_number is None) == (phone is None):
-            raise ValueError("request_sms needs exactly one of id_number or phone")
-        payload: dict[str, Any] = {"purpose": purpose}
-        payload.update({"id_number": id_number} if id_number is not None else {"phone": phone})
+        """A one-time code to the bound phone (``id_number``), to ``phone``, or again to the phone of a
+        bank verification (``verification_id``: the registration resend; the code then answers
+        ``register_account`` for that verification, and the old one no longer does)."""
+        targets = {"id_number": id_number, "phone": phone, "verification_id": verification_id}
+        given = {k: v for k, v in targets.items() if v is not None}
+        if len(given) != 1:
+            raise ValueError("request_sms needs exactly one of id_number, phone or verification_id")
+        payload: dict[str, Any] = {"purpose": purpose, **given}
         data = self._call("POST", "/v1/sms/request", payload)
         if not isinstance(data, dict):
             return data

@@ -57,17 +57,17 @@ def real_name(ctx: FlowContext) -> FlowOutcome:
             bank = _choose_bank(ctx)
             continue
         break
-    state = {"verification_id": verified["verification_id"]}
+    verification_id = str(verified["verification_id"])
 
     def send() -> Any:
-        # A new code means a new bank verification (the backend sends the code with it).
-        again = deps.client.verify_bank(name=name, id_number=id_number, bank_code=bank.code,
-                                        card_number=card_number, phone=phone)
-        data = getattr(again, "data", None)
-        if isinstance(data, dict) and data.get("outcome") == "ok":
-            state["verification_id"] = data["verification_id"]
-            return _sms_sent(data)
-        return again
+        # A new code for the same bank verification (the bank is not asked again).
+        from kiosk.backend_client import SmsRequested
+
+        answer = deps.client.request_sms("registration", verification_id=verification_id)
+        if isinstance(answer, SmsRequested):
+            # register_account answers by the verification, not by the SMS request id.
+            return SmsSent(verification_id, answer.phone_masked, answer.resend_after_s, answer.expires_in_s)
+        return answer
 
     def check(key: str, code: bytearray) -> SmsCheck:
         return _register(deps.client.register_account(key, code))

@@ -4,6 +4,7 @@ reserved phone, the account created; a mismatch leads to the four next steps."""
 
 from __future__ import annotations
 
+import pytest
 from flowhelpers import Kiosk
 
 from kiosk.flows.base import NextStep
@@ -96,3 +97,49 @@ def test_card_pulled_while_typing_the_phone(kiosk: Kiosk) -> None:
     outcome = kiosk.run("real_name", p)
     assert outcome is None and kiosk.last_cancel_reason == "card_removed"
     assert len(kiosk.records()) == before and kiosk.sms_messages(phone) == []
+
+
+def test_resend_is_offered_after_the_cooldown_and_reuses_the_bank_verification(kiosk: Kiosk) -> None:
+    """"Resend" asks the backend for a new code for the same verification (request_sms with
+    verification_id): the bank is not asked again, and the new code registers the account."""
+    import dataclasses
+    import time
+
+    import sqlalchemy as sa
+
+    from backend.db import bank_verifications
+
+    id_number, phone, card_number = account(kiosk, "宋玉兰")
+    kiosk.insert(id_number, "宋玉兰")
+    backend = kiosk.backend.services
+    real_config = backend.config
+    # A 3 s cooldown instead of 60 s, in the backend's own config (it tells the kiosk the cooldown).
+    backend.config = dataclasses.replace(real_config, sms=dataclasses.replace(real_config.sms, resend_after_s=3))
+    p = kiosk.presenter(answers={"bank": "ICBC", "bank_notice": "agree", "sms_options": ["resend", "resend"]},
+                        entries=[("bank_card", card_number), ("phone", phone), ("sms_code", ["cancel"]),
+                                 ("sms_code", ["cancel"]), ("sms_code", kiosk.latest_code(phone))],
+                        hooks={"entry:sms_code": [lambda: None, lambda: time.sleep(3.2), lambda: None]})
+    try:
+        outcome = kiosk.run("real_name", p)
+    finally:
+        backend.config = real_config
+    assert outcome is not None and outcome.ok and outcome.code == "created", p.errors
+    first, second = [s for s in p.of_kind("ask") if s.key == "sms_options"]
+    resend = [{k: (enabled, note) for k, enabled, note in ask.data["options"]}["resend"] for ask in (first, second)]
+    assert resend == [(False, M.SMS_RESEND_WAIT), (True, "")] and 1 <= first.data["seconds"] <= 3
+    codes = [m for m in kiosk.sms_messages(phone) if "验证码" in m["text"]]
+    assert len(codes) == 2, "one code with the verification, one resent after the cooldown (none while disabled)"
+    with backend.engine.connect() as conn:
+        verifications = conn.execute(sa.select(sa.func.count()).select_from(bank_verifications)
+                                     .where(bank_verifications.c.id_number == id_number)).scalar()
+    assert verifications == 1, "resend must not run the bank check again"
+    [record] = kiosk.records_of(outcome)
+    assert record["type"] == "registration" and phone not in str(record)
+
+
+def test_request_sms_takes_exactly_one_target(kiosk: Kiosk) -> None:
+    client = kiosk.deps.client
+    with pytest.raises(ValueError, match="verification_id"):
+        client.request_sms("registration", phone="13800138000", verification_id="x")
+    with pytest.raises(ValueError):
+        client.request_sms("registration")
