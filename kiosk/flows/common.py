@@ -122,6 +122,7 @@ class FlowContext:
         self.card_info: CardInfo | None = None
         self.id_number: str | None = None
         self.current_step = ""
+        self.current_index = 1
         self.record_ids: list[str] = []
         self.operator_id: str | None = deps.operator_id
         self._unsubscribe: list[Callable[[], Any]] = []
@@ -141,7 +142,7 @@ class FlowContext:
 
     def step(self, key: str, index: int, title: str, instruction: str, **fmt: Any) -> None:
         self.token.check()
-        self.current_step = key
+        self.current_step, self.current_index = key, index
         self.presenter.step(key, index, self.total, title, instruction, **fmt)
         self.token.check()
 
@@ -496,7 +497,9 @@ class FlowContext:
                 self.fail_backend_down()
             if isinstance(answer, Rejected) and answer.status == 429 and answer.error == "resend_too_soon":
                 wait = min(float(answer.retry_after_s or 5.0), 90.0)
-                self.step("sms_wait", 0, M.SMS_WAIT_TITLE, M.SMS_WAIT_INSTRUCTION, seconds=math.ceil(wait))
+                # Still the same step of the service: the wait is shown in its place.
+                self.step("sms_wait", self.current_index, M.SMS_WAIT_TITLE, M.SMS_WAIT_INSTRUCTION,
+                          seconds=math.ceil(wait))
                 self.token.wait(wait)
                 continue
             if isinstance(answer, Rejected) and answer.status == 429:

@@ -115,6 +115,9 @@ class ScriptedPresenter:
 
     # -- the Presenter protocol -----------------------------------------------------------------
     def step(self, key: str, index: int, total: int, title: str, instruction: str, **format_args: Any) -> None:
+        # The same contract the Qt screen enforces: a step is "index of total", both from 1.
+        if total < 1 or not 1 <= index <= total:
+            raise ValueError(f"step {key!r}: {index} of {total}; expected 1 <= index <= total")
         self._record(Shown("step", key, title, {"index": index, "total": total, "instruction": instruction,
                                                 **format_args}))
         self._hook(f"step:{key}")

@@ -186,3 +186,27 @@ def test_a_visit_cut_by_a_crash_is_recorded(tmp_path) -> None:  # type: ignore[n
     store.close()
     assert [(t, json.loads(e)["payload"]) for t, e in rows] == [("visit_crash", {"visit_id": visit_id,
                                                                                   "service": None})]
+
+
+def test_sms_resend_too_soon_waits_on_the_same_step() -> None:
+    """The backend's 429 resend_too_soon: the wait is shown as the current step (a valid 'n of
+    total', which the Qt screen requires), then the code is asked for again."""
+    from kiosk.backend_client import Rejected
+    from kiosk.config import load_config
+    from kiosk.flows.common import FlowContext, SmsSent
+    from kiosk.flows.deps import FlowDeps
+
+    presenter = ScriptedPresenter()
+    ctx = FlowContext("pin_reset", FlowDeps(load_config("demo", environ={})), presenter, CancelToken(), 7)
+    ctx.step("sms_code", 5, M.SMS_WAIT_TITLE, M.SMS_WAIT_INSTRUCTION, seconds=1)
+    answers = [Rejected(429, "resend_too_soon", "wait", retry_after_s=0.05),
+               SmsSent("req-1", "138****8000", 60, 300)]
+    sent = ctx.send_sms(lambda: answers.pop(0))
+    assert sent.key == "req-1" and answers == []
+    wait_steps = [s for s in presenter.of_kind("step") if s.key == "sms_wait"]
+    assert len(wait_steps) == 1 and wait_steps[0].data["index"] == 5 and wait_steps[0].data["total"] == 7
+
+
+def test_scripted_presenter_refuses_an_impossible_step() -> None:
+    with pytest.raises(ValueError, match="expected 1 <= index <= total"):
+        ScriptedPresenter().step("x", 0, 3, "t", "i")
