@@ -34,7 +34,8 @@ def main() -> int:
                                                   "channel": "field", "method": "face"}, operator_id="op-7")
             vault.mark_done(tx, roster, entry.id_number, {"result": "passed", "record_id": ref.id,
                                                           "at": time.time(), "operator_id": "op-7"})
-        print("ACK", ref.id, entry.id_number, flush=True)
+        sys.stdout.write(f"ACK {ref.id} {entry.id_number}\n")    # one write: the line arrives whole or not at all
+        sys.stdout.flush()
     print("DONE", flush=True)
     return 0
 
