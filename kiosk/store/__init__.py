@@ -104,6 +104,7 @@ class Store:
         self._lock = threading.RLock()
         self._after_commit: list[Callable[[list[RecordRef]], None]] = []
         self.conn = self._connect()
+        self._closed = False
         self._migrate()
 
     def __repr__(self) -> str:
@@ -155,7 +156,13 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self.conn.close()
+
+    @property
+    def closed(self) -> bool:
+        """True after close(): screens still showing store data at shutdown must stop reading it."""
+        return self._closed
 
     # -- transactions --------------------------------------------------------------------------
     @contextmanager

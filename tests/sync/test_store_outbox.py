@@ -155,3 +155,12 @@ def test_nested_transaction_is_refused_and_the_outer_one_rolls_back(store: Store
         tx.add_record("pin_change", {})
         store.commit_result("attempt_failed", {})
     assert Outbox(store).counts().queued == 0
+
+
+def test_closed_store_says_so(tmp_path: Path, signer: Signer) -> None:
+    s = Store(tmp_path / "closing.sqlite3", kiosk_id="test-kiosk-0001", signer=signer)
+    assert s.closed is False
+    s.close()
+    assert s.closed is True
+    with pytest.raises(sqlite3.ProgrammingError):
+        s.get_meta("anything")

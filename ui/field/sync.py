@@ -53,6 +53,9 @@ class SyncConflictScreen(QWidget):
             self.field.worker.sync_now()
 
     def refresh(self) -> None:
+        if self.field.store.closed:     # the kiosk is shutting down: a queued update arrived late
+            self._timer.stop()
+            return
         worker = self.field.worker
         if worker is not None:
             s = worker.snapshot()
