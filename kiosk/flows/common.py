@@ -411,7 +411,7 @@ class FlowContext:
         data = summary.data if isinstance(summary, PersonSummary) else None
         check = PhoneSuffixCheck.from_summary(data)
         if check is None and not (data is not None and not data.get("has_phone")):
-            log.warning("phone-suffix PIN rule not applied: no verifier from the backend",
+            log.warning("phone-suffix rule not applied: no verifier from the backend",
                         extra={"service": self.service, "answer": type(summary).__name__})
         return check
 
