@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from drivers.api import CommandContext, CommandHandle, DeviceStatus, DeviceWorker, EventListener
 from drivers.smartcard import part10, ssse
+from drivers.smartcard.anomalies import Anomalies
 from drivers.smartcard.api import (
     CITIZEN_DEVICE,
     CardError,
@@ -47,7 +48,7 @@ from drivers.smartcard.readers import (
     ReaderErrorKind,
     ReaderSnapshot,
 )
-from drivers.smartcard.status import pin_result
+from drivers.smartcard.status import checked_pin_answer, pin_result
 from drivers.smartcard.transport import ApduCounter, Transport
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,10 @@ class SmartcardService:
     def __init__(self, backend: ReaderBackend, *, citizen_reader_pattern: str, psam_reader_pattern: str,
                  poll_timeout_ms: int = 250, command_timeout_s: float = 10.0, initial_pin: str = "123456",
                  apdu_trace: bool = False, pin_algorithm: str = "sm4", reopen_interval_s: float = 0.5,
-                 removal_grace_s: float = 1.2, device_name: str = CITIZEN_DEVICE) -> None:
+                 removal_grace_s: float = 1.2, device_name: str = CITIZEN_DEVICE, max_pin_tries: int = 3) -> None:
+        if not 1 <= max_pin_tries <= 15:
+            raise ValueError("max_pin_tries: a card's PIN try limit is 1 to 15 (63Cx carries 4 bits)")
+        self._max_tries = max_pin_tries
         self._backend = backend
         self._citizen_re = re.compile(citizen_reader_pattern)
         self._psam_re = re.compile(psam_reader_pattern)
@@ -93,6 +97,7 @@ class SmartcardService:
         self._pending = 0
         self._pending_lock = threading.Lock()
         self._apdus = ApduCounter()         # APDUs sent to card and PSAM so far (bench, docs)
+        self.anomalies = Anomalies()        # answers a real card never gives, refused and counted
 
     # -- lifecycle, status, events -----------------------------------------------------------
     @property
@@ -241,7 +246,8 @@ class SmartcardService:
                 conn = self._backend.connect(self._citizen)
             except ReaderError as exc:
                 raise self._reader_failure(exc, card=True) from None
-            self._card_s = _Session(conn, Transport(conn, self._worker.name, self._trace, self._card_lost, self._apdus))
+            self._card_s = _Session(conn, Transport(conn, self._worker.name, self._trace, self._card_lost, self._apdus,
+                                                        self.anomalies))
         return self._card_s
 
     def _require_psam(self) -> PbocPsam:
@@ -259,7 +265,8 @@ class SmartcardService:
                 conn = self._backend.connect(reader)
             except ReaderError:
                 return None
-            self._psam_s = _Session(conn, Transport(conn, "smartcard.psam", self._trace, self._psam_lost, self._apdus))
+            self._psam_s = _Session(conn, Transport(conn, "smartcard.psam", self._trace, self._psam_lost, self._apdus,
+                                                        self.anomalies))
             self._psam = PbocPsam(self._psam_s.t)
         return self._psam
 
@@ -343,7 +350,7 @@ class SmartcardService:
         needs_pan = any(isinstance(p, PinBlockInput) for p in pins)
         card_number = self._issuer(s).card_number if needs_pan else ""
         psam = self._require_psam() if (psam_needed or needs_pan) else None
-        return PinContext(card_number, self._initial_bcd, psam, s.algorithm or "des")
+        return PinContext(card_number, self._initial_bcd, psam, s.algorithm or "des", self._max_tries)
 
     def reader_info(self) -> CommandHandle[ReaderInfo]:
         def body(ctx: CommandContext) -> ReaderInfo:
@@ -391,11 +398,12 @@ class SmartcardService:
         def body(ctx: CommandContext) -> PinResult:
             s = self._selected()
             answer = s.t.send(0x00, 0x20, 0x00, 0x00)
+            result = checked_pin_answer(s.t, answer, "VERIFY (tries left)", self._max_tries)
             if answer.sw & 0xFFF0 == 0x63C0 and answer.sw & 0xF:
                 return PinResult(CardOutcome.OK, tries_left=answer.sw & 0xF, sw=answer.sw)
             if answer.sw == 0x9000:
                 return PinResult(CardOutcome.OK, verified=True, sw=answer.sw)
-            return pin_result(answer.sw)
+            return result
         return self._submit("pinTriesLeft", body)
 
     def verify_pin(self, pin: PinInput | None) -> CommandHandle[PinResult]:
@@ -455,8 +463,7 @@ class SmartcardService:
                 answer = s.t.send(0x84, 0x24, 0x00, 0x00, mac, secret=True)
             finally:
                 mac[:] = bytes(len(mac))
-            result = pin_result(answer.sw, verified_on_success=False)
-            return result
+            return checked_pin_answer(s.t, answer, "UNBLOCK", self._max_tries, verified_on_success=False)
         return self._submit("unblockPin", body)
 
     def new_pin_working_key(self) -> CommandHandle[WrappedWorkingKey]:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from drivers.smartcard.anomalies import Anomalies
 from drivers.smartcard.api import CardError, CardOutcome
 from drivers.smartcard.readers import Connection, ReaderError, ReaderErrorKind
 
@@ -58,8 +59,9 @@ class Transport:
 
     def __init__(self, connection: Connection, label: str, trace: bool = False,
                  on_lost: Callable[[ReaderError], CardError] | None = None,
-                 counter: ApduCounter | None = None) -> None:
+                 counter: ApduCounter | None = None, anomalies: Anomalies | None = None) -> None:
         self.connection = connection
+        self.anomalies = anomalies or Anomalies()
         self.label = label
         self.trace = trace
         self.counter = counter or ApduCounter()
@@ -68,6 +70,12 @@ class Transport:
     @property
     def count(self) -> int:
         return self.counter.count
+
+    def refuse(self, kind: str, what: str, answer: Response) -> CardError:
+        """An answer a real card never gives: count it, log it masked, end the command."""
+        length = len(answer.data)
+        answer.data[:] = bytes(length)
+        return self.anomalies.refuse(kind, what, answer.sw, length, self.label)
 
     def send(self, cla: int, ins: int, p1: int, p2: int, data: bytes | bytearray = b"",
              le: int | None = None, secret: bool = False) -> Response:
