@@ -32,7 +32,10 @@ from drivers.smartcard.virtual.keys import TEST_MASTER_KEYS
 SSSE_AID = bytes.fromhex("7378312E73682EC9E7BBE1B1A3D5CF")
 ALGORITHM_CODES = {"des": 0x01, "ssf33": 0x02, "sm4": 0x03}
 ATR_GEN2 = bytes.fromhex("3B6D000080318065B0872701BC83089000")   # shape of a T=0 card ATR
-ATR_GEN3 = bytes.fromhex("3B6C00000000434E53534533303031")      # test ATR, historical "CNSSE3001"
+# Test ATR: T0 6B = TB1, TC1 and 11 historical bytes: 80 (compact TLV), 59 (tag 5 "card issuer's
+# data", 9 bytes) "CNSSE3001". It once declared 12 historical bytes and carried 11 (ATR_analysis:
+# "ATR is truncated"); tests/smartcard/test_atr.py runs the parser on every simulator ATR.
+ATR_GEN3 = bytes.fromhex("3B6B00008059434E53534533303031")
 
 SW_OK = b"\x90\x00"
 
