@@ -62,6 +62,7 @@ class Transport:
                  counter: ApduCounter | None = None, anomalies: Anomalies | None = None) -> None:
         self.connection = connection
         self.anomalies = anomalies or Anomalies()
+        self.in_flight = False          # inside connection.transmit (a hung reader is found by it)
         self.label = label
         self.trace = trace
         self.counter = counter or ApduCounter()
@@ -116,11 +117,14 @@ class Transport:
     def _transmit(self, apdu: bytearray, secret: bool, secret_answer: bool) -> bytes:
         started = time.perf_counter()
         self.counter.count += 1
+        self.in_flight = True
         try:
             raw = self.connection.transmit(bytes(apdu))
         except ReaderError as exc:
+            self.in_flight = False
             self._trace(apdu, None, secret, secret_answer, started, error=exc.kind.value)
             raise self._lost(exc) from None
+        self.in_flight = False
         if len(raw) < 2:
             self._trace(apdu, None, secret, secret_answer, started, error="no status word")
             raise self._lost(ReaderError(ReaderErrorKind.REMOVED, "answer without a status word"))

@@ -54,6 +54,8 @@ def test_the_parser_catches_the_old_truncated_atr(tmp_path):
 @pytest.mark.pcsc
 @pytest.mark.parametrize("generation", [2, 3])
 def test_pcscd_reports_the_simulator_atr_unchanged(pcsc_stack: PcscdStack, generation):
+    pcsc_stack.citizen.remove()                 # the last test's card may still show in pcscd
+    wait_reader_or_fail(CITIZEN, present=False)
     card = VirtualSsCard(CardConfig(generation=generation))
     pcsc_stack.citizen.insert(card)
     wait_reader_or_fail(CITIZEN, present=True)

@@ -39,6 +39,8 @@ def _select(conn: Connection, layout: RecordFile | None = None) -> None:
 def card_conn(request: pytest.FixtureRequest, pcsc_stack: PcscdStack) -> Iterator[tuple[Connection, RecordNumbering]]:
     """A 2nd-generation card (EF06 readable without the PSAM) in one record numbering, over pcscd."""
     numbering = request.param
+    pcsc_stack.citizen.remove()                 # the last test's card may still show in pcscd
+    wait_reader_or_fail(CITIZEN, present=False)
     pcsc_stack.citizen.insert(VirtualSsCard(CardConfig(generation=2, holder=HOLDER, record_numbering=numbering)))
     wait_reader_or_fail(CITIZEN, present=True)
     backend = PcscBackend()

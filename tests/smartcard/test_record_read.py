@@ -17,6 +17,8 @@ pytestmark = pytest.mark.pcsc
 
 
 def test_a_third_generation_card_refuses_holder_records_by_every_form_before_authentication(pcsc_stack):
+    pcsc_stack.citizen.remove()                 # the last test's card may still show in pcscd
+    wait_reader_or_fail(CITIZEN, present=False)
     pcsc_stack.citizen.insert(VirtualSsCard(CardConfig(generation=3)))
     wait_reader_or_fail(CITIZEN, present=True)
     backend = PcscBackend()
