@@ -6,7 +6,6 @@ The OpenAPI description is served at /openapi.json; docs/backend.md is the prose
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -16,21 +15,23 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend import auth, bank, field, ingest, persons, seed, sms
+from backend import auth, bank, dberrors, field, ingest, persons, seed, sms, validate
 from backend.clock import format_rfc3339
 from backend.context import Services
 from backend.crypto import SEALED_ALG, b64e, open_sealed, raw_public_key
 from backend.db import dev_sms_outbox, records
 from backend.errors import ApiError
+from backend.limits import BATCH_PATH, BodyLimit
 
 log = logging.getLogger(__name__)
 
 ERROR_SCHEMA = {"application/json": {"schema": {"type": "object", "properties": {
-    "error": {"type": "string"}, "record_id": {"type": ["string", "null"]}, "reason": {"type": "string"}}}}}
+    "error": {"type": "string"}, "record_id": {"type": ["string", "null"]}, "reason": {"type": "string"},
+    "field": {"type": "string", "description": "the record's field at fault, where one is"}}}}}
 ERRORS = {code: {"description": "refused; see error and reason", "content": ERROR_SCHEMA}
           for code in (401, 403, 404, 409, 422, 429)}
 
@@ -126,17 +127,18 @@ def create_app(services: Services) -> FastAPI:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse({"error": code, "record_id": None, "reason": str(exc.detail)}, status_code=exc.status_code)
 
-    @app.exception_handler(OperationalError)
-    async def _db_down(_request: Request, exc: OperationalError) -> JSONResponse:
-        log.error("database unavailable", extra={"exc_type": type(exc).__name__})
-        return JSONResponse({"error": "service_unavailable", "record_id": None,
-                             "reason": "the backend's database is unavailable; try again later"}, status_code=503)
-
     @app.exception_handler(DBAPIError)
     async def _db_error(_request: Request, exc: DBAPIError) -> JSONResponse:
-        log.error("database error", extra={"exc_type": type(exc.orig).__name__ if exc.orig else "DBAPIError"})
-        return JSONResponse({"error": "service_unavailable", "record_id": None,
-                             "reason": "the backend could not complete the request; try again later"}, status_code=503)
+        # Only a lost or refused database connection is 503 (the kiosk retries); a value the
+        # database cannot hold is the request's fault (4xx), anything else a logged 500.
+        status, code, reason = dberrors.classify(exc)
+        level = logging.ERROR if status >= 500 else logging.WARNING
+        log.log(level, "database error", extra={"exc_type": type(exc.orig).__name__ if exc.orig else "DBAPIError",
+                                                "status": status, "sqlstate": dberrors.sqlstate(exc)})
+        return JSONResponse({"error": code, "record_id": None, "reason": reason}, status_code=status)
+
+    app.add_middleware(BodyLimit, limits=lambda path: services.config.ingest.max_body_bytes
+                       if path == BATCH_PATH else services.config.ingest.max_request_bytes)
 
     @app.get("/v1/health", tags=["ops"])
     def health() -> dict[str, Any]:
@@ -166,9 +168,9 @@ def create_app(services: Services) -> FastAPI:
             raise ApiError(413, "batch_too_large",
                            f"the batch is over {services.config.ingest.max_body_bytes} bytes; send fewer records")
         try:
-            body = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ApiError(422, "malformed", "the body is not JSON") from None
+            body = validate.loads(raw, check=False)   # each record is checked by itself
+        except validate.Unstorable as exc:
+            raise ApiError(422, "malformed", f"the body is not acceptable JSON: {exc}") from None
         return await run_in_threadpool(ingest.ingest_batch, services, body)
 
     @app.get("/v1/persons/{id_number}/summary", tags=["kiosk"], responses=ERRORS)

@@ -36,6 +36,8 @@ def check_kiosk_request(services: Services, headers: Any, method: str, target: s
     sig_b64 = headers.get("x-kiosk-signature")
     if not kiosk_id or not stamp or not sig_b64:
         raise ApiError(401, "unsigned_request", "send X-Kiosk-Id, X-Kiosk-Timestamp and X-Kiosk-Signature")
+    if len(kiosk_id) > 64 or not kiosk_id.isprintable():
+        raise ApiError(401, "unknown_kiosk", "X-Kiosk-Id must be the enrolled kiosk id (at most 64 printable characters)")
     try:
         when = parse_rfc3339(stamp)
         sig = b64d(sig_b64)

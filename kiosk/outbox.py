@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk.signing import ReviewKey, Signer, canonical_json, is_sealed, seal
 from kiosk.store.ids import uuid7_str
+from kiosk.store.record_rules import check_size, checked_record
 
 if TYPE_CHECKING:
     from kiosk.store import Store
@@ -120,7 +121,8 @@ def append_record(conn: sqlite3.Connection, *, kiosk_id: str, signer: Signer, ty
     """Inside an open transaction: allocate seq, seal, sign and insert one record."""
     if not type or not isinstance(type, str):
         raise ValueError("a record needs a type, e.g. \"certification\"")
-    body = dict(payload)
+    # What the backend would refuse is refused now, while the flow can still say so.
+    body = checked_record(type, operator_id, payload)
     for name, plaintext in (sealed or {}).items():
         if name in body:
             raise ValueError(f"payload field {name!r} given both in clear and sealed")
@@ -133,6 +135,7 @@ def append_record(conn: sqlite3.Connection, *, kiosk_id: str, signer: Signer, ty
     envelope = build_envelope(record_id=record_id, kiosk_id=kiosk_id, seq=seq, created_at=created_at,
                               type=type, operator_id=operator_id, payload=body, signer=signer)
     text = canonical_json(envelope).decode("utf-8")
+    check_size(len(text.encode("utf-8")))
     conn.execute(
         "INSERT INTO outbox (id, kiosk_id, seq, type, operator_id, created_at, created_ts, envelope, has_capture) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
