@@ -40,10 +40,15 @@ class EnrollBody(BaseModel):
     kiosk_id: str = Field(min_length=1, max_length=64)
     public_key: str = Field(description="base64 of the raw 32-byte Ed25519 public key")
     token: str = Field(description="one-time enrollment token from an operator")
+    old_key_signature: str | None = Field(
+        default=None, description="re-keying: base64 Ed25519 by the kiosk's current key over "
+                                  "'sscard-kiosk rekey v1\\n{kiosk_id}\\n{public_key}'")
 
 
 class TokenBody(BaseModel):
-    kiosk_id: str | None = Field(default=None, description="restrict the token to this kiosk id")
+    kiosk_id: str = Field(min_length=1, max_length=64, description="the one kiosk id the token enrolls")
+    role: Literal["office", "field"] = Field(default="office", description="what the kiosk may do")
+    rekey: bool = Field(default=False, description="may replace the key of this already enrolled kiosk")
 
 
 class SmsRequestBody(BaseModel):
@@ -154,7 +159,7 @@ def create_app(services: Services) -> FastAPI:
 
     @app.post("/v1/kiosks/enroll", status_code=201, tags=["kiosk"], responses=ERRORS)
     def enroll(body: EnrollBody) -> dict[str, Any]:
-        return auth.enroll_kiosk(services, body.kiosk_id, body.public_key, body.token)
+        return auth.enroll_kiosk(services, body.kiosk_id, body.public_key, body.token, body.old_key_signature)
 
     @app.post("/v1/records:batch", tags=["kiosk"], responses={**ERRORS, 413: ERRORS[422]},
               openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -172,6 +177,12 @@ def create_app(services: Services) -> FastAPI:
         except validate.Unstorable as exc:
             raise ApiError(422, "malformed", f"the body is not acceptable JSON: {exc}") from None
         return await run_in_threadpool(ingest.ingest_batch, services, body)
+
+    @app.get("/v1/kiosks/me", tags=["kiosk"], responses=ERRORS)
+    def kiosk_me(kiosk: Kiosk) -> dict[str, Any]:
+        """The calling kiosk as the backend knows it: its role and the last seq it acknowledged
+        (a kiosk checks its local counter against it at start: a damaged store must not reuse seqs)."""
+        return auth.kiosk_state(services, kiosk)
 
     @app.get("/v1/persons/{id_number}/summary", tags=["kiosk"], responses=ERRORS)
     def person_summary(id_number: str, _kiosk: Kiosk) -> dict[str, Any]:
@@ -210,8 +221,10 @@ def create_app(services: Services) -> FastAPI:
         return bank.register_account(services, kiosk, body.verification_id, body.sms_code)
 
     @app.get("/v1/roster", tags=["kiosk"], responses=ERRORS)
-    def roster(_kiosk: Kiosk, districts: Annotated[str, Query(description="comma-separated district names")]
+    def roster(kiosk: Kiosk, districts: Annotated[str, Query(description="comma-separated district names")]
                ) -> dict[str, Any]:
+        if auth.kiosk_role(services, kiosk) != "field":
+            raise ApiError(403, "field_kiosk_only", "the roster (personal data) goes only to field kiosks")
         wanted = [d.strip() for d in districts.split(",") if d.strip()]
         if not wanted:
             raise ApiError(422, "malformed", "give at least one district: ?districts=A,B")
@@ -233,8 +246,8 @@ def create_app(services: Services) -> FastAPI:
         return field.upsert_operator(services, operator_id, body)
 
     @app.post("/v1/operator/enrollment-tokens", status_code=201, tags=["operator"], responses=ERRORS)
-    def enrollment_token(_op: Operator, body: TokenBody | None = None) -> dict[str, Any]:
-        return auth.issue_enrollment_token(services, body.kiosk_id if body else None)
+    def enrollment_token(_op: Operator, body: TokenBody) -> dict[str, Any]:
+        return auth.issue_enrollment_token(services, body.kiosk_id, body.role, body.rekey)
 
     @app.get("/v1/operator/records", tags=["operator"], responses=ERRORS)
     def operator_records(_op: Operator, person: str | None = None, kiosk: str | None = None,

@@ -210,6 +210,23 @@ class Outbox:
         return OutboxCounts(int(by_state.get("queued", 0)), int(by_state.get("synced", 0)),
                             int(by_state.get("dead", 0)), oldest)
 
+    def seq_counter(self) -> int:
+        """The last seq this store handed out (0 for a new store)."""
+        with self.store.read() as conn:
+            row = conn.execute("SELECT last_seq FROM seq_counter WHERE kiosk_id = ?", (self.store.kiosk_id,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def raise_seq_counter(self, at_least: int) -> int:
+        """Move the counter up to ``at_least`` (never down); returns the value before."""
+        with self.store.transaction() as tx:
+            row = tx.execute("SELECT last_seq FROM seq_counter WHERE kiosk_id = ?", (self.store.kiosk_id,)).fetchone()
+            before = int(row[0]) if row else 0
+            if at_least > before:
+                tx.execute("INSERT INTO seq_counter (kiosk_id, last_seq) VALUES (?, ?) "
+                           "ON CONFLICT (kiosk_id) DO UPDATE SET last_seq = excluded.last_seq",
+                           (self.store.kiosk_id, at_least))
+        return before
+
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         with self.store.read() as conn:
             rows = conn.execute("SELECT id, seq, type, created_at, dead_reason, dead_ts FROM outbox "

@@ -95,8 +95,11 @@ class BackendProcess:
             self.proc.wait(10)
         self.proc = None
 
-    def enrollment_token(self, kiosk_id: str) -> str:
-        r = httpx.post(f"{self.url}/v1/operator/enrollment-tokens", json={"kiosk_id": kiosk_id},
+    def enrollment_token(self, kiosk_id: str, role: str | None = None, rekey: bool = False) -> str:
+        # Field kiosks in these tests are named field-*; the token carries the role (least privilege).
+        role = role or ("field" if kiosk_id.startswith("field") else "office")
+        r = httpx.post(f"{self.url}/v1/operator/enrollment-tokens",
+                       json={"kiosk_id": kiosk_id, "role": role, "rekey": rekey},
                        headers={"Authorization": f"Bearer {self.operator_token}"}, timeout=10)
         assert r.status_code == 201, r.text
         return str(r.json()["token"])
