@@ -6,7 +6,6 @@ The OpenAPI description is served at /openapi.json; docs/backend.md is the prose
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -16,21 +15,23 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend import auth, bank, field, ingest, persons, seed, sms
+from backend import auth, bank, dberrors, field, ingest, persons, seed, sms, validate
 from backend.clock import format_rfc3339
 from backend.context import Services
 from backend.crypto import SEALED_ALG, b64e, open_sealed, raw_public_key
 from backend.db import dev_sms_outbox, records
 from backend.errors import ApiError
+from backend.limits import BATCH_PATH, BodyLimit
 
 log = logging.getLogger(__name__)
 
 ERROR_SCHEMA = {"application/json": {"schema": {"type": "object", "properties": {
-    "error": {"type": "string"}, "record_id": {"type": ["string", "null"]}, "reason": {"type": "string"}}}}}
+    "error": {"type": "string"}, "record_id": {"type": ["string", "null"]}, "reason": {"type": "string"},
+    "field": {"type": "string", "description": "the record's field at fault, where one is"}}}}}
 ERRORS = {code: {"description": "refused; see error and reason", "content": ERROR_SCHEMA}
           for code in (401, 403, 404, 409, 422, 429)}
 
@@ -39,10 +40,15 @@ class EnrollBody(BaseModel):
     kiosk_id: str = Field(min_length=1, max_length=64)
     public_key: str = Field(description="base64 of the raw 32-byte Ed25519 public key")
     token: str = Field(description="one-time enrollment token from an operator")
+    old_key_signature: str | None = Field(
+        default=None, description="re-keying: base64 Ed25519 by the kiosk's current key over "
+                                  "'sscard-kiosk rekey v1\\n{kiosk_id}\\n{public_key}'")
 
 
 class TokenBody(BaseModel):
-    kiosk_id: str | None = Field(default=None, description="restrict the token to this kiosk id")
+    kiosk_id: str = Field(min_length=1, max_length=64, description="the one kiosk id the token enrolls")
+    role: Literal["office", "field"] = Field(default="office", description="what the kiosk may do")
+    rekey: bool = Field(default=False, description="may replace the key of this already enrolled kiosk")
 
 
 class SmsRequestBody(BaseModel):
@@ -126,17 +132,18 @@ def create_app(services: Services) -> FastAPI:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse({"error": code, "record_id": None, "reason": str(exc.detail)}, status_code=exc.status_code)
 
-    @app.exception_handler(OperationalError)
-    async def _db_down(_request: Request, exc: OperationalError) -> JSONResponse:
-        log.error("database unavailable", extra={"exc_type": type(exc).__name__})
-        return JSONResponse({"error": "service_unavailable", "record_id": None,
-                             "reason": "the backend's database is unavailable; try again later"}, status_code=503)
-
     @app.exception_handler(DBAPIError)
     async def _db_error(_request: Request, exc: DBAPIError) -> JSONResponse:
-        log.error("database error", extra={"exc_type": type(exc.orig).__name__ if exc.orig else "DBAPIError"})
-        return JSONResponse({"error": "service_unavailable", "record_id": None,
-                             "reason": "the backend could not complete the request; try again later"}, status_code=503)
+        # Only a lost or refused database connection is 503 (the kiosk retries); a value the
+        # database cannot hold is the request's fault (4xx), anything else a logged 500.
+        status, code, reason = dberrors.classify(exc)
+        level = logging.ERROR if status >= 500 else logging.WARNING
+        log.log(level, "database error", extra={"exc_type": type(exc.orig).__name__ if exc.orig else "DBAPIError",
+                                                "status": status, "sqlstate": dberrors.sqlstate(exc)})
+        return JSONResponse({"error": code, "record_id": None, "reason": reason}, status_code=status)
+
+    app.add_middleware(BodyLimit, limits=lambda path: services.config.ingest.max_body_bytes
+                       if path == BATCH_PATH else services.config.ingest.max_request_bytes)
 
     @app.get("/v1/health", tags=["ops"])
     def health() -> dict[str, Any]:
@@ -152,7 +159,7 @@ def create_app(services: Services) -> FastAPI:
 
     @app.post("/v1/kiosks/enroll", status_code=201, tags=["kiosk"], responses=ERRORS)
     def enroll(body: EnrollBody) -> dict[str, Any]:
-        return auth.enroll_kiosk(services, body.kiosk_id, body.public_key, body.token)
+        return auth.enroll_kiosk(services, body.kiosk_id, body.public_key, body.token, body.old_key_signature)
 
     @app.post("/v1/records:batch", tags=["kiosk"], responses={**ERRORS, 413: ERRORS[422]},
               openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -166,10 +173,16 @@ def create_app(services: Services) -> FastAPI:
             raise ApiError(413, "batch_too_large",
                            f"the batch is over {services.config.ingest.max_body_bytes} bytes; send fewer records")
         try:
-            body = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ApiError(422, "malformed", "the body is not JSON") from None
+            body = validate.loads(raw, check=False)   # each record is checked by itself
+        except validate.Unstorable as exc:
+            raise ApiError(422, "malformed", f"the body is not acceptable JSON: {exc}") from None
         return await run_in_threadpool(ingest.ingest_batch, services, body)
+
+    @app.get("/v1/kiosks/me", tags=["kiosk"], responses=ERRORS)
+    def kiosk_me(kiosk: Kiosk) -> dict[str, Any]:
+        """The calling kiosk as the backend knows it: its role and the last seq it acknowledged
+        (a kiosk checks its local counter against it at start: a damaged store must not reuse seqs)."""
+        return auth.kiosk_state(services, kiosk)
 
     @app.get("/v1/persons/{id_number}/summary", tags=["kiosk"], responses=ERRORS)
     def person_summary(id_number: str, _kiosk: Kiosk) -> dict[str, Any]:
@@ -208,8 +221,10 @@ def create_app(services: Services) -> FastAPI:
         return bank.register_account(services, kiosk, body.verification_id, body.sms_code)
 
     @app.get("/v1/roster", tags=["kiosk"], responses=ERRORS)
-    def roster(_kiosk: Kiosk, districts: Annotated[str, Query(description="comma-separated district names")]
+    def roster(kiosk: Kiosk, districts: Annotated[str, Query(description="comma-separated district names")]
                ) -> dict[str, Any]:
+        if auth.kiosk_role(services, kiosk) != "field":
+            raise ApiError(403, "field_kiosk_only", "the roster (personal data) goes only to field kiosks")
         wanted = [d.strip() for d in districts.split(",") if d.strip()]
         if not wanted:
             raise ApiError(422, "malformed", "give at least one district: ?districts=A,B")
@@ -231,8 +246,8 @@ def create_app(services: Services) -> FastAPI:
         return field.upsert_operator(services, operator_id, body)
 
     @app.post("/v1/operator/enrollment-tokens", status_code=201, tags=["operator"], responses=ERRORS)
-    def enrollment_token(_op: Operator, body: TokenBody | None = None) -> dict[str, Any]:
-        return auth.issue_enrollment_token(services, body.kiosk_id if body else None)
+    def enrollment_token(_op: Operator, body: TokenBody) -> dict[str, Any]:
+        return auth.issue_enrollment_token(services, body.kiosk_id, body.role, body.rekey)
 
     @app.get("/v1/operator/records", tags=["operator"], responses=ERRORS)
     def operator_records(_op: Operator, person: str | None = None, kiosk: str | None = None,

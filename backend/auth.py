@@ -36,6 +36,8 @@ def check_kiosk_request(services: Services, headers: Any, method: str, target: s
     sig_b64 = headers.get("x-kiosk-signature")
     if not kiosk_id or not stamp or not sig_b64:
         raise ApiError(401, "unsigned_request", "send X-Kiosk-Id, X-Kiosk-Timestamp and X-Kiosk-Signature")
+    if len(kiosk_id) > 64 or not kiosk_id.isprintable():
+        raise ApiError(401, "unknown_kiosk", "X-Kiosk-Id must be the enrolled kiosk id (at most 64 printable characters)")
     try:
         when = parse_rfc3339(stamp)
         sig = b64d(sig_b64)
@@ -69,49 +71,98 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_enrollment_token(services: Services, kiosk_id: str | None) -> dict[str, Any]:
+ROLES = ("office", "field")
+
+
+def rekey_signing_bytes(kiosk_id: str, new_public_key_b64: str) -> bytes:
+    """What the old key signs to hand the kiosk id over to a new key (``old_key_signature``)."""
+    return f"sscard-kiosk rekey v1\n{kiosk_id}\n{new_public_key_b64}".encode()
+
+
+def issue_enrollment_token(services: Services, kiosk_id: str | None, role: str = "office",
+                           rekey: bool = False) -> dict[str, Any]:
+    """One token for one kiosk id and one role; ``rekey`` is the operator's explicit consent to
+    replace the key of an already enrolled kiosk (a re-imaged machine)."""
+    if not kiosk_id or len(kiosk_id) > 64 or not kiosk_id.isprintable():
+        raise ApiError(422, "malformed", "name the kiosk the token is for: kiosk_id, 1 to 64 characters",
+                       field="kiosk_id")
+    if role not in ROLES:
+        raise ApiError(422, "malformed", f"role must be one of {', '.join(ROLES)}", field="role")
     token = secrets.token_urlsafe(24)
     now = services.clock()
     expires = now + timedelta(hours=services.config.auth.enrollment_token_ttl_h)
     with services.engine.begin() as conn:
         conn.execute(enrollment_tokens.insert().values(token_hash=_token_hash(token), kiosk_id=kiosk_id,
-                                                       created_at=now, expires_at=expires))
-    return {"token": token, "kiosk_id": kiosk_id, "expires_at": format_rfc3339(expires)}
+                                                       created_at=now, expires_at=expires, role=role, rekey=rekey))
+    return {"token": token, "kiosk_id": kiosk_id, "role": role, "rekey": rekey, "expires_at": format_rfc3339(expires)}
 
 
-def enroll_kiosk(services: Services, kiosk_id: str, public_key_b64: str, token: str) -> dict[str, Any]:
-    """New kiosk, or a new key for a known kiosk: needs an unused token. Same key again: idempotent."""
+def kiosk_state(services: Services, kiosk_id: str) -> dict[str, Any]:
+    with services.engine.connect() as conn:
+        row = conn.execute(sa.select(kiosks.c.role, kiosks.c.last_seq, kiosks.c.enrolled_at)
+                           .where(kiosks.c.kiosk_id == kiosk_id)).first()
+    if row is None:
+        raise ApiError(401, "unknown_kiosk", f"kiosk {kiosk_id!r} is not enrolled")
+    return {"kiosk_id": kiosk_id, "role": row.role or "office", "last_seq": row.last_seq,
+            "enrolled_at": format_rfc3339(row.enrolled_at)}
+
+
+def kiosk_role(services: Services, kiosk_id: str) -> str:
+    with services.engine.connect() as conn:
+        role = conn.execute(sa.select(kiosks.c.role).where(kiosks.c.kiosk_id == kiosk_id)).scalar()
+    return role or "office"
+
+
+def enroll_kiosk(services: Services, kiosk_id: str, public_key_b64: str, token: str,
+                 old_key_signature: str | None = None) -> dict[str, Any]:
+    """New kiosk: needs an unused token issued for this kiosk id (its role comes from the token).
+    Same key again: idempotent. A new key for an enrolled kiosk: a token issued with ``rekey``
+    (the operator's explicit act), or the old key's signature over the hand-over."""
     try:
         public_key = b64d(public_key_b64)
     except ValueError:
         raise ApiError(422, "malformed", "public_key must be base64 of the raw 32-byte Ed25519 key") from None
     if len(public_key) != 32:
         raise ApiError(422, "malformed", "public_key must be base64 of the raw 32-byte Ed25519 key")
-    if not kiosk_id or len(kiosk_id) > 64:
-        raise ApiError(422, "malformed", "kiosk_id must be 1 to 64 characters")
+    if not kiosk_id or len(kiosk_id) > 64 or not kiosk_id.isprintable():
+        raise ApiError(422, "malformed", "kiosk_id must be 1 to 64 printable characters")
     now = services.clock()
     with services.engine.begin() as conn:
         current = conn.execute(sa.select(kiosks).where(kiosks.c.kiosk_id == kiosk_id).with_for_update()) \
             .mappings().first()
         if current is not None and bytes(current["public_key"]) == public_key:
-            return {"kiosk_id": kiosk_id, "enrolled_at": format_rfc3339(current["enrolled_at"]), "status": "enrolled"}
+            return {"kiosk_id": kiosk_id, "enrolled_at": format_rfc3339(current["enrolled_at"]), "status": "enrolled",
+                    "role": current["role"] or "office", "last_seq": current["last_seq"]}
         row = conn.execute(sa.select(enrollment_tokens)
                            .where(enrollment_tokens.c.token_hash == _token_hash(token or ""))
                            .with_for_update()).mappings().first()
         if row is None or row["used_at"] is not None or row["expires_at"] < now:
             raise ApiError(403, "bad_enrollment_token",
                            "the enrollment token is unknown, used or expired; ask an operator for a new one")
-        if row["kiosk_id"] is not None and row["kiosk_id"] != kiosk_id:
+        if row["kiosk_id"] != kiosk_id:
             raise ApiError(403, "bad_enrollment_token", f"this token was issued for kiosk {row['kiosk_id']!r}")
+        if current is not None and not row["rekey"]:
+            handed_over = False
+            if old_key_signature:
+                try:
+                    handed_over = verify_ed25519(bytes(current["public_key"]), b64d(old_key_signature),
+                                                 rekey_signing_bytes(kiosk_id, public_key_b64))
+                except ValueError:
+                    handed_over = False
+            if not handed_over:
+                raise ApiError(403, "rekey_not_allowed",
+                               f"kiosk {kiosk_id!r} is enrolled with another key; replacing it needs the old key's "
+                               "signature (old_key_signature) or a token an operator issued with rekey=true")
         conn.execute(enrollment_tokens.update().where(enrollment_tokens.c.token_hash == row["token_hash"])
                      .values(used_by=kiosk_id, used_at=now))
         if current is None:
             conn.execute(kiosks.insert().values(kiosk_id=kiosk_id, public_key=public_key, enrolled_at=now,
-                                                last_seq=0))
-            status = "enrolled"
+                                                last_seq=0, role=row["role"]))
+            status, last_seq = "enrolled", 0
         else:
             # A re-imaged kiosk: new key, same id. last_seq stays, so its outbox must keep counting up.
             conn.execute(kiosks.update().where(kiosks.c.kiosk_id == kiosk_id)
-                         .values(public_key=public_key, enrolled_at=now))
-            status = "rekeyed"
-    return {"kiosk_id": kiosk_id, "enrolled_at": format_rfc3339(now), "status": status}
+                         .values(public_key=public_key, enrolled_at=now, role=row["role"]))
+            status, last_seq = "rekeyed", current["last_seq"]
+    return {"kiosk_id": kiosk_id, "enrolled_at": format_rfc3339(now), "status": status, "role": row["role"],
+            "last_seq": last_seq}

@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", parents=[common], help="load persons and bank test accounts from JSON")
     seed.add_argument("file", type=Path)
     token = sub.add_parser("token", parents=[common], help="issue a one-time kiosk enrollment token")
-    token.add_argument("--kiosk-id")
+    token.add_argument("--kiosk-id", required=True, help="the one kiosk the token enrolls")
+    token.add_argument("--role", choices=("office", "field"), default="office", help="office or field kiosk")
+    token.add_argument("--rekey", action="store_true", help="may replace the key of this enrolled kiosk")
     keys = sub.add_parser("keys", parents=[common], help="review key tools")
     keys.add_argument("action", choices=["generate"])
     return parser
@@ -119,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "token":
             from backend.auth import issue_enrollment_token
 
-            issued = issue_enrollment_token(_services(config, args.embedded), args.kiosk_id)
+            issued = issue_enrollment_token(_services(config, args.embedded), args.kiosk_id, args.role, args.rekey)
             print(issued["token"])
             print(f"(one use, expires {issued['expires_at']})", file=sys.stderr)
             return 0

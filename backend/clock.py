@@ -19,7 +19,10 @@ def parse_rfc3339(text: str) -> datetime:
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
         raise ValueError("RFC 3339 timestamp lacks a UTC offset (add Z)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:                # year 1 with a positive offset, year 9999 with a negative one
+        raise ValueError("RFC 3339 timestamp is out of range") from None
 
 
 def format_rfc3339(value: datetime) -> str:

@@ -94,6 +94,9 @@ class CertificationSection:
 class IngestSection:
     max_batch: int = 500                  # records per POST /v1/records:batch
     max_body_bytes: int = 32_000_000      # a batch body larger than this is refused (413)
+    max_record_bytes: int = 1_000_000     # one record's canonical JSON larger than this is refused (422)
+    max_seq_gap: int = 1_000_000          # a new seq this far above the kiosk's last is refused (422)
+    max_request_bytes: int = 65_536       # any other request body larger than this is refused (413)
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,19 @@ def request_signing_bytes(method: str, path: str, timestamp: str, body: bytes) -
     return f"{method.upper()}\n{path}\n{timestamp}\n{hashlib.sha256(body).hexdigest()}".encode()
 
 
+def public_key_of(public_key_raw: bytes) -> Ed25519PublicKey:
+    """Parse once per batch, verify many records with it."""
+    return Ed25519PublicKey.from_public_bytes(public_key_raw)
+
+
+def verify_with(key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
+    try:
+        key.verify(signature, message)
+        return True
+    except InvalidSignature:
+        return False
+
+
 def verify_ed25519(public_key_raw: bytes, signature: bytes, message: bytes) -> bool:
     try:
         Ed25519PublicKey.from_public_bytes(public_key_raw).verify(signature, message)

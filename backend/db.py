@@ -43,6 +43,7 @@ kiosks = sa.Table(
     sa.Column("public_key", sa.LargeBinary(32), nullable=False),   # raw Ed25519
     sa.Column("enrolled_at", UtcDateTime(), nullable=False),
     sa.Column("last_seq", sa.BigInteger(), nullable=False, server_default="0"),
+    sa.Column("role", sa.String(16)),                               # office | field; NULL (older) = office
 )
 
 enrollment_tokens = sa.Table(
@@ -53,6 +54,8 @@ enrollment_tokens = sa.Table(
     sa.Column("expires_at", UtcDateTime(), nullable=False),
     sa.Column("used_by", sa.String(64)),
     sa.Column("used_at", UtcDateTime()),
+    sa.Column("role", sa.String(16), nullable=False, server_default="office"),  # the role it enrolls as
+    sa.Column("rekey", sa.Boolean(), nullable=False, server_default=sa.false()),  # may replace a key
 )
 
 # One row per accepted record. The primary key on the record id is what makes ingest idempotent;

@@ -88,8 +88,8 @@ class EmbeddedBackend:
         self.url = self._server.start(timeout_s)
         return self.url
 
-    def enrollment_token(self, kiosk_id: str | None = None) -> str:
-        return issue_enrollment_token(self.services, kiosk_id)["token"]
+    def enrollment_token(self, kiosk_id: str, role: str = "office", rekey: bool = False) -> str:
+        return issue_enrollment_token(self.services, kiosk_id, role, rekey)["token"]
 
     def stop(self) -> None:
         if self._server is not None:

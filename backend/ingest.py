@@ -23,9 +23,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from backend import validate
 from backend.clock import parse_rfc3339
 from backend.context import Services
-from backend.crypto import b64d, canonical_json, record_signing_bytes, verify_ed25519
+from backend.crypto import b64d, canonical_json, public_key_of, record_signing_bytes, verify_with
 from backend.db import kiosks, notifications, persons, records
 from backend.errors import ApiError
 from backend.notify import deliver_pending, notification_text
@@ -33,7 +34,7 @@ from backend.notify import deliver_pending, notification_text
 log = logging.getLogger(__name__)
 
 ENVELOPE_KEYS = frozenset({"id", "kiosk_id", "seq", "created_at", "type", "operator_id", "payload", "sig"})
-TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+TYPE_RE = re.compile(r"[a-z][a-z0-9_]{1,39}")      # fullmatch: "pin_change\n" is not a type
 NOTIFY_TYPES = frozenset({"pin_change", "pin_reset", "pin_unblock"})
 PASSED = "passed"
 
@@ -47,89 +48,112 @@ class Envelope:
     type: str
     operator_id: str | None
     payload: dict[str, Any]
+    person_id: str | None          # payload.id_number, upper-cased (the check digit X)
+    signed: bytes                  # canonical JSON without sig: what the signature covers
 
 
-def _malformed(record_id: str | None, reason: str) -> ApiError:
-    return ApiError(422, "malformed", reason, record_id)
+def _malformed(record_id: str | None, reason: str, field: str | None = None) -> ApiError:
+    if field is None:
+        return ApiError(422, "malformed", reason, record_id)
+    return ApiError(422, "malformed", reason, record_id, field=field)
 
 
-def parse_envelope(obj: Any, index: int) -> Envelope:
+def parse_envelope(obj: Any, index: int, max_record_bytes: int = 1_000_000) -> Envelope:
+    """Shape and storability of one record; every refusal names the record and the field."""
     if not isinstance(obj, dict):
         raise _malformed(None, f"record {index} is not a JSON object")
     rid = obj.get("id") if isinstance(obj.get("id"), str) else None
     missing = ENVELOPE_KEYS - obj.keys()
     extra = obj.keys() - ENVELOPE_KEYS
     if missing:
-        raise _malformed(rid, f"record {index} lacks {', '.join(sorted(missing))}")
+        raise _malformed(rid, f"record {index} lacks {', '.join(sorted(missing))}", sorted(missing)[0])
     if extra:
-        raise _malformed(rid, f"record {index} has unknown fields {', '.join(sorted(extra))}")
+        raise _malformed(rid, f"record {index} has unknown fields {', '.join(sorted(extra))}", sorted(extra)[0])
     try:
         parsed = uuid.UUID(obj["id"])
     except (ValueError, TypeError, AttributeError):
-        raise _malformed(rid, f"record {index}: id is not a UUID string") from None
+        raise _malformed(None, f"record {index}: id is not a UUID string", "id") from None
     if parsed.version != 7 or str(parsed) != obj["id"]:
-        raise _malformed(rid, f"record {index}: id must be a lower-case UUIDv7 string")
-    if not isinstance(obj["kiosk_id"], str) or not obj["kiosk_id"]:
-        raise _malformed(rid, f"record {index}: kiosk_id must be a non-empty string")
-    seq = obj["seq"]
-    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq < 2**63:
-        raise _malformed(rid, f"record {index}: seq must be an integer of at least 1")
+        raise _malformed(None, f"record {index}: id must be a lower-case UUIDv7 string", "id")
+
+    def bad(field: str, reason: str) -> ApiError:
+        return _malformed(rid, f"record {index}: {field}: {reason}", field)
+
     try:
-        created_at = parse_rfc3339(obj["created_at"])
+        validate.check_tree(obj)
+    except validate.Unstorable as exc:
+        raise bad(exc.field or "record", exc.reason) from None
+    if not isinstance(obj["kiosk_id"], str) or not 1 <= len(obj["kiosk_id"]) <= 64:
+        raise bad("kiosk_id", "must be a string of 1 to 64 characters")
+    seq = obj["seq"]
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= validate.MAX_SEQ:
+        raise bad("seq", f"must be an integer from 1 to {validate.MAX_SEQ}")
+    try:
+        created_at = validate.check_instant(parse_rfc3339(obj["created_at"]), "created_at")
+    except validate.Unstorable as exc:
+        raise bad("created_at", exc.reason) from None
     except (ValueError, TypeError) as exc:
-        raise _malformed(rid, f"record {index}: created_at: {exc}") from None
-    if not isinstance(obj["type"], str) or not TYPE_RE.match(obj["type"]):
-        raise _malformed(rid, f"record {index}: type must be a lower-case word such as \"pin_change\"")
-    if obj["operator_id"] is not None and (not isinstance(obj["operator_id"], str) or len(obj["operator_id"]) > 64):
-        raise _malformed(rid, f"record {index}: operator_id must be a string (at most 64) or null")
+        raise bad("created_at", str(exc)) from None
+    if not isinstance(obj["type"], str) or not TYPE_RE.fullmatch(obj["type"]):
+        raise bad("type", "must be a lower-case word of 2 to 40 characters such as \"pin_change\"")
+    operator_id = obj["operator_id"]
+    if operator_id is not None and (not isinstance(operator_id, str) or not 1 <= len(operator_id) <= 64):
+        raise bad("operator_id", "must be a string (1 to 64 characters) or null")
     if not isinstance(obj["payload"], dict):
-        raise _malformed(rid, f"record {index}: payload must be a JSON object")
+        raise bad("payload", "must be a JSON object")
     try:
         sig = b64d(obj["sig"])
     except ValueError:
-        raise _malformed(rid, f"record {index}: sig is not base64") from None
+        raise bad("sig", "is not base64") from None
     if len(sig) != 64:
-        raise _malformed(rid, f"record {index}: sig must be a 64-byte Ed25519 signature")
+        raise bad("sig", "must be a 64-byte Ed25519 signature")
     idn = obj["payload"].get("id_number")
-    if idn is not None and (not isinstance(idn, str) or not 15 <= len(idn) <= 18):
-        raise _malformed(rid, f"record {index}: payload.id_number must be a 15- or 18-character string")
+    person_id = None
+    if idn is not None:
+        try:
+            person_id = validate.check_id_number(idn)
+        except validate.Unstorable as exc:
+            raise bad("payload.id_number", exc.reason) from None
     if obj["type"] == "certification" and idn is None:
-        raise _malformed(rid, f"record {index}: a certification needs payload.id_number")
+        raise bad("payload.id_number", "a certification needs payload.id_number")
+    signed = record_signing_bytes(obj)
+    if len(signed) > max_record_bytes:
+        raise bad("payload", f"the record is {len(signed)} bytes, over the {max_record_bytes}-byte limit "
+                  "for one record")
     return Envelope(raw=obj, id=obj["id"], seq=seq, created_at=created_at, type=obj["type"],
-                    operator_id=obj["operator_id"], payload=obj["payload"])
+                    operator_id=operator_id, payload=obj["payload"], person_id=person_id, signed=signed)
 
 
-def _validate_batch(services: Services, body: Any) -> tuple[str, bytes, list[Envelope]]:
+def _parse_batch(services: Services, body: Any) -> tuple[str, list[Envelope]]:
+    """Shape of the batch and of every envelope; no database access, no signature yet."""
     if not isinstance(body, dict) or not isinstance(body.get("kiosk_id"), str) \
             or not isinstance(body.get("records"), list):
         raise _malformed(None, "expected {\"kiosk_id\": string, \"records\": [envelope, ...]}")
     if set(body) - {"kiosk_id", "records"}:
         raise _malformed(None, f"unknown batch fields {', '.join(sorted(set(body) - {'kiosk_id', 'records'}))}")
     kiosk_id = body["kiosk_id"]
+    try:
+        validate.check_text(kiosk_id, "kiosk_id")
+    except validate.Unstorable as exc:
+        raise _malformed(None, str(exc), "kiosk_id") from None
     if not body["records"]:
         raise _malformed(None, "the batch holds no records")
     if len(body["records"]) > services.config.ingest.max_batch:
         raise ApiError(413, "batch_too_large",
                        f"at most {services.config.ingest.max_batch} records per batch; split the batch")
-    with services.engine.connect() as conn:
-        key = conn.execute(sa.select(kiosks.c.public_key).where(kiosks.c.kiosk_id == kiosk_id)).scalar()
-    if key is None:
-        raise ApiError(401, "unknown_kiosk", f"kiosk {kiosk_id!r} is not enrolled; run `kiosk enroll` with a token")
     envelopes = []
     seen: set[str] = set()
+    limit = services.config.ingest.max_record_bytes
     for i, obj in enumerate(body["records"]):
-        env = parse_envelope(obj, i)
+        env = parse_envelope(obj, i, limit)
         if env.raw["kiosk_id"] != kiosk_id:
             raise ApiError(403, "kiosk_mismatch",
                            f"record {i} belongs to kiosk {env.raw['kiosk_id']!r}, the batch to {kiosk_id!r}", env.id)
         if env.id in seen:
-            raise _malformed(env.id, f"record {i}: the same id appears twice in the batch")
+            raise _malformed(env.id, f"record {i}: the same id appears twice in the batch", "id")
         seen.add(env.id)
-        if not verify_ed25519(bytes(key), b64d(env.raw["sig"]), record_signing_bytes(env.raw)):
-            raise ApiError(401, "bad_signature",
-                           f"record {i}: the signature does not verify with the kiosk's enrolled key", env.id)
         envelopes.append(env)
-    return kiosk_id, bytes(key), envelopes
+    return kiosk_id, envelopes
 
 
 def _add_months(day: date, months: int) -> date:
@@ -145,8 +169,7 @@ def _add_months(day: date, months: int) -> date:
 
 def _apply(services: Services, conn: Connection, kiosk_id: str, env: Envelope) -> tuple[str, str]:
     """Business effects of one new record, in the ingest transaction -> (outcome, message)."""
-    idn = env.payload.get("id_number")
-    idn = idn.upper() if idn else None       # the check digit X may arrive lower-case
+    idn = env.person_id                      # upper-cased: the check digit X may arrive lower-case
     if env.type == "certification":
         return _apply_certification(services, conn, env, idn)
     if env.type in NOTIFY_TYPES:
@@ -162,7 +185,7 @@ def _apply(services: Services, conn: Connection, kiosk_id: str, env: Envelope) -
     return "ok", "Recorded."
 
 
-def _apply_certification(services: Services, conn: Connection, env: Envelope, idn: str) -> tuple[str, str]:
+def _apply_certification(services: Services, conn: Connection, env: Envelope, idn: str | None) -> tuple[str, str]:
     if env.payload.get("result") != PASSED:
         return "ok", "Recorded (the certification did not pass; nothing changes)."
     person = conn.execute(sa.select(persons.c.certified_until, persons.c.deceased)
@@ -184,41 +207,51 @@ def _apply_certification(services: Services, conn: Connection, env: Envelope, id
 
 
 def ingest_batch(services: Services, body: Any) -> dict[str, Any]:
-    kiosk_id, key, envelopes = _validate_batch(services, body)
+    kiosk_id, envelopes = _parse_batch(services, body)
     now = services.clock()
     results: dict[str, dict[str, str]] = {}
+    max_gap = services.config.ingest.max_seq_gap
     with services.engine.begin() as conn:
+        # One lookup per batch: the kiosk's key and last seq, locked (replicas serialise per kiosk).
         row = conn.execute(sa.select(kiosks.c.last_seq, kiosks.c.public_key)
                            .where(kiosks.c.kiosk_id == kiosk_id).with_for_update()).first()
         if row is None:
-            raise ApiError(401, "unknown_kiosk", f"kiosk {kiosk_id!r} is not enrolled")
-        if bytes(row.public_key) != key:
-            raise ApiError(409, "kiosk_rekeyed", "the kiosk's key changed while the batch was checked; send it again")
+            raise ApiError(401, "unknown_kiosk", f"kiosk {kiosk_id!r} is not enrolled; run `kiosk enroll` with a token")
+        verifier = public_key_of(bytes(row.public_key))
         last_seq = row.last_seq
         stored = {
             r.id: r for r in conn.execute(
-                sa.select(records.c.id, records.c.kiosk_id, records.c.envelope, records.c.outcome, records.c.message)
+                sa.select(records.c.id, records.c.envelope, records.c.outcome, records.c.message)
                 .where(records.c.id.in_([e.id for e in envelopes])))
         }
         fresh: list[Envelope] = []
-        for env in envelopes:
+        for i, env in enumerate(envelopes):
             old = stored.get(env.id)
             if old is not None:
+                # Byte-identical to evidence whose signature was verified when it was stored:
+                # a resend is recognised without verifying it again.
                 if old.envelope != canonical_json(env.raw).decode("utf-8"):
                     raise ApiError(409, "id_conflict",
                                    "a different record with this id was accepted before; ids must be unique", env.id)
                 results[env.id] = {"id": env.id, "status": "duplicate", "outcome": old.outcome,
                                    "message": old.message}
                 continue
+            if not verify_with(verifier, b64d(env.raw["sig"]), env.signed):
+                raise ApiError(401, "bad_signature",
+                               f"record {i}: the signature does not verify with the kiosk's enrolled key", env.id)
             if env.seq <= last_seq:
                 raise ApiError(409, "out_of_order",
                                f"seq {env.seq} is not above the kiosk's last accepted seq {last_seq}; "
                                "send records in order", env.id)
+            if env.seq > last_seq + max_gap:
+                raise ApiError(422, "malformed",
+                               f"record {i}: seq: {env.seq} is more than {max_gap} above the kiosk's last "
+                               f"accepted seq {last_seq}; the kiosk's counter is damaged", env.id, field="seq")
             last_seq = env.seq
             fresh.append(env)
         # Lock the certified persons in one sorted pass: two kiosks' batches naming the same
         # people in a different order then wait for each other instead of deadlocking.
-        certified = sorted({e.payload["id_number"].upper() for e in fresh if e.type == "certification"})
+        certified = sorted({e.person_id for e in fresh if e.type == "certification" and e.person_id})
         if certified:
             conn.execute(sa.select(persons.c.id_number).where(persons.c.id_number.in_(certified))
                          .order_by(persons.c.id_number).with_for_update())
@@ -228,8 +261,7 @@ def ingest_batch(services: Services, body: Any) -> dict[str, Any]:
             results[env.id] = {"id": env.id, "status": "accepted", "outcome": outcome, "message": message}
             rows.append({
                 "id": env.id, "kiosk_id": kiosk_id, "seq": env.seq, "type": env.type,
-                "operator_id": env.operator_id,
-                "person_id": env.payload["id_number"].upper() if env.payload.get("id_number") else None,
+                "operator_id": env.operator_id, "person_id": env.person_id,
                 "created_at": env.created_at, "received_at": now, "day": env.created_at.date().isoformat(),
                 "envelope": canonical_json(env.raw).decode("utf-8"), "outcome": outcome, "message": message,
             })

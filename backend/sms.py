@@ -101,6 +101,9 @@ def issue_code(services: Services, kiosk_id: str, purpose: str, phone: str) -> t
 
 
 def bound_phone(services: Services, id_number: str) -> str:
+    from backend.persons import checked_id_number
+
+    id_number = checked_id_number(id_number)
     with services.engine.connect() as conn:
         row = conn.execute(sa.select(persons.c.phone, persons.c.deceased)
                            .where(persons.c.id_number == id_number)).first()

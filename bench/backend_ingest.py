@@ -7,13 +7,18 @@ Starts a throw-away PostgreSQL (tests/pgfixture.py; fsync on unless --fast-fsync
 given, runs ``--replicas`` backend processes (uvicorn) against it, enrolls the kiosks, then every
 kiosk sends its batches in order (each waits for its previous answer, like the sync worker),
 round-robin over the replicas. Prints records/s, batches/s and p50/p99 batch latency, then the
-same for a full replay (everything duplicate).
+same for a full replay (everything duplicate), and the replicas' CPU time per record (user+system,
+read from /proc) beside each figure. ``--mix cheap`` sends only ``attempt_failed`` records;
+``--mix realistic`` a mix of certifications (seeded retirees: person row lock and update), PIN
+changes (a notification to the bound phone) and attempts; ``--mix both`` (default) runs both
+on fresh kiosks.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -46,7 +51,8 @@ def _start_replicas(dsn: str, n: int, workdir: Path) -> tuple[list[subprocess.Po
     key = workdir / "review.pem"
     load_or_create_review_key(key, create=True)
     env = {**os.environ, "BACKEND__DATABASE__DSN": dsn, "BACKEND__AUTH__OPERATOR_TOKEN": TOKEN,
-           "BACKEND__KEYS__REVIEW_PRIVATE_KEY": str(key)}
+           "BACKEND__KEYS__REVIEW_PRIVATE_KEY": str(key), "BACKEND__DEV__ENDPOINTS": "true",
+           "BACKEND__SMS__CODE_PEPPER": "bench"}
     procs, urls = [], []
     for i in range(n):
         port = _port()
@@ -66,6 +72,42 @@ def _start_replicas(dsn: str, n: int, workdir: Path) -> tuple[list[subprocess.Po
                 raise SystemExit(f"replica {i} did not start; see {workdir / f'replica{i}.log'}")
             time.sleep(0.1)
     return procs, urls
+
+
+def _cpu_s(procs: list[subprocess.Popen[bytes]]) -> float:
+    """User + system CPU seconds of the replica processes (and their children) so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in procs:
+        fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += sum(int(x) for x in fields[11:15]) / tick      # utime stime cutime cstime
+    return total
+
+
+SEED_PERSONS = 2000
+
+
+def _seed(url: str) -> list[str]:
+    ids = [f"4401061950{i:07d}X"[:17] + "X" for i in range(SEED_PERSONS)]
+    persons = [{"id_number": idn, "name": "测试", "phone": f"138{i:08d}", "retired": True, "district": "天河区"}
+               for i, idn in enumerate(ids)]
+    httpx.post(url + "/v1/operator/seed", json={"persons": persons, "bank_accounts": []},
+               headers={"Authorization": f"Bearer {TOKEN}"}, timeout=120).raise_for_status()
+    return ids
+
+
+def _plan(k: SigningKiosk, mix: str, batches: int, records: int, ids: list[str], rng: random.Random) -> list[dict]:
+    def one(j: int) -> dict:
+        if mix == "cheap":
+            return k.record("attempt_failed", {"step": "face", "n": j, "score": 0.31})
+        roll = rng.random()
+        if roll < 0.4:
+            return k.record("certification", {"id_number": rng.choice(ids), "result": "passed",
+                                              "method": "face", "score": 0.71, "district": "天河区"})
+        if roll < 0.7:
+            return k.record("pin_change", {"id_number": rng.choice(ids), "card": "3rd-gen"})
+        return k.record("attempt_failed", {"step": "face", "n": j, "score": 0.31})
+    return [k.batch([one(j) for j in range(records)]) for _ in range(batches)]
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -104,6 +146,7 @@ def main() -> int:
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--dsn", help="use this PostgreSQL database instead of starting one")
     parser.add_argument("--fast-fsync", action="store_true", help="throw-away server with fsync=off")
+    parser.add_argument("--mix", choices=("cheap", "realistic", "both"), default="both")
     args = parser.parse_args()
 
     cluster = None
@@ -117,25 +160,29 @@ def main() -> int:
     try:
         procs, urls = _start_replicas(dsn, args.replicas, workdir)
         clock = MovableClock.real()
-        fleet = [SigningKiosk(f"bench-kiosk-{i:04d}", clock) for i in range(args.kiosks)]
-        for k in fleet:
-            token = httpx.post(urls[0] + "/v1/operator/enrollment-tokens", json={},
-                               headers={"Authorization": f"Bearer {TOKEN}"}).json()["token"]
-            httpx.post(urls[0] + "/v1/kiosks/enroll",
-                       json={"kiosk_id": k.kiosk_id, "public_key": k.public_key_b64, "token": token}
-                       ).raise_for_status()
-        plans = {k.kiosk_id: [k.batch([k.record("attempt_failed", {"step": "face", "n": j, "score": 0.31})
-                                       for j in range(args.records)]) for _ in range(args.batches)]
-                 for k in fleet}
+        ids = _seed(urls[0])
+        rng = random.Random(17)
         total = args.kiosks * args.batches * args.records
         print(f"backend ingest: {args.kiosks} kiosks x {args.batches} batches x {args.records} records "
-              f"= {total} records, {args.replicas} replica(s), PostgreSQL "
+              f"= {total} records, {args.replicas} replica process(es), PostgreSQL "
               f"{'fsync=off' if args.fast_fsync and not args.dsn else 'as configured' if args.dsn else 'fsync=on'}, "
               f"{os.cpu_count()} CPU(s)")
-        for label in ("first delivery", "full replay (all duplicate)"):
-            elapsed, lat = _run(urls, plans, args.kiosks)
-            print(f"  {label:28s} {total / elapsed:9.0f} records/s  {len(lat) / elapsed:7.1f} batches/s  "
-                  f"p50 {1000 * statistics.median(lat):7.1f} ms  p99 {1000 * _percentile(lat, 0.99):7.1f} ms")
+        for mix in (("cheap", "realistic") if args.mix == "both" else (args.mix,)):
+            fleet = [SigningKiosk(f"bench-{mix}-{i:04d}", clock) for i in range(args.kiosks)]
+            for k in fleet:
+                token = httpx.post(urls[0] + "/v1/operator/enrollment-tokens", json={"kiosk_id": k.kiosk_id},
+                                   headers={"Authorization": f"Bearer {TOKEN}"}).json()["token"]
+                httpx.post(urls[0] + "/v1/kiosks/enroll",
+                           json={"kiosk_id": k.kiosk_id, "public_key": k.public_key_b64, "token": token}
+                           ).raise_for_status()
+            plans = {k.kiosk_id: _plan(k, mix, args.batches, args.records, ids, rng) for k in fleet}
+            for label in ("first delivery", "full replay (all duplicate)"):
+                cpu0 = _cpu_s(procs)
+                elapsed, lat = _run(urls, plans, args.kiosks)
+                cpu_us = 1e6 * (_cpu_s(procs) - cpu0) / total
+                print(f"  {mix:9s} {label:28s} {total / elapsed:7.0f} records/s  {len(lat) / elapsed:6.1f} batches/s"
+                      f"  p50 {1000 * statistics.median(lat):6.1f} ms  p99 {1000 * _percentile(lat, 0.99):6.1f} ms"
+                      f"  replica CPU {cpu_us:5.0f} us/record")
     finally:
         for p in procs:
             p.terminate()

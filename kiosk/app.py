@@ -94,7 +94,8 @@ def _start_backend_and_sync(services: KioskServices) -> None:
         services.embedded_backend = backend
         services._closers.append(backend.stop)
         # The demo enrolls itself: a real kiosk is enrolled once by an operator (`kiosk enroll`).
-        _signer, answer = enroll(config, backend.enrollment_token(config.kiosk.id), base_url=base_url)
+        role = "field" if config.kiosk.profile == "field" else "office"
+        _signer, answer = enroll(config, backend.enrollment_token(config.kiosk.id, role), base_url=base_url)
         log.info("demo kiosk enrolled at the embedded backend", extra={"answer": type(answer).__name__})
     from kiosk.sync import start_sync
 

@@ -294,6 +294,13 @@ class BackendClient:
         except (ValueError, TypeError):
             return ServiceUnavailable("review key answer holds no X25519 key")
 
+    def kiosk_state(self) -> dict[str, Any] | NotFound | Rejected | ServiceUnavailable:
+        """``GET /v1/kiosks/me``: this kiosk's role and the last seq the backend acknowledged."""
+        data = self._call("GET", "/v1/kiosks/me")
+        if isinstance(data, dict) and not isinstance(data.get("last_seq"), int):
+            return ServiceUnavailable("kiosk state answer holds no last_seq")
+        return data
+
     # -- enrollment and records ----------------------------------------------------------------
     def enroll(self, public_key_b64: str, token: str) -> Enrolled | Rejected | ServiceUnavailable:
         body = json.dumps({"kiosk_id": self.kiosk_id, "public_key": public_key_b64, "token": token}).encode()

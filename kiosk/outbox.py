@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk.signing import ReviewKey, Signer, canonical_json, is_sealed, seal
 from kiosk.store.ids import uuid7_str
+from kiosk.store.record_rules import check_size, checked_record
 
 if TYPE_CHECKING:
     from kiosk.store import Store
@@ -120,7 +121,8 @@ def append_record(conn: sqlite3.Connection, *, kiosk_id: str, signer: Signer, ty
     """Inside an open transaction: allocate seq, seal, sign and insert one record."""
     if not type or not isinstance(type, str):
         raise ValueError("a record needs a type, e.g. \"certification\"")
-    body = dict(payload)
+    # What the backend would refuse is refused now, while the flow can still say so.
+    body = checked_record(type, operator_id, payload)
     for name, plaintext in (sealed or {}).items():
         if name in body:
             raise ValueError(f"payload field {name!r} given both in clear and sealed")
@@ -133,6 +135,7 @@ def append_record(conn: sqlite3.Connection, *, kiosk_id: str, signer: Signer, ty
     envelope = build_envelope(record_id=record_id, kiosk_id=kiosk_id, seq=seq, created_at=created_at,
                               type=type, operator_id=operator_id, payload=body, signer=signer)
     text = canonical_json(envelope).decode("utf-8")
+    check_size(len(text.encode("utf-8")))
     conn.execute(
         "INSERT INTO outbox (id, kiosk_id, seq, type, operator_id, created_at, created_ts, envelope, has_capture) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -206,6 +209,23 @@ class Outbox:
             oldest = conn.execute("SELECT min(created_ts) FROM outbox WHERE state = 'queued'").fetchone()[0]
         return OutboxCounts(int(by_state.get("queued", 0)), int(by_state.get("synced", 0)),
                             int(by_state.get("dead", 0)), oldest)
+
+    def seq_counter(self) -> int:
+        """The last seq this store handed out (0 for a new store)."""
+        with self.store.read() as conn:
+            row = conn.execute("SELECT last_seq FROM seq_counter WHERE kiosk_id = ?", (self.store.kiosk_id,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def raise_seq_counter(self, at_least: int) -> int:
+        """Move the counter up to ``at_least`` (never down); returns the value before."""
+        with self.store.transaction() as tx:
+            row = tx.execute("SELECT last_seq FROM seq_counter WHERE kiosk_id = ?", (self.store.kiosk_id,)).fetchone()
+            before = int(row[0]) if row else 0
+            if at_least > before:
+                tx.execute("INSERT INTO seq_counter (kiosk_id, last_seq) VALUES (?, ?) "
+                           "ON CONFLICT (kiosk_id) DO UPDATE SET last_seq = excluded.last_seq",
+                           (self.store.kiosk_id, at_least))
+        return before
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         with self.store.read() as conn:

@@ -94,6 +94,7 @@ class SyncWorker:
         self._failures = 0
         self._retry_at: float | None = None
         self._subscribers: list[Callable[[SyncStatus], None]] = []
+        self._seq_checked = False          # the local counter was compared with the backend's last seq
         store.on_commit(lambda _records: self.wake())
 
     @classmethod
@@ -216,6 +217,7 @@ class SyncWorker:
         """Send everything queued, in order, until the queue is empty or a failure stops the pass."""
         sent = dead = 0
         self._ensure_review_key()
+        self._check_seq_counter()
         try:
             while True:
                 with self._cond:
@@ -314,6 +316,27 @@ class SyncWorker:
         self.store.set_meta("sync.last_error", reason[:300])
         self.store.set_meta("sync.last_error_at", rfc3339(time.time()))
 
+    def _check_seq_counter(self) -> None:
+        """Once per start: a store that lost records (a damaged or cut WAL, a restored backup)
+        would hand out seqs the backend already acknowledged, and every new record would be
+        refused as out of order. Move the counter above the backend's last seq and say so."""
+        if self._seq_checked:
+            return
+        answer = self.client.kiosk_state()
+        if isinstance(answer, ServiceUnavailable):
+            return                                 # try again on the next pass
+        self._seq_checked = True
+        if not isinstance(answer, dict):           # an older backend without /v1/kiosks/me
+            return
+        backend_seq = int(answer["last_seq"])
+        before = self.outbox.raise_seq_counter(backend_seq)
+        if before < backend_seq:
+            note = (f"the local store's seq counter ({before}) was behind the backend's last acknowledged seq "
+                    f"({backend_seq}): records were lost from the local store; counter moved up, call support")
+            log.error("local store behind the backend", extra={"local_seq": before, "backend_seq": backend_seq})
+            self.store.set_meta("store.seq_repaired", note)
+            self._note_error(note)
+
     def _ensure_review_key(self) -> None:
         """Fetch and cache the backend's review key once, so sealing works offline later."""
         if self.store.review_key() is not None:
@@ -378,7 +401,8 @@ def start_embedded_sync(config: Any, purge_every_s: float = 3600.0) -> tuple[Syn
     backend = embedded_module.EmbeddedBackend(data_dir=data_dir / "backend")
     url = backend.start(port=0)
     try:
-        signer, answer = enroll(config, backend.enrollment_token(config.kiosk.id), base_url=url)
+        role = "field" if config.kiosk.profile == "field" else "office"
+        signer, answer = enroll(config, backend.enrollment_token(config.kiosk.id, role), base_url=url)
         if not hasattr(answer, "kiosk_id"):
             raise RuntimeError(f"the embedded backend refused the demo kiosk: {answer}")
         service = start_sync(config, base_url=url, signer=signer, purge_every_s=purge_every_s)

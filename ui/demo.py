@@ -65,6 +65,8 @@ def status_lines(services: Any) -> list[str]:
                                              age=_age(snap.oldest_unsent_age_s), dead=snap.dead_count))
             if snap.last_error:
                 lines.append(_(LAST_ERROR).format(error=snap.last_error))
+            # Refused records with the bureau's reason (names a field, never a value).
+            lines += [f"{theme.ICON_WARNING} #{d.seq} {d.type}: {d.reason[:160]}" for d in snap.dead_letters[:3]]
         except Exception as exc:        # the status view must never take the kiosk down
             lines.append(f"sync: {exc}")
     devices = [f"{name}: {getattr(getattr(d, 'status', None), 'value', getattr(d, 'status', None))}"

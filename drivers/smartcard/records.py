@@ -31,7 +31,7 @@ def encode_cn(digits: str, length: int) -> bytes:
 
 
 def decode_an(value: bytes, where: str) -> str:
-    text = value.rstrip(b"\x00").rstrip(b" ")
+    text = value.rstrip(b"\x00 ")          # fixed-width: NUL and/or space padding, in any mix
     try:
         decoded = text.decode("gbk")
     except UnicodeDecodeError:

@@ -12,7 +12,7 @@ from kiosk.config import resolve_path
 from kiosk.doctor import CheckResult, Verdict
 from kiosk.outbox import Outbox
 from kiosk.signing import KeyMissingError, Signer, SigningKeyError, key_path, load_signer
-from kiosk.store import Store, StoreError
+from kiosk.store import Store, StoreError, damage
 from kiosk.store.schema import SCHEMA_VERSION
 
 # Unsent records older than this deserve a look (a field kiosk may legitimately wait days).
@@ -46,12 +46,12 @@ def _store_path(config: Any) -> Path:
 
 def _store(config: Any) -> list[CheckResult]:
     path = _store_path(config)
-    if not path.exists():
+    if not path.exists() and not damage.marker_path(path).exists():
         return [CheckResult("local store", Verdict.OK, f"{path} not created yet (created at first start)")]
     try:
         store = Store(path, kiosk_id=config.kiosk.id)
     except (StoreError, sqlite3.DatabaseError) as exc:
-        return [CheckResult("local store", Verdict.PROBLEM, str(exc)[:200],
+        return [CheckResult("local store", Verdict.PROBLEM, str(exc)[:400],
                             "call support; do not delete the file: unsent records live in it")]
     try:
         with store.read() as conn:
@@ -70,7 +70,15 @@ def _store(config: Any) -> list[CheckResult]:
         detail = f"{counts.queued} queued, {counts.synced} synced kept, {counts.dead} refused"
         if age is not None:
             detail += f", oldest unsent {age / 3600:.1f} h old"
+        repaired = store.get_meta("store.seq_repaired")
+        if repaired:
+            results.append(CheckResult("record numbering", Verdict.WARN, repaired[:300],
+                                       "call support: records were lost from the local store before they "
+                                       "were confirmed; the bureau's copy is complete up to the number shown"))
         if counts.dead:
+            # Which records and why (the backend's reason names the field, never a value).
+            detail += "".join(f"; refused #{d.seq} {d.type}: {d.reason[:160]}"
+                              for d in Outbox(store).dead_letters(3))
             results.append(CheckResult("outbox", Verdict.WARN, detail,
                                        "open the operator status screen: refused records need the bureau's help"))
         elif age is not None and age > limit:

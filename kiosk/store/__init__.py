@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk.signing import ReviewKey, Signer, parse_review_key
+from kiosk.store import damage
 from kiosk.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 if TYPE_CHECKING:  # kiosk.outbox imports kiosk.store.ids, so it is imported lazily here
@@ -42,6 +43,18 @@ __all__ = ["ReviewKeyMissingError", "Store", "StoreError", "Tx", "open_store"]
 
 class StoreError(Exception):
     """The local store cannot be used; the message says what to do."""
+
+
+class StoreDamagedError(StoreError):
+    """The store existed and is now missing, empty or unreadable: the kiosk must not start on it."""
+
+
+class StoreFullError(StoreError):
+    """The disk is full: nothing was written."""
+
+
+class StoreReadOnlyError(StoreError):
+    """The store cannot be written (read-only file system): nothing was written."""
 
 
 class ReviewKeyMissingError(StoreError):
@@ -113,6 +126,9 @@ class Store:
     # -- opening -------------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+        why = damage.missing_or_empty(self.path)
+        if why is not None:
+            raise StoreDamagedError(damage.damage_message(self.path, why))
         if not self.path.exists():
             # Local state is personal: the file (and SQLite's -wal/-shm, which copy its mode) is 0600.
             os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
@@ -125,7 +141,15 @@ class Store:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=10000")
+            # Reads the schema: a file that is not (or no longer) a database fails here, by name.
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if damage.marker_path(self.path).exists() and (version == 0 or "outbox" not in tables):
+                conn.close()
+                raise StoreDamagedError(damage.damage_message(self.path, "it holds no kiosk schema any more"))
         except sqlite3.DatabaseError as exc:
+            if damage.marker_path(self.path).exists():
+                raise StoreDamagedError(damage.damage_message(self.path, f"it cannot be read ({exc})")) from exc
             raise StoreError(f"{self.path}: cannot open the local store ({exc}); "
                              "run `kiosk doctor`, and call support before deleting anything: "
                              "unsent records live in this file") from exc
@@ -148,6 +172,7 @@ class Store:
                     self.conn.execute("ROLLBACK")
                     raise
                 log.info("store migrated", extra={"schema_version": number})
+            damage.write_marker(self.path, self.kiosk_id)
 
     @property
     def schema_version(self) -> int:
@@ -172,14 +197,25 @@ class Store:
             if self.conn.in_transaction:
                 raise StoreError("a transaction is already open on this thread: add to the `tx` you hold "
                                  "instead of opening another (one visit result = one transaction)")
-            self.conn.execute("BEGIN IMMEDIATE")
-            tx = Tx(self, self.conn)
             try:
-                yield tx
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
+                self.conn.execute("BEGIN IMMEDIATE")
+                tx = Tx(self, self.conn)
+                try:
+                    yield tx
+                except BaseException:
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                    raise
+                self.conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                named = damage.write_failure(exc)
+                if named is None:
+                    raise
+                log.error("local store write failed", extra={"kind": named[0]})
+                raise (StoreFullError if named[0] == "full" else StoreReadOnlyError)(f"{self.path}: {named[1]}") \
+                    from exc
         if tx.records:
             for listener in list(self._after_commit):
                 try:

@@ -44,8 +44,21 @@ def client(services: Services) -> Iterator[TestClient]:
 def kiosk(client: TestClient, clock: MovableClock) -> SigningKiosk:
     """An enrolled kiosk."""
     k = SigningKiosk("kiosk-test-01", clock)
-    token = client.post("/v1/operator/enrollment-tokens", headers=operator_headers(), json={}).json()["token"]
+    token = client.post("/v1/operator/enrollment-tokens", headers=operator_headers(),
+                        json={"kiosk_id": k.kiosk_id}).json()["token"]
     r = client.post("/v1/kiosks/enroll", json={"kiosk_id": k.kiosk_id, "public_key": k.public_key_b64,
                                                "token": token})
     assert r.status_code == 201, r.text
+    return k
+
+
+@pytest.fixture
+def field_kiosk(client: TestClient, clock: MovableClock) -> SigningKiosk:
+    """An enrolled field kiosk (its token carried role "field")."""
+    k = SigningKiosk("field-kiosk-test-01", clock)
+    token = client.post("/v1/operator/enrollment-tokens", headers=operator_headers(),
+                        json={"kiosk_id": k.kiosk_id, "role": "field"}).json()["token"]
+    r = client.post("/v1/kiosks/enroll", json={"kiosk_id": k.kiosk_id, "public_key": k.public_key_b64,
+                                               "token": token})
+    assert r.status_code == 201 and r.json()["role"] == "field", r.text
     return k

@@ -82,7 +82,8 @@ def test_request_signature_rules(client, kiosk, clock):
     assert r.status_code == 401 and r.json()["error"] == "bad_signature"
 
 
-def test_query_string_is_signed(client, kiosk, clock):
+def test_query_string_is_signed(client, field_kiosk, clock):
+    kiosk = field_kiosk
     target = "/v1/roster?districts=%E5%A4%A9%E6%B2%B3%E5%8C%BA"
     headers = sign_request(kiosk.key, kiosk.kiosk_id, "GET", "/v1/roster?districts=X",
                            clock().isoformat().replace("+00:00", "Z"), b"")
@@ -90,7 +91,14 @@ def test_query_string_is_signed(client, kiosk, clock):
     assert kiosk.call(client, "GET", target).status_code == 200
 
 
-def test_roster(client, kiosk, clock):
+def test_roster_only_to_a_field_kiosk(client, kiosk):
+    r = kiosk.call(client, "GET", "/v1/roster?districts=%E5%A4%A9%E6%B2%B3%E5%8C%BA")
+    assert r.status_code == 403 and r.json()["error"] == "field_kiosk_only"
+    assert "张建明" not in r.text
+
+
+def test_roster(client, field_kiosk, clock):
+    kiosk = field_kiosk
     r = kiosk.call(client, "GET", "/v1/roster?districts=%E5%A4%A9%E6%B2%B3%E5%8C%BA,%E8%B6%8A%E7%A7%80%E5%8C%BA")
     assert r.status_code == 200, r.text
     people = r.json()["persons"]

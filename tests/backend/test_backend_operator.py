@@ -73,7 +73,8 @@ def test_dev_endpoints_are_off_unless_configured(services):
     with TestClient(create_app(services)) as c:
         assert c.get("/v1/dev/sms-outbox", headers=operator_headers()).status_code == 404
         assert c.post("/v1/operator/seed", json={}, headers=operator_headers()).status_code == 404
-        assert c.post("/v1/operator/enrollment-tokens", json={}, headers=operator_headers()).status_code == 201
+        assert c.post("/v1/operator/enrollment-tokens", json={"kiosk_id": "k-x"},
+                      headers=operator_headers()).status_code == 201
 
 
 def test_operator_opens_a_sealed_review_capture(client, services, kiosk):
@@ -115,7 +116,8 @@ def test_operator_reads_go_to_the_read_replica(services, pg_cluster, tmp_path):
     try:
         with TestClient(create_app(svc)) as c:
             k = SigningKiosk("kiosk-rr", services.clock)
-            token = c.post("/v1/operator/enrollment-tokens", json={}, headers=operator_headers()).json()["token"]
+            token = c.post("/v1/operator/enrollment-tokens", json={"kiosk_id": k.kiosk_id},
+                           headers=operator_headers()).json()["token"]
             c.post("/v1/kiosks/enroll", json={"kiosk_id": k.kiosk_id, "public_key": k.public_key_b64, "token": token})
             assert c.post("/v1/records:batch", json=k.batch([k.record("registration", {})])).status_code == 200
             got = c.get("/v1/operator/records", params={"kiosk": k.kiosk_id}, headers=operator_headers()).json()

@@ -66,7 +66,7 @@ def replicas(dsn: str, tmp_path: Path) -> Iterator[list[str]]:
 
 
 def _enroll(url: str, kiosk: SigningKiosk) -> None:
-    token = httpx.post(url + "/v1/operator/enrollment-tokens", json={}, headers=operator_headers()).json()["token"]
+    token = httpx.post(url + "/v1/operator/enrollment-tokens", json={"kiosk_id": kiosk.kiosk_id}, headers=operator_headers()).json()["token"]
     r = httpx.post(url + "/v1/kiosks/enroll", json={"kiosk_id": kiosk.kiosk_id, "public_key": kiosk.public_key_b64,
                                                     "token": token})
     assert r.status_code == 201, r.text

@@ -107,7 +107,7 @@ def test_code_belongs_to_requesting_kiosk(client, kiosk, clock):
     req = _request(client, kiosk, phone="13500135004").json()
     (code,) = _codes(client, "13500135004")
     other = SigningKiosk("kiosk-test-02", clock)
-    token = client.post("/v1/operator/enrollment-tokens", headers=operator_headers(), json={}).json()["token"]
+    token = client.post("/v1/operator/enrollment-tokens", headers=operator_headers(), json={"kiosk_id": other.kiosk_id}).json()["token"]
     client.post("/v1/kiosks/enroll", json={"kiosk_id": other.kiosk_id, "public_key": other.public_key_b64,
                                            "token": token})
     assert _verify(client, other, req["request_id"], code)["reason"] == "unknown_request"

@@ -95,8 +95,11 @@ class BackendProcess:
             self.proc.wait(10)
         self.proc = None
 
-    def enrollment_token(self, kiosk_id: str) -> str:
-        r = httpx.post(f"{self.url}/v1/operator/enrollment-tokens", json={"kiosk_id": kiosk_id},
+    def enrollment_token(self, kiosk_id: str, role: str | None = None, rekey: bool = False) -> str:
+        # Field kiosks in these tests are named field-*; the token carries the role (least privilege).
+        role = role or ("field" if kiosk_id.startswith("field") else "office")
+        r = httpx.post(f"{self.url}/v1/operator/enrollment-tokens",
+                       json={"kiosk_id": kiosk_id, "role": role, "rekey": rekey},
                        headers={"Authorization": f"Bearer {self.operator_token}"}, timeout=10)
         assert r.status_code == 201, r.text
         return str(r.json()["token"])
@@ -142,3 +145,27 @@ def enrolled_kiosk(backend: BackendProcess, data_dir: Path, kiosk_id: str) -> tu
     answer = client.enroll(signer.public_key_b64, backend.enrollment_token(kiosk_id))
     assert isinstance(answer, Enrolled), answer
     return signer, client
+
+
+def inject_signed(store, signer: Signer, kiosk_id: str, type_: str, payload: dict, *,  # type: ignore[no-untyped-def]
+                  operator_id: str | None = None, seq: int | None = None, created_at: str | None = None) -> str:
+    """A record the genuine kiosk signed but the kiosk's own checks would now refuse (as an older
+    kiosk version, or a bug, would have queued it): written straight into the outbox, in order."""
+    import json
+    import time as _time
+
+    from kiosk.outbox import _seq_next, build_envelope, rfc3339
+    from kiosk.store.ids import uuid7_str
+
+    record_id = uuid7_str()
+    with store.transaction() as tx:
+        conn = tx.conn
+        seq = _seq_next(conn, kiosk_id) if seq is None else seq
+        stamp = created_at or rfc3339(_time.time())
+        envelope = build_envelope(record_id=record_id, kiosk_id=kiosk_id, seq=seq, created_at=stamp,
+                                  type=type_, operator_id=operator_id, payload=payload, signer=signer)
+        text = json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        conn.execute("INSERT INTO outbox (id, kiosk_id, seq, type, operator_id, created_at, created_ts, envelope) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     (record_id, kiosk_id, seq, type_, operator_id, stamp, _time.time(), text))
+    return record_id

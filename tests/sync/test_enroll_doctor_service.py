@@ -63,6 +63,7 @@ def test_doctor_reports_key_store_outbox_and_backend(tmp_path: Path, backend: Ba
     results = _by_name(checks(config))
     assert results["local store"].verdict is Verdict.OK and "schema 1/1" in results["local store"].detail
     assert results["outbox"].verdict is Verdict.WARN and "1 refused" in results["outbox"].detail
+    assert "attempt_failed: malformed: test" in results["outbox"].detail        # which record and why
     os.chmod(tmp_path / "keys" / "kiosk_ed25519.key", 0o640)
     results = _by_name(checks(config))
     assert results["kiosk key"].verdict is Verdict.PROBLEM and "chmod 600" in results["kiosk key"].todo

@@ -7,7 +7,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from synchelpers import BackendProcess, enrolled_kiosk
+from synchelpers import BackendProcess, enrolled_kiosk, inject_signed
 
 from kiosk.backend_client import BackendClient, BatchAccepted
 from kiosk.outbox import Outbox
@@ -92,7 +92,8 @@ def test_poison_records_are_dead_lettered_and_the_rest_drains(tmp_path: Path, ba
     signer, client = enrolled_kiosk(backend, tmp_path, kiosk_id)
     store = Store(tmp_path / "kiosk.sqlite3", kiosk_id=kiosk_id, signer=signer)
     good = [store.commit_result("attempt_failed", {"n": i}).id for i in range(20)]
-    malformed = store.commit_result("certification", {"result": "passed"}).id      # lacks id_number
+    # Lacks id_number: the kiosk's own checks refuse it now, so an older kiosk queued it.
+    malformed = inject_signed(store, signer, kiosk_id, "certification", {"result": "passed"})
     good += [store.commit_result("attempt_failed", {"n": i}).id for i in range(20, 40)]
     tampered = store.commit_result("attempt_failed", {"n": 40}).id
     good += [store.commit_result("attempt_failed", {"n": i}).id for i in range(41, 60)]
