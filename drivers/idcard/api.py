@@ -58,7 +58,6 @@ class IdCardErrorCode(StrEnum):
     SAM_FAULT = "samFault"                    # 60h self-test failed / 66h not authorised
     COMMAND_REFUSED = "commandRefused"        # 21h/23h/24h: the SAM refused our command
     BAD_CHECKSUM = "badChecksum"              # answers kept arriving damaged (or 10h/11h)
-    NO_ANSWER = "noAnswer"                    # silence on the line
     UNKNOWN_STATUS = "unknownStatus"
     PORT_GONE = "portGone"                    # the serial port vanished during the command
     OFFLINE = "offline"                       # the reader is not connected

@@ -207,6 +207,7 @@ class IdCardReaderSimulator:
                 return
 
     def _answer(self, status: int, data: bytes = b"") -> None:
+        self._flush_input()             # whatever came while the SAM worked is lost
         f = self.faults
         if f.noise:
             noise, f.noise = f.noise, b""
@@ -235,13 +236,15 @@ class IdCardReaderSimulator:
                 if isinstance(item, sam.Frame):
                     if len(item.payload) >= 2:
                         self._command((item.payload[0], item.payload[1]), bytes(item.payload[2:]))
-                    self._flush_input(fd)   # whatever came while the SAM worked is lost
-                    break
+                    break                   # the rest came while the SAM worked: flushed
                 if item.reason != "noise":
                     self._answer(sam.ST_BAD_CHECKSUM)
 
-    def _flush_input(self, fd: int) -> None:
+    def _flush_input(self) -> None:
         self._parser.wipe()
+        fd = self._master_fd
+        if fd is None:
+            return
         try:
             while select.select([fd], [], [], 0)[0]:
                 if not os.read(fd, 4096):
