@@ -199,6 +199,7 @@ class SamProtocol:
         self.parser = FrameParser()
         self.junk = 0               # frames or bytes dropped (noise, checksum): for tests and the doctor
         self.stale = 0              # answers that came when none was expected (after a timeout)
+        self.resent = 0             # commands sent again after a damaged answer
 
     def drain(self) -> None:
         """Read and drop whatever is waiting (idle); a vanished port raises PortGone."""
@@ -225,6 +226,7 @@ class SamProtocol:
                                   f"no answer to {command[0]:02X} {command[1]:02X} in {wait:.1f}s")
             if isinstance(answer, Junk) or answer.status in (ST_BAD_CHECKSUM, ST_BAD_LENGTH):
                 damaged += 1
+                self.resent += 1
                 if isinstance(answer, Answer):
                     answer.wipe()
                 continue

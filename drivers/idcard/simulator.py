@@ -265,7 +265,7 @@ class IdCardReaderSimulator:
             status, f.next_status = f.next_status, None
             self._answer(status)
             return
-        if f.self_test_failed and command != sam.SAM_ID:
+        if f.self_test_failed:
             self._answer(sam.ST_SAM_SELF_TEST)
             return
         status, answer = self._execute(command)
