@@ -10,16 +10,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from drivers.camera.frames import to_bgr8
 from models.detector import FaceDetector
 from models.embedding import FaceEmbedder
 from models.liveness import LivenessScore, PassiveLiveness
 from models.quality import QualityThresholds, QualityVerdict, assess
+from models.reference import (
+    MIN_REFERENCE_FACE_PX,
+    ReferenceImageError,
+    ReferenceProblem,
+    reference_pixels,
+)
 from models.template import FaceTemplate
 from models.types import Face
-
-
-class ReferenceImageError(ValueError):
-    """The reference photo has no single usable face."""
 
 
 @dataclass(frozen=True)
@@ -31,14 +34,20 @@ class FrameAnalysis:
 
 class FacePipeline:
     def __init__(self, detector: FaceDetector, liveness: PassiveLiveness, embedder: FaceEmbedder,
-                 quality: QualityThresholds | None = None) -> None:
+                 quality: QualityThresholds | None = None, refine_landmarks: bool = True) -> None:
         self.detector = detector
+        # On: re-detecting the face in a full-resolution crop once per template measurably helps
+        # matching (deepface pairs at 640 px: d' 7.35 -> 8.39, genuine median 0.746 -> 0.797;
+        # docs/face.md, "Second detection pass"). It runs once per decision, not per frame.
+        self.refine_landmarks = refine_landmarks
         self.passive = liveness
         self.embedder = embedder
         self.quality = quality or QualityThresholds()
 
     def analyse(self, frame_bgr: np.ndarray) -> FrameAnalysis:
+        """Raises drivers.camera.frames.FrameFormatError for a frame no camera should give."""
         t0 = time.perf_counter()
+        frame_bgr = to_bgr8(frame_bgr)
         faces = self.detector.detect(frame_bgr)
         t1 = time.perf_counter()
         verdict = assess(frame_bgr, faces, self.quality)
@@ -50,13 +59,20 @@ class FacePipeline:
 
     def template(self, frame_bgr: np.ndarray, face: Face, source: str = "live") -> FaceTemplate:
         """SFace template; landmarks re-detected at full resolution first (alignment precision)."""
-        return FaceTemplate(self.embedder.embed(frame_bgr, self.detector.refine(frame_bgr, face)), source)
+        if self.refine_landmarks:
+            face = self.detector.refine(frame_bgr, face)
+        return FaceTemplate(self.embedder.embed(frame_bgr, face), source)
 
-    def template_from_image(self, image_bgr: np.ndarray, source: str = "photo") -> FaceTemplate:
-        """A reference photo (ID photo, card photo): its largest clear face."""
-        if image_bgr is None or image_bgr.ndim != 3 or image_bgr.shape[2] != 3:
-            raise ReferenceImageError("reference photo is not a colour image")
-        faces = [f for f in self.detector.detect(image_bgr) if f.score >= self.quality.count_score]
+    def template_from_image(self, image_bgr: object, source: str = "photo") -> FaceTemplate:
+        """A reference photo (ID photo, card photo; an array or the encoded file's bytes): exactly one
+        clear face, or :class:`ReferenceImageError` naming the problem (models/reference.py)."""
+        image = reference_pixels(image_bgr)
+        faces = [f for f in self.detector.detect(image) if f.score >= self.quality.count_score]
         if not faces:
-            raise ReferenceImageError("no face found in the reference photo")
-        return self.template(image_bgr, max(faces, key=lambda f: f.w * f.h), source)
+            raise ReferenceImageError(ReferenceProblem.NO_FACE)
+        if len(faces) > 1:
+            raise ReferenceImageError(ReferenceProblem.MULTIPLE_FACES, f"{len(faces)} faces")
+        if faces[0].w < MIN_REFERENCE_FACE_PX:
+            raise ReferenceImageError(ReferenceProblem.FACE_TOO_SMALL,
+                                      f"face {faces[0].w:.0f} px wide, at least {MIN_REFERENCE_FACE_PX} needed")
+        return self.template(image, faces[0], source)

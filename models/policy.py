@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from models.challenge import ChallengeConfig, ChallengeFailure
 from models.quality import QualityReason, QualityThresholds
+from models.reference import ReferenceProblem
 
 SHIPPED_MATCH_THRESHOLD = 0.363       # SFace cosine (OpenCV model zoo's published operating point)
 SHIPPED_LIVENESS_THRESHOLD = 0.8      # fused MiniFASNet P(real); test images: live 1.000, attacks <= 0.23
@@ -95,6 +96,7 @@ class FaceDecision:
     challenge_failure: ChallengeFailure = ChallengeFailure.NONE
     last_quality: QualityReason | None = None
     elapsed_s: float = 0.0
+    reference_problem: ReferenceProblem | None = None   # why, when the outcome is BAD_REFERENCE
     sealed_capture: bytes | None = field(default=None, repr=False)  # only if policy sends it for review
 
     @property

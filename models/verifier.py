@@ -28,10 +28,11 @@ from models.challenge import (
     ChallengeStep,
     random_sequence,
 )
-from models.pipeline import FacePipeline, ReferenceImageError
+from models.pipeline import FacePipeline
 from models.policy import FaceAttempts, FaceDecision, FaceOutcome, FacePolicy, decide
 from models.pose import pose_from_landmarks
 from models.quality import QualityReason
+from models.reference import ReferenceImageError
 from models.review import seal
 from models.template import FaceTemplate
 from models.types import Face
@@ -60,7 +61,7 @@ class FaceStage(DeviceEvent):
     stage: str                       # "looking", "checking", "challenge", "done"
 
 
-Reference = FaceTemplate | np.ndarray
+Reference = FaceTemplate | np.ndarray | bytes   # a template, or the photo (pixels or encoded file)
 
 
 class FaceVerifier(Protocol):
@@ -150,8 +151,9 @@ class _Run:
         if not isinstance(ref, FaceTemplate):
             try:
                 ref = self.s.pipeline.template_from_image(ref)
-            except ReferenceImageError:
-                return self.decision(FaceOutcome.BAD_REFERENCE)
+            except ReferenceImageError as exc:
+                log.warning("bad reference photo", extra={"device": self.name, "problem": exc.problem.value})
+                return self.decision(FaceOutcome.BAD_REFERENCE, reference_problem=exc.problem)
         taken = self.attempts.take()
         if taken is None:
             return self.decision(FaceOutcome.GO_TO_COUNTER)

@@ -7,6 +7,9 @@
 * A source that fails is released, the status goes ``offline``, and it is reopened after a
   backoff that doubles up to ``reopen_max_backoff_s``; the first good frame sets ``online`` again.
 * The camera starts only with an accepted :class:`CameraConsent`.
+* Every frame passes :func:`drivers.camera.frames.to_bgr8` before anyone sees it: grey, BGRA,
+  16-bit and float frames become BGR uint8; unusable ones set ``hardware_error`` with the
+  :class:`FrameFormatError` message as the status detail, and no frame is delivered.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from drivers.camera.api import (
     SourceKind,
     require_consent,
 )
+from drivers.camera.frames import FrameFormatError, to_bgr8
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +168,10 @@ class CameraCapture:
                 self._source.open()
                 backoff = self._min_backoff
                 self._pump()
+            except FrameFormatError as exc:
+                # The device answers but its frames cannot be used: a fault with a name, not "offline".
+                log.warning("camera frame refused", extra={"device": self.name, "problem": exc.problem.value})
+                self._set_status(DeviceStatus.HARDWARE_ERROR, str(exc))
             except SourceError as exc:
                 self._set_status(DeviceStatus.OFFLINE, str(exc))
             except Exception as exc:  # a driver bug must not kill the thread for good
@@ -180,7 +188,7 @@ class CameraCapture:
         interval = 1.0 / self._source.fps if self._source.fps > 0 else 0.0
         next_due = time.monotonic()
         while not self._stop.is_set():
-            image = self._source.read()
+            image = to_bgr8(self._source.read())     # the boundary: BGR uint8 or a named error
             self._set_status(DeviceStatus.ONLINE, self._source.description)
             self._deliver(image)
             if not self._source.paced and interval:

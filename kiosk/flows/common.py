@@ -464,7 +464,7 @@ class FlowContext:
                                      on_final_failure)
                 if decision.accepted:
                     return decision
-                what = face_messages.OUTCOME[decision.outcome]
+                what = face_messages.outcome_msgid(decision)   # BAD_REFERENCE names its cause
                 at_limit = self.failures.fail("face")
                 if at_limit or decision.go_to_counter or decision.outcome in (
                         FaceOutcome.BAD_REFERENCE, FaceOutcome.CAMERA_UNAVAILABLE, FaceOutcome.GO_TO_COUNTER):

@@ -10,6 +10,7 @@ from kiosk.i18n import N_, _
 from models.challenge import ChallengeFailure, ChallengeStep
 from models.policy import FaceOutcome
 from models.quality import QualityReason
+from models.reference import ReferenceProblem
 
 QUALITY: dict[QualityReason, str] = {
     QualityReason.OK: N_("Hold still, checking your face."),
@@ -54,14 +55,38 @@ OUTCOME: dict[FaceOutcome, str] = {
     FaceOutcome.CAMERA_UNAVAILABLE: N_("The camera is not working. Please go to the service counter or call 12333."),
 }
 
+# BAD_REFERENCE, by cause: the person is sent to the counter, and told what the counter will do
+# (register a new photo); the kiosk itself cannot repair a reference.
+REFERENCE: dict[ReferenceProblem, str] = {
+    ReferenceProblem.DAMAGED: N_("Your registered photo is damaged. Please go to the service counter to have a new "
+                                 "photo taken."),
+    ReferenceProblem.NOT_AN_IMAGE: N_("Your registered photo cannot be read. Please go to the service counter to "
+                                      "have a new photo taken."),
+    ReferenceProblem.NO_FACE: N_("No face can be found in your registered photo. Please go to the service counter "
+                                 "to have a new photo taken."),
+    ReferenceProblem.MULTIPLE_FACES: N_("Your registered photo shows more than one person. Please go to the service "
+                                        "counter to have a new photo taken."),
+    ReferenceProblem.FACE_TOO_SMALL: N_("The face in your registered photo is too small. Please go to the service "
+                                        "counter to have a new photo taken."),
+}
+
+
+def outcome_msgid(decision: object) -> str:
+    """The msgid for a FaceDecision's outcome, with the reference's cause when there is one."""
+    problem = getattr(decision, "reference_problem", None)
+    if problem is not None and problem in REFERENCE:
+        return REFERENCE[problem]
+    return OUTCOME[decision.outcome]  # type: ignore[attr-defined]
+
+
 RECORDED_SOURCE: str = N_("Demonstration: no camera is connected, a recorded picture is used.")
 CONSENT: str = N_("To confirm it is you, the kiosk will take your picture and compare it with your registered "
                   "photo. The picture is not stored. Do you agree?")
 
 
-def text(code: QualityReason | ChallengeStep | ChallengeFailure | FaceOutcome) -> str:
+def text(code: QualityReason | ChallengeStep | ChallengeFailure | FaceOutcome | ReferenceProblem) -> str:
     """The sentence for a code, in the current language."""
-    for table in (QUALITY, CHALLENGE, CHALLENGE_FAILURE, OUTCOME):
+    for table in (QUALITY, CHALLENGE, CHALLENGE_FAILURE, OUTCOME, REFERENCE):
         if code in table:
             return _(table[code])  # type: ignore[index]
     raise KeyError(f"no face message for {code!r}")

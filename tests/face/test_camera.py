@@ -152,7 +152,7 @@ class _HangingSource(StillImageSource):
     """Delivers a few frames, then blocks inside read() like a wedged USB camera."""
 
     def __init__(self) -> None:
-        super().__init__(np.zeros((8, 8, 3), np.uint8), fps=50)
+        super().__init__(np.zeros((48, 64, 3), np.uint8), fps=50)   # >= frames.MIN_SIDE
         self.reads = 0
         self.unblock = threading.Event()
 

@@ -9,6 +9,7 @@ from kiosk.messages import face as messages
 from models.challenge import ChallengeFailure, ChallengeStep
 from models.policy import FaceOutcome
 from models.quality import QualityReason
+from models.reference import ReferenceProblem
 
 
 def test_every_code_has_a_translated_sentence() -> None:
@@ -19,6 +20,8 @@ def test_every_code_has_a_translated_sentence() -> None:
                                                       messages.CHALLENGE_FAILURE, messages.OUTCOME) if code in t), "en")
         assert english in catalog, f"no zh_CN for {code!r}: {english!r}"
         assert translate(english, "zh_CN") == catalog[english]
+    for problem in ReferenceProblem:
+        assert catalog[messages.REFERENCE[problem]].startswith("您登记的照片")
     for extra in (messages.RECORDED_SOURCE, messages.CONSENT):
         assert extra in catalog
     assert catalog[messages.QUALITY[QualityReason.EYES_COVERED]] == "请摘下墨镜。"

