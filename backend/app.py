@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend import auth, bank, dberrors, field, ingest, persons, seed, sms, validate
+from backend import auth, bank, dberrors, ecard, field, ingest, persons, seed, sms, validate
 from backend.clock import format_rfc3339
 from backend.context import Services
 from backend.crypto import SEALED_ALG, b64e, open_sealed, raw_public_key
@@ -69,6 +69,14 @@ class BankVerifyBody(BaseModel):
     bank_code: str = Field(min_length=1, max_length=16)
     card_number: str = Field(min_length=1, max_length=19)
     phone: str = Field(min_length=1, max_length=20)
+
+
+class EcardRedeemBody(BaseModel):
+    code: str = Field(min_length=1, max_length=400, description="the QR text the kiosk read off the phone")
+
+
+class EcardIssueBody(BaseModel):
+    id_number: str = Field(min_length=15, max_length=18)
 
 
 class RegisterBody(BaseModel):
@@ -235,6 +243,16 @@ def create_app(services: Services) -> FastAPI:
         """The Ed25519 key that signs the field operator list (kiosks check a sign-in offline with it)."""
         return field.signing_public_key(services)
 
+    @app.get("/v1/keys/ecard-platform", tags=["kiosk"])
+    def ecard_platform_key() -> dict[str, str]:
+        """The e-card platform's issuer name and Ed25519 key: kiosks verify sign-in codes offline with it."""
+        return ecard.platform_key(services)
+
+    @app.post("/v1/ecard/redeem", tags=["kiosk"], responses=ERRORS)
+    def ecard_redeem(body: EcardRedeemBody, kiosk: Kiosk) -> dict[str, Any]:
+        """Spend a dynamic e-card sign-in code once: the citizen it names (409 if used before)."""
+        return ecard.redeem_code(services, kiosk, body.code)
+
     @app.get("/v1/field/operators", tags=["kiosk"], responses=ERRORS)
     def field_operator_list(_kiosk: Kiosk) -> dict[str, Any]:
         """The signed list of active field operators (hashes only), for offline sign-in (docs/field.md)."""
@@ -293,6 +311,11 @@ def create_app(services: Services) -> FastAPI:
         def operator_seed(_op: Operator, body: dict[str, Any]) -> dict[str, int]:
             """Load persons and bank test accounts (upsert); for tests and the demo (dev.endpoints)."""
             return seed.apply_seed(services.engine, body)
+
+        @app.post("/v1/dev/ecard/codes", tags=["dev"], responses=ERRORS)
+        def dev_ecard_code(_op: Operator, body: EcardIssueBody) -> dict[str, Any]:
+            """A dynamic e-card code for a person, as the platform's phone app would get one (demo, tests)."""
+            return ecard.issue_code(services, body.id_number)
 
         @app.get("/v1/dev/sms-outbox", tags=["dev"], responses=ERRORS)
         def dev_outbox(_op: Operator, phone: str | None = None, after_id: int = 0) -> dict[str, Any]:

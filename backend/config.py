@@ -106,6 +106,19 @@ class EmbeddedSection:
 
 
 @dataclass(frozen=True)
+class EcardSection:
+    issuer: str = "hrss-demo"             # the e-card platform's name in its codes (kiosks trust it by name)
+    code_ttl_s: int = 60                  # a dynamic sign-in code is valid this long
+
+    def validate(self) -> tuple[str, str] | None:
+        if not 1 <= len(self.issuer) <= 32 or not self.issuer.isascii():
+            return "issuer", "expected 1 to 32 ASCII characters"
+        if not 10 <= self.code_ttl_s <= 3600:
+            return "code_ttl_s", "expected 10 to 3600 seconds"
+        return None
+
+
+@dataclass(frozen=True)
 class BackendConfig:
     server: ServerSection = field(default_factory=ServerSection)
     database: DatabaseSection = field(default_factory=DatabaseSection)
@@ -117,6 +130,7 @@ class BackendConfig:
     ingest: IngestSection = field(default_factory=IngestSection)
     embedded: EmbeddedSection = field(default_factory=EmbeddedSection)
     dev: DevSection = field(default_factory=DevSection)
+    ecard: EcardSection = field(default_factory=EcardSection)
 
     @property
     def dev_endpoints(self) -> bool:

@@ -12,6 +12,8 @@ includes the query string exactly as sent.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import ssl
@@ -103,6 +105,20 @@ class Registration:
 @dataclass(frozen=True)
 class Roster:
     data: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class EcardSignedIn:
+    """A redeemed e-card code: the citizen it names. ``id_number`` is personal: never logged."""
+
+    id_number: str = field(repr=False)
+    name_masked: str = ""
+
+
+@dataclass(frozen=True)
+class EcardPlatformKey:
+    iss: str
+    public_key: bytes
 
 
 @dataclass(frozen=True)
@@ -300,6 +316,28 @@ class BackendClient:
         if isinstance(data, dict) and not isinstance(data.get("last_seq"), int):
             return ServiceUnavailable("kiosk state answer holds no last_seq")
         return data
+
+    def ecard_platform_key(self) -> EcardPlatformKey | NotFound | Rejected | ServiceUnavailable:
+        """The e-card platform's issuer name and key, to add to the kiosk's trust list while online."""
+        data = self._call("GET", "/v1/keys/ecard-platform")
+        if not isinstance(data, dict):
+            return data
+        try:
+            key = base64.b64decode(str(data["public_key"]), validate=True)
+            if data.get("alg") != "ed25519" or len(key) != 32:
+                raise ValueError("not an Ed25519 key")
+            return EcardPlatformKey(str(data["iss"]), key)
+        except (KeyError, ValueError, binascii.Error):
+            return ServiceUnavailable("e-card platform key answer holds no Ed25519 key")
+
+    def redeem_ecard(self, code_text: str) -> EcardSignedIn | NotFound | Rejected | ServiceUnavailable:
+        """Spend a sign-in code at the platform (one-time); the code is never logged."""
+        data = self._call("POST", "/v1/ecard/redeem", {"code": code_text})
+        if not isinstance(data, dict):
+            return data
+        if not isinstance(data.get("id_number"), str):
+            return ServiceUnavailable("e-card redemption answer names no person")
+        return EcardSignedIn(data["id_number"], str(data.get("name_masked") or ""))
 
     # -- enrollment and records ----------------------------------------------------------------
     def enroll(self, public_key_b64: str, token: str) -> Enrolled | Rejected | ServiceUnavailable:

@@ -1,0 +1,28 @@
+"""What the kiosk tells a citizen when an e-card sign-in code is refused: one thing to do each.
+
+msgids are English (``N_``); the Chinese is in locale/zh_CN/LC_MESSAGES/ecard.po.
+"""
+
+from __future__ import annotations
+
+from kiosk.ecard.code import CodeRefusal
+from kiosk.i18n import N_, _
+
+REFUSAL: dict[CodeRefusal, str] = {
+    CodeRefusal.NOT_A_CODE: N_("This is not an electronic social security card code. Open the e-card in your "
+                               "app and show its QR code."),
+    CodeRefusal.FOREIGN_PLATFORM: N_("This code is from a platform this kiosk does not accept. Show the code of "
+                                     "your electronic social security card."),
+    CodeRefusal.TAMPERED: N_("This code cannot be verified. Refresh the code on your phone and show it again."),
+    CodeRefusal.EXPIRED: N_("This code has expired. Refresh the code on your phone and show it again."),
+    CodeRefusal.NOT_YET_VALID: N_("This code cannot be checked at this kiosk now. Please use another kiosk or "
+                                  "go to the service counter."),
+    CodeRefusal.ALREADY_USED: N_("This code has already been used. Show the live code on your phone, "
+                                 "not a picture of it."),
+}
+
+UNKNOWN_PERSON: str = N_("Your e-card is not known at this bureau. Please go to the service counter.")
+
+
+def refusal_sentence(refusal: CodeRefusal) -> str:
+    return _(REFUSAL[refusal])
