@@ -64,7 +64,8 @@ def create_shell(config: KioskConfig, core: SessionCore, *, bridge: DeviceBridge
     lock = OperatorLock(config.ui.operator_max_failures, config.ui.operator_lockout_s)
     return KioskWindow(core, prompter, hotline=config.policy.hotline,
                        operator_secret_hash=config.ui.operator_secret_hash, operator_lock=lock,
-                       bridge=bridge, flows=flows)
+                       bridge=bridge, flows=flows, take_card_s=config.ui.take_card_s,
+                       retain_left_card=config.ui.retain_left_card)
 
 
 def _bridge_from(services: Any) -> DeviceBridge | None:
