@@ -317,7 +317,7 @@ def test_demo_panel_inserts_a_card_and_types_on_the_simulated_pad(citizen: Citiz
     from kiosk.flows.templates import BackendTemplates
     from models.template import FaceTemplate
 
-    answer = BackendTemplates(kiosk.services.sync.client).template_for("440106195203154321")
+    answer = BackendTemplates(kiosk.services.sync.client).template_for("440106195203154324")
     assert isinstance(answer, FaceTemplate)
     answer.wipe()
 
