@@ -158,6 +158,11 @@ class SessionCore:
         self._end_listeners.append(listener)
 
     @property
+    def clock(self) -> Callable[[], float]:
+        """The core's clock (tests drive a fake one): other timers of the visit use the same."""
+        return self._clock
+
+    @property
     def state(self) -> VisitState:
         return self._state
 

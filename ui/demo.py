@@ -40,7 +40,7 @@ DEMO_PIN = "147258"
 SYNC_STATES = {"idle": N_("all sent"), "sending": N_("sending"), "waiting_retry": N_("waiting to retry"),
                "stopped": N_("stopped")}
 # Holders known to the embedded backend's demo seed (backend/demo_seed.json).
-DEMO_HOLDERS = {"normal": ("张建明", "440106195203154321"), "initial": ("王小红", "440103196507089012"),
+DEMO_HOLDERS = {"normal": ("张建明", "440106195203154324"), "initial": ("王小红", "440103196507089010"),
                 "second_gen": ("李秀英", "440104194811026548")}
 
 PAD_KEYS = [["1", "2", "3"], ["4", "5", "6"], ["7", "8", "9"], ["clear", "0", "backspace"], ["cancel", "enter"]]

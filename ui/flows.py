@@ -16,12 +16,10 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
-
 from kiosk.flows.base import NextStep
 from kiosk.i18n import N_, _
+from ui import dispatch
 from ui.presenter import QtPresenter
-from ui.qt_compat import emit
 from ui.services import SERVICES, FlowFactory
 from ui.widgets.error_panel import GO_HOME, ErrorAction
 
@@ -37,15 +35,6 @@ GO_TO_COUNTER = N_("Please go to the counter")
 CALL_US = N_("Please call {hotline}")
 
 
-class _Done(QObject):
-    """Carries on_done (flow thread) to the UI thread."""
-
-    finished = Signal(object, object)
-
-    def __init__(self) -> None:
-        super().__init__()
-
-
 class ServiceFlowRunner:
     """A ServiceFlow (ui/services.py) around one kiosk/flows service function."""
 
@@ -58,8 +47,6 @@ class ServiceFlowRunner:
         self._deps_for = deps_for
         self.presenter: QtPresenter | None = None
         self.outcome: Any = None
-        self._done = _Done()
-        self._done.finished.connect(self._finished, Qt.ConnectionType.QueuedConnection)
 
     def start(self) -> None:
         from kiosk.field.operators import SignInError
@@ -76,7 +63,7 @@ class ServiceFlowRunner:
         if self.services.flows.busy:        # a previous flow still finishing its card write
             self.services.flows.cancel("new service", join_s=0)
         token = start_service(self.services.flows, self.key, deps, self.presenter,
-                              lambda outcome, error: emit(self._done.finished, outcome, error), **self.options)
+                              self._post_done, **self.options)
         self.presenter.token = token
 
     def stop(self) -> None:
@@ -85,9 +72,13 @@ class ServiceFlowRunner:
             presenter.close()
             self.services.flows.cancel("visit ended", join_s=0)
 
-    @Slot(object, object)
+    def _post_done(self, outcome: Any, error: Any) -> None:
+        """Flow thread: hand the end over to the UI thread. Through the application-wide dispatcher,
+        not a QObject of this runner: the flow thread may drop the runner's last reference."""
+        dispatch.post(lambda: self._finished(outcome, error))
+
     def _finished(self, outcome: Any, error: Any) -> None:
-        if self.presenter is None:          # already stopped: the shell has moved on
+        if self.presenter is None or not dispatch.alive(self.host._window):   # stopped: the shell moved on
             return
         self.outcome = outcome
         if error is not None:

@@ -56,12 +56,16 @@ def create_shell(config: KioskConfig, core: SessionCore, *, bridge: DeviceBridge
     if not isinstance(app, QApplication):
         raise RuntimeError("create_shell needs a QApplication; create one first (ui.main.run does)")
     apply_theme(app, config)
+    from ui import dispatch
+
+    dispatch.ensure()                   # on the UI thread, before any flow thread posts to it
     if prompter is None:
         prompter = make_prompter(config.ui.voice_engine, config.ui.voice, sink)
     lock = OperatorLock(config.ui.operator_max_failures, config.ui.operator_lockout_s)
     return KioskWindow(core, prompter, hotline=config.policy.hotline,
                        operator_secret_hash=config.ui.operator_secret_hash, operator_lock=lock,
-                       bridge=bridge, flows=flows)
+                       bridge=bridge, flows=flows, take_card_s=config.ui.take_card_s,
+                       retain_left_card=config.ui.retain_left_card)
 
 
 def _bridge_from(services: Any) -> DeviceBridge | None:

@@ -1,7 +1,8 @@
 """QtPresenter: the Qt side of :class:`kiosk.flows.base.Presenter`.
 
-Flows call it on their flow thread. Every call is marshalled to the UI thread through one queued
-signal (``_run``), and the flow thread waits on a ``threading.Event`` -- until the screen is shown
+Flows call it on their flow thread. Every call is marshalled to the UI thread through the
+application-wide dispatcher (:mod:`ui.dispatch`; the presenter itself is no QObject, so no queued
+call can ever target a presenter that is being deleted), and the flow thread waits on a ``threading.Event`` -- until the screen is shown
 (step, bind_*, show_result) or until the citizen answers (ask, show_error). Each wait polls the
 flow's CancelToken and this presenter's own ``closed`` flag, so a visit that ends meanwhile raises
 :class:`FlowCanceled` in the flow instead of leaving it blocked. The UI thread never waits on the
@@ -18,13 +19,12 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
 from kiosk import i18n
 from kiosk.flows.base import CancelToken, Choice, FlowCanceled, Guidance, NextStep, ResultLine
 from kiosk.i18n import N_, _
-from ui.qt_compat import emit
+from ui import dispatch
 from ui.widgets.common import Text
 from ui.widgets.error_panel import GO_HOME, OTHER_CARD, RETRY, ErrorAction
 from ui.widgets.flow_bodies import ChoiceBody, FaceBody, entry_widget
@@ -95,21 +95,19 @@ class EventRelay:
                 target(event)
 
 
-class QtPresenter(QObject):
-    """One per running service; ``close()`` (the shell's stop) releases every wait in the flow."""
+class QtPresenter:
+    """One per running service; ``close()`` (the shell's stop) releases every wait in the flow.
 
-    _run = Signal(object)
+    A plain Python object on purpose: the flow thread may hold the last reference to it, and a
+    QObject freed on the flow thread while the UI thread delivers a queued call to it crashes Qt."""
 
-    def __init__(self, host: FlowHost, *, camera: Any = None, keypad: Callable[[str], None] | None = None,
-                 parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, host: FlowHost, *, camera: Any = None, keypad: Callable[[str], None] | None = None) -> None:
         self.host = host
         self.camera = camera
         self.keypad = keypad            # demo: on-screen PIN-pad keys press the simulated pad
         self.token: CancelToken | None = None
         self._closed = threading.Event()
         self._cleanups: list[Callable[[], None]] = []
-        self._run.connect(self._on_run, Qt.ConnectionType.QueuedConnection)
 
     # -- plumbing ---------------------------------------------------------------------------------
     def close(self) -> None:
@@ -139,7 +137,7 @@ class QtPresenter(QObject):
         box: dict[str, Any] = {}
 
         def run() -> None:
-            if self._closed.is_set():
+            if self._closed.is_set() or not dispatch.alive(self.host._window):
                 done.set()
                 return
             try:
@@ -148,7 +146,7 @@ class QtPresenter(QObject):
                 box["error"] = exc
             done.set()
 
-        emit(self._run, run)
+        dispatch.post(run)
         self._wait(done)
         if "error" in box:
             raise box["error"]
@@ -168,10 +166,6 @@ class QtPresenter(QObject):
         self._call(lambda: build(answer))
         self._wait(answered)
         return box["value"]
-
-    @Slot(object)
-    def _on_run(self, job: Callable[[], None]) -> None:
-        job()
 
     def _cleanup(self) -> None:
         cleanups, self._cleanups = self._cleanups, []
@@ -237,13 +231,17 @@ class QtPresenter(QObject):
         relay.attach(body.post_event)
         if self.camera is not None and bridge is not None:
             device = getattr(self.camera, "name", "camera")
-            bridge.frame.connect(body.show_frame)
+            def show_frame(name: str, image: Any) -> None:
+                if dispatch.alive(body):        # the body goes with its step; a late frame is dropped
+                    body.show_frame(name, image)
+
+            bridge.frame.connect(show_frame)
             unsubscribe = self.camera.on_frame(body.frame_listener(bridge, device))
 
             def stop_preview() -> None:
                 unsubscribe()
                 try:
-                    bridge.frame.disconnect(body.show_frame)
+                    bridge.frame.disconnect(show_frame)
                 except (RuntimeError, TypeError):
                     pass
 

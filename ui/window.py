@@ -26,11 +26,13 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk import i18n
+from kiosk.card_custody import CardCustody
 from kiosk.i18n import N_, _
 from kiosk.messages.idcard import INSERT_SOCIAL_SECURITY_CARD, NEEDS_SOCIAL_SECURITY_CARD
 from kiosk.session import EndReason, EventKind, SessionCore, SessionEvent, VisitState
 from ui.bridge import CITIZEN_CARD_READER, DeviceBridge
 from ui.guard import KioskGuard
+from ui.handback import CardHandback
 from ui.host import FlowHost
 from ui.operator import OperatorExit, OperatorLock
 from ui.qt_compat import emit
@@ -75,7 +77,8 @@ class KioskWindow(QMainWindow):
 
     def __init__(self, core: SessionCore, prompter: VoicePrompter, *, hotline: str, operator_secret_hash: str,
                  operator_lock: OperatorLock, bridge: DeviceBridge | None = None,
-                 flows: Mapping[str, FlowFactory] | None = None) -> None:
+                 flows: Mapping[str, FlowFactory] | None = None, take_card_s: float = 30.0,
+                 retain_left_card: bool = False) -> None:
         super().__init__()
         global _listening
         self.core = core
@@ -131,6 +134,10 @@ class KioskWindow(QMainWindow):
         if bridge is not None:
             bridge.media_inserted.connect(self._media_inserted)
             bridge.media_removed.connect(self._media_removed)
+        # Card hand-back (ui/handback.py): only with a citizen card reader.
+        self.handback: CardHandback | None = None
+        if bridge is not None and bridge.has(CITIZEN_CARD_READER):
+            self.handback = CardHandback(self, CardCustody(take_card_s, retain=retain_left_card, clock=core.clock))
 
         # Every press, touch or key anywhere restarts the idle timer; shortcuts out are swallowed.
         self.guard = KioskGuard(self.core.touch, self)
@@ -151,13 +158,15 @@ class KioskWindow(QMainWindow):
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.core.tick)
+        if self.handback is not None:
+            self.timer.timeout.connect(self.handback.tick)
         self.timer.start()
 
         _windows.add(self)
         if not _listening:
             i18n.on_language_changed(_on_language)
             _listening = True
-        self.show_page("attract", remember=False)
+        self.show_page(self.handback.page_after_wipe() if self.handback is not None else "attract", remember=False)
 
     # -- pages ------------------------------------------------------------------------------------
     @property
@@ -240,6 +249,8 @@ class KioskWindow(QMainWindow):
             self.show_page("attract", remember=False)
 
     def _attract_touched(self) -> None:
+        if self.core.visit is None and self.handback is not None and self.handback.refuse_touch():
+            return                              # a card nobody may use is in the reader
         if self.core.visit is None:
             self.core.start_visit("touch")      # -> STATE HOME -> the home page
         else:
@@ -273,6 +284,8 @@ class KioskWindow(QMainWindow):
         elif event.kind is EventKind.ENDED:
             self._end_reason = event.reason
             self._stop_flow()
+            if self.handback is not None:
+                self.handback.visit_ended()
         elif event.kind is EventKind.WIPED:
             self.wipe()
 
@@ -293,15 +306,19 @@ class KioskWindow(QMainWindow):
         notice = ENDED_NOTICE.get(self._end_reason) if self._end_reason else None
         self.attract.set_notice(notice)
         self._end_reason = None
-        self.show_page("attract", remember=False)
+        self.show_page(self.handback.page_after_wipe() if self.handback is not None else "attract", remember=False)
 
     # -- devices ----------------------------------------------------------------------------------
     def _media_inserted(self, device: str) -> None:
         if device == CITIZEN_CARD_READER:
+            if self.handback is not None and not self.handback.inserted():
+                return                          # not seen going in: never used (ui/handback.py)
             self.core.card_inserted()
 
     def _media_removed(self, device: str) -> None:
         if device == CITIZEN_CARD_READER:
+            if self.handback is not None:
+                self.handback.removed()         # first: a visit ending now has no card to hand back
             self.core.card_removed()
 
     # -- kiosk hardening --------------------------------------------------------------------------

@@ -44,6 +44,8 @@ class UiSection:
     font_family: str = "Noto Sans CJK SC"  # from fonts-noto-cjk; Chinese glyphs at kiosk sizes
     screen_width: int = 1920
     screen_height: int = 1080
+    take_card_s: int = 30                 # "please take your card" countdown after a visit (issue 19)
+    retain_left_card: bool = False        # capture a card not taken in time, where the reader can
 
     def validate(self) -> tuple[str, str] | None:
         if self.idle_timeout_s < 10:
@@ -54,6 +56,8 @@ class UiSection:
             return "operator_secret_hash", "expected a hash made by `kiosk operator hash-secret`"
         if self.operator_max_failures < 1:
             return "operator_max_failures", "expected at least 1"
+        if self.take_card_s < 5:
+            return "take_card_s", "expected at least 5 seconds (time to take the card out)"
         return None
 
 

@@ -32,6 +32,7 @@ from kiosk.messages import flows as M
 from kiosk.pin_policy import RULE_MESSAGES, WeakPinRule
 from kiosk.privacy import mask_id_number
 from kiosk.session import EndReason
+from ui.screens.take_card import TAKE_CARD
 from ui.widgets.error_panel import RETRY
 from ui.window import ENDED_NOTICE
 
@@ -248,6 +249,9 @@ def test_idle_timeout_during_a_flow_wipes(qtbot: Any, make_window: Any, kiosk: K
         clock.advance(services.config.ui.idle_timeout_s + 1)
         citizen.sees("秒")                                # the countdown
         clock.advance(60)
+        citizen.sees(zh(TAKE_CARD))                     # the card is still in: handed back first
+        assert window.step.body is None and "马*兰" not in "\n".join(all_texts(window))
+        kiosk.remove_card()
         citizen.sees(zh(ENDED_NOTICE[next(k for k in ENDED_NOTICE if k.value == "timeout")]))
         assert window.current_page == "attract" and window.step.body is None
         assert "马*兰" not in "\n".join(all_texts(window))
@@ -313,7 +317,7 @@ def test_demo_panel_inserts_a_card_and_types_on_the_simulated_pad(citizen: Citiz
     from kiosk.flows.templates import BackendTemplates
     from models.template import FaceTemplate
 
-    answer = BackendTemplates(kiosk.services.sync.client).template_for("440106195203154321")
+    answer = BackendTemplates(kiosk.services.sync.client).template_for("440106195203154324")
     assert isinstance(answer, FaceTemplate)
     answer.wipe()
 

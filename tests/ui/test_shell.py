@@ -7,7 +7,7 @@ from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 from shell_helpers import visible_texts
 
-from drivers.api import DeviceWorker, MediaInserted
+from drivers.api import DeviceStatus, DeviceWorker, MediaInserted
 from ui.bridge import CITIZEN_CARD_READER, DeviceBridge
 from ui.services import SERVICES
 from ui.widgets.error_panel import ErrorAction
@@ -139,6 +139,9 @@ def test_card_inserted_on_device_thread_starts_visit_on_ui_thread(qtbot, make_wi
     bridge.attach(CITIZEN_CARD_READER, reader)
     window = make_window(bridge=bridge)
     try:
+        # A real reader reports "no card" first: a card it reports without that was already in the
+        # slot at start-up, and the kiosk refuses it (tests/ui/test_handback.py).
+        reader.submit("empty", lambda ctx: reader.set_status(DeviceStatus.NO_MEDIA))
         reader.submit("insert", lambda ctx: reader.publish(MediaInserted(CITIZEN_CARD_READER)))
         qtbot.waitUntil(lambda: window.current_page == "home", timeout=3000)
         assert window.core.visit.trigger == "card"

@@ -14,14 +14,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QMetaObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from drivers.pinpad.api import EntryMode
 from kiosk.flows.base import Choice
 from kiosk.i18n import N_, _
-from ui import theme
+from ui import dispatch, theme
 from ui.qt_compat import emit
 from ui.widgets.common import Text, button, label, render
 from ui.widgets.pin_entry import PinEntryWidget
@@ -217,7 +217,7 @@ class FaceBody(QWidget):
     # -- any thread -------------------------------------------------------------------------------
     def post_event(self, event: Any) -> None:
         self._events.put(event)
-        QMetaObject.invokeMethod(self, "_drain", Qt.ConnectionType.QueuedConnection)
+        dispatch.post(lambda: self._drain() if dispatch.alive(self) else None)   # see ui/dispatch.py
 
     def frame_listener(self, bridge: Any, device: str) -> Callable[[Any], None]:
         """A Camera.on_frame listener (capture thread): a small RGB copy goes to the UI through the

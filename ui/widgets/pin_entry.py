@@ -2,8 +2,8 @@
 the card's remaining tries when known. In plain mode (phone numbers, SMS codes) the digits show.
 
 Fed by drivers.pinpad.api.KeyEvent objects: call :meth:`PinEntryWidget.feed` from any thread (the
-pad's worker thread calls it); the event goes through a thread-safe queue and a queued
-``QMetaObject.invokeMethod`` to the GUI thread (the pad's worker never touches a widget). Signals
+pad's worker thread calls it); the event goes through a thread-safe queue and the application-wide
+dispatcher (``ui.dispatch``) to the GUI thread (the pad's worker never touches a widget). Signals
 go through ``ui.qt_compat.emit`` like everywhere in ui/ (PySide6 6.12.0 dropped a reference on every
 emit; the pinned 6.11.3 does not, tests/core/test_qt_refcount.py, and the helper is then a plain emit).
 The widget never learns a PIN digit: PIN-mode events carry only "a digit was pressed" and the count.
@@ -19,13 +19,14 @@ import queue
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QMetaObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from drivers.pinpad.api import EntryMode, KeyEvent, KeyKind
 from kiosk.i18n import _
 from kiosk.messages.pinpad import PIN_SHIELD_HINT, PIN_TITLE, PLAIN_TITLE
+from ui import dispatch
 from ui.qt_compat import emit
 
 BODY_PX = 36
@@ -142,7 +143,9 @@ class PinEntryWidget(QWidget):
     def feed(self, event: KeyEvent) -> None:
         """Thread-safe: hand a KeyEvent over to the GUI thread."""
         self._inbox.put(event)
-        QMetaObject.invokeMethod(self, "_drain_inbox", Qt.ConnectionType.QueuedConnection)
+        # Through the long-lived dispatcher, never invokeMethod on this widget: the widget may be
+        # deleted (its step ended) while the pad's thread posts, and Qt would touch freed memory.
+        dispatch.post(lambda: self._drain_inbox() if dispatch.alive(self) else None)
 
     @Slot()
     def _drain_inbox(self) -> None:

@@ -178,5 +178,6 @@ class StepLayout(QWidget):
                 child.clear()
         self._body_box.removeWidget(body)
         body.hide()
-        body.setParent(None)
+        # It stays parented (C++ owns it) until the deferred delete runs on this thread: unparented,
+        # Python would own it and free it wherever its last reference goes (a device thread).
         body.deleteLater()

@@ -1,0 +1,140 @@
+"""Start-up to the attract screen, and resident memory over many visits, on the demo kiosk.
+
+    .venv/bin/python bench/ui_startup_memory.py [--starts 3] [--visits 1000] [--every 100]
+
+Start-up: a fresh process per run, from the interpreter's start to the first turn of the event
+loop with the attract screen shown (``ui.main.run`` on the demo profile, offscreen unless a display
+is set). Memory: one demo kiosk (real drivers against their simulators, the real shell) through
+``--visits`` visits: card in, card-status service, the PIN step, Cancel, card out; RSS printed
+every ``--every`` visits. Targets (issue 19): start-up < 2 s, RSS < 350 MB after 1,000 visits.
+Prints figures only; nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CHILD = r"""
+import os, sys, time
+t0 = float(os.environ["BENCH_T0"])
+sys.path.insert(0, os.environ["BENCH_ROOT"])
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+app = QApplication([sys.argv[0]])
+def ready():
+    print(f"STARTUP {time.time() - t0:.3f}", flush=True)
+    app.exit(0)
+QTimer.singleShot(0, ready)
+import argparse
+from kiosk.config import load_config
+from ui.main import run
+config = load_config("demo", environ={"KIOSK__KIOSK__DATA_DIR": os.environ["BENCH_DATA"]})
+run(config, argparse.Namespace(windowed=True))
+"""
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def bench_startup(starts: int) -> None:
+    env = dict(os.environ, BENCH_ROOT=str(ROOT))
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    times = []
+    for _ in range(starts):
+        with tempfile.TemporaryDirectory() as data:
+            env["BENCH_DATA"] = data
+            env["BENCH_T0"] = repr(time.time())
+            out = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True,
+                                 timeout=120, cwd=ROOT)
+        line = next((x for x in out.stdout.splitlines() if x.startswith("STARTUP")), None)
+        if line is None:
+            print(f"start-up run failed (exit {out.returncode}):\n{out.stderr[-2000:]}")
+            return
+        times.append(float(line.split()[1]))
+    times.sort()
+    print(f"start-up to attract screen (demo profile, {starts} runs): "
+          f"median {times[len(times) // 2]:.2f} s, best {times[0]:.2f} s, worst {times[-1]:.2f} s")
+
+
+def bench_memory(visits: int, every: int) -> None:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    from drivers.api import DeviceStatus
+    from drivers.smartcard.virtual.card import CardConfig, sample_holder
+    from kiosk.app import build_kiosk
+    from kiosk.config import load_config
+    from ui.flows import flow_factories
+    from ui.main import bridge_for_devices, create_shell
+    from ui.voice import RecordingSink
+
+    def pump_until(predicate, timeout: float = 10.0) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            app.processEvents()
+            if predicate():
+                return True
+            time.sleep(0.002)
+        return False
+
+    with tempfile.TemporaryDirectory() as data:
+        config = load_config("demo", environ={"KIOSK__KIOSK__DATA_DIR": data})
+        services = build_kiosk(config)
+        bridge = bridge_for_devices(services.devices)
+        window = create_shell(config, services.session, bridge=bridge, flows=flow_factories(services),
+                              sink=RecordingSink())
+        window.show_kiosk(fullscreen=False, hide_cursor=False, width=1920, height=1080)
+        pump_until(lambda: False, 0.5)
+        print(f"RSS after start: {rss_mb():.0f} MB")
+        holder = sample_holder(name="张建明", ssn="440106195203154324")
+        started = time.monotonic()
+        failed = 0
+        for n in range(1, visits + 1):
+            services.virtual_cards.insert_card(CardConfig(pin="147258", holder=holder))
+            ok = pump_until(lambda: window.current_page == "home")
+            window.home.service_buttons["card_status"].click()
+            ok = ok and pump_until(lambda: window.current_page == "step" and window.step.body is not None)
+            window.step.cancel_button.click()
+            services.virtual_cards.remove_card()
+            ok = ok and pump_until(lambda: window.current_page == "attract"
+                                   and services.card.status is DeviceStatus.NO_MEDIA)
+            failed += not ok
+            if n % every == 0 or n == visits:
+                pump_until(lambda: not services.flows.busy, 5)
+                print(f"RSS after {n} visits: {rss_mb():.0f} MB "
+                      f"({(time.monotonic() - started) / n * 1000:.0f} ms per visit, {failed} visits not completed)")
+        window.shutdown()
+        window.prompter.close()
+        bridge.detach_all()
+        services.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--starts", type=int, default=3)
+    parser.add_argument("--visits", type=int, default=1000)
+    parser.add_argument("--every", type=int, default=100)
+    args = parser.parse_args()
+    os.environ.setdefault("KIOSK_SHARED_DIR", str(ROOT.parent / "shared"))
+    if args.starts:
+        bench_startup(args.starts)
+    if args.visits:
+        bench_memory(args.visits, args.every)
+
+
+if __name__ == "__main__":
+    main()
