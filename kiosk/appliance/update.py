@@ -20,7 +20,7 @@ from typing import Protocol
 
 from kiosk.appliance.bundle import BundleError, trusted_keys, verify_bundle
 from kiosk.appliance.install import InstallError, install_beside
-from kiosk.appliance.layout import Layout, prune, switch_to
+from kiosk.appliance.layout import Layout, point, prune, switch_to
 from kiosk.appliance.release import read_release
 from kiosk.appliance.state import SYSTEM_STATE_FILE, RunState, read_state
 
@@ -152,6 +152,7 @@ def _apply(bundle_path: Path, layout: Layout, service: ServiceControl, policy: U
         return UpdateOutcome("not_idle", name, bundle.version, bundle.sha256,
                              "no quiet moment on the attract screen; installed beside, switch retried later")
 
+    previous_before = layout.target(layout.previous)
     switch_to(layout, release_dir)
     started = time.time()
     service.restart()
@@ -168,6 +169,10 @@ def _apply(bundle_path: Path, layout: Layout, service: ServiceControl, policy: U
     if old is None:
         return UpdateOutcome("rolled_back", name, bundle.version, bundle.sha256, detail + "; no previous release")
     switch_to(layout, old)
+    if previous_before is not None:            # previous goes back to what it was, not the failed one
+        point(layout.previous, previous_before)
+    else:
+        layout.previous.unlink(missing_ok=True)
     started = time.time()
     service.restart()
     old_release = read_release(old) or {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -37,11 +38,18 @@ class _Silent:
 
 def make_notifier(environ: Mapping[str, str] = os.environ) -> Notifier:
     """sdnotify's notifier when a service manager gave us a socket; a silent one otherwise."""
-    if not environ.get("NOTIFY_SOCKET"):
+    address = environ.get("NOTIFY_SOCKET", "")
+    if not address:
         return _Silent()
     import sdnotify
 
-    return sdnotify.SystemdNotifier()
+    notifier = sdnotify.SystemdNotifier()
+    notifier.debug = True          # a send that fails raises, and _send logs it (no silent loss)
+    if environ is not os.environ:
+        # sdnotify only reads os.environ; connect its socket to the address we were given.
+        notifier.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        notifier.socket.connect("\0" + address[1:] if address.startswith("@") else address)
+    return notifier
 
 
 def watchdog_interval_s(environ: Mapping[str, str] = os.environ) -> float | None:
@@ -70,6 +78,13 @@ def stuck_workers(stuck_after_s: float, workers: Iterable[Any] | None = None,
     return found
 
 
+def _send(notifier: Notifier, state: str) -> None:
+    try:
+        notifier.notify(state)
+    except OSError as exc:       # the manager went away (shutdown): nothing to tell, keep running
+        log.warning("service manager notification failed", extra={"error": str(exc)})
+
+
 class WatchdogClient:
     def __init__(self, notifier: Notifier | None = None, *, stuck_after_s: float = DEFAULT_STUCK_AFTER_S,
                  workers: Callable[[], Iterable[Any]] = live_workers,
@@ -83,7 +98,7 @@ class WatchdogClient:
 
     def ready(self, status: str = "kiosk screen ready") -> None:
         # MAINPID stays cage's; READY=1 from the child is accepted with NotifyAccess=all.
-        self._notifier.notify(f"READY=1\nSTATUS={status}")
+        _send(self._notifier, f"READY=1\nSTATUS={status}")
 
     def tick(self) -> bool:
         """Ping the watchdog unless a device worker is stuck; True when pinged."""
@@ -93,15 +108,15 @@ class WatchdogClient:
             if names != self._withheld_for:
                 log.error("device worker stuck: watchdog ping withheld, systemd will restart the kiosk",
                           extra={"workers": [f"{w.name} {w.overdue_s}s" for w in stuck]})
-                self._notifier.notify("STATUS=device worker stuck: " + ", ".join(names))
+                _send(self._notifier, "STATUS=device worker stuck: " + ", ".join(names))
             self._withheld_for = names
             return False
         if self._withheld_for:
             log.warning("device workers recovered before the watchdog fired", extra={"workers": self._withheld_for})
             self._withheld_for = ()
-        self._notifier.notify("WATCHDOG=1")
+        _send(self._notifier, "WATCHDOG=1")
         self.pings += 1
         return True
 
     def stopping(self) -> None:
-        self._notifier.notify("STOPPING=1")
+        _send(self._notifier, "STOPPING=1")
