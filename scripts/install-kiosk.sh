@@ -99,6 +99,7 @@ cat >"$env_file" <<ENV
 # Written by scripts/install-kiosk.sh; rerun it to change. Site settings go in site.toml.
 KIOSK_PROFILE=$PROFILE
 KIOSK__KIOSK__DATA_DIR=/var/lib/sscard-kiosk
+KIOSK__FACE__MODELS_DIR=/var/lib/sscard-kiosk/models
 ENV
 install -D -m 640 "$env_file" "$D/etc/sscard-kiosk/kiosk.env"
 rm -f "$env_file"

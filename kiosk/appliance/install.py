@@ -33,7 +33,7 @@ def build_venv(app: Path, python: str, wheels: Path | None = None, deps_from: Pa
 
     Production: the bundle's ``wheels/`` installed offline (``pip --no-index``). Development and CI:
     ``deps_from`` names an existing virtual environment whose packages are reused (a .pth line).
-    The application itself is not pip-installed: a relative .pth line puts ``app`` on the path, so
+    The application itself is not pip-installed: a .pth line puts ``app`` on the path, so
     ``kiosk.__file__`` lies in the release folder, beside its RELEASE.json.
     """
     venv = app / ".venv"
@@ -47,7 +47,13 @@ def build_venv(app: Path, python: str, wheels: Path | None = None, deps_from: Pa
               "--find-links", str(wheels), "-r", str(app / "requirements.txt")], "install the dependencies")
     elif deps_from is not None:
         (site / "_sscard_deps.pth").write_text(f"{site_packages(deps_from.resolve())}\n", encoding="utf-8")
-    (site / "_sscard_app.pth").write_text(os.path.relpath(app, site) + "\n", encoding="utf-8")
+    # The release folder, found from where this venv really lies: started through the ``current``
+    # link, a running kiosk still imports its own release's modules after a switch. (An "import"
+    # line in a .pth runs inside site.addpackage, where ``sitedir`` is this folder.)
+    rel = os.path.relpath(app, site)
+    (site / "_sscard_app.pth").write_text(
+        f"import os, sys; sys.path.append(os.path.normpath(os.path.join(os.path.realpath(sitedir), {rel!r})))\n",
+        encoding="utf-8")
     return venv
 
 
