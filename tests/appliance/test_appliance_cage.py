@@ -18,10 +18,10 @@ import cv2
 import numpy as np
 from appliance_helpers import DEPS_FROM, ROOT
 
-from conftest import SHARED_DIR
 from kiosk.appliance.state import read_state
 
 NOBODY = 65534
+SHARED_DIR = Path(os.environ.get("KIOSK_SHARED_DIR", ROOT.parent / "shared")).resolve()
 AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
 
 

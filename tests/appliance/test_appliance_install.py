@@ -219,7 +219,7 @@ def test_doctor_reads_the_installed_appliance(installed, monkeypatch) -> None:  
     (root / "dev").mkdir()
     os.mknod(root / "dev/kiosk-pinpad", 0o660 | stat.S_IFCHR, os.makedev(1, 3))
     os.mknod(root / "dev/kiosk-idcard", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
-    os.chmod(root / "dev/kiosk-idcard", 0o666)
+    os.chmod(root / "dev/kiosk-idcard", 0o666)  # noqa: S103 - the mistake the doctor must catch
     found = {r.name: r for r in checks(load_config("office", environ={}))}
     assert found["virtual reader"].verdict is Verdict.OK
     assert found["release"].verdict is Verdict.WARN                # dev checkout, not a signed bundle
