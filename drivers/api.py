@@ -17,6 +17,7 @@ import logging
 import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -211,6 +212,15 @@ class CommandHandle(Generic[T]):
         return True
 
 
+# Started, not yet stopped workers; weak so that a dropped service never lingers here.
+_LIVE_WORKERS: weakref.WeakSet[DeviceWorker] = weakref.WeakSet()
+
+
+def live_workers() -> list[DeviceWorker]:
+    """Every device worker started in this process and not stopped (for the watchdog)."""
+    return list(_LIVE_WORKERS)
+
+
 def _call_safely(fn: Callable[[Any], None], arg: Any) -> None:
     try:
         fn(arg)
@@ -237,15 +247,19 @@ class DeviceWorker:
         self._stopping = threading.Event()
         self._current: CommandHandle[Any] | None = None
         self._timer_lock = threading.Lock()
+        self.alive_at = time.monotonic()    # last time the thread came round its loop (watchdog)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name=f"device-{self.name}", daemon=True)
+            self.alive_at = time.monotonic()
+            _LIVE_WORKERS.add(self)
             self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()
+        _LIVE_WORKERS.discard(self)
         if self._current is not None:
             self._current.cancel()
         self._queue.put(None)
@@ -263,6 +277,19 @@ class DeviceWorker:
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    def overdue_s(self, now: float | None = None) -> float:
+        """How long the thread is late coming back round its loop: 0.0 while it makes progress.
+
+        A running command is allowed until its own deadline (one without a deadline, forever);
+        between commands the idle task must return within the idle interval. The appliance's
+        watchdog (kiosk/appliance/watchdog.py) withholds its ping when a worker is overdue.
+        """
+        now = time.monotonic() if now is None else now
+        current = self._current
+        if current is not None:
+            return 0.0 if current.deadline is None else max(0.0, now - current.deadline)
+        return max(0.0, now - self.alive_at - self._idle_interval)
 
     def assert_on_worker(self) -> None:
         if threading.current_thread() is not self._thread:
@@ -312,6 +339,7 @@ class DeviceWorker:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
+            self.alive_at = time.monotonic()
             try:
                 item = self._queue.get(timeout=self._idle_interval)
             except queue.Empty:
@@ -339,7 +367,7 @@ class DeviceWorker:
             timer.daemon = True
             timer.start()
         self._current = handle
-        started = time.monotonic()
+        started = self.alive_at = time.monotonic()
         try:
             result = body(CommandContext(handle, self.publish))
             completion = Completion(handle.name, CompletionCode.SUCCESS, result)

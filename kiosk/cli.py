@@ -105,10 +105,25 @@ def _hash_secret() -> int:
     return 0
 
 
+def _refuse_virtual_reader(args: argparse.Namespace) -> int | None:
+    """Outside the demo, a system pcscd with vpcd enabled takes 'cards' from the network: do not start."""
+    from kiosk.appliance.pcsc_guard import VirtualReaderEnabled, refuse_vpcd_outside_demo
+
+    config = _load(args)
+    try:
+        refuse_vpcd_outside_demo(config.kiosk.profile, config.smartcard.backend)
+    except VirtualReaderEnabled as exc:
+        print(f"The kiosk will not start: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command in (None, "run"):
+            if (refused := _refuse_virtual_reader(args)) is not None:
+                return refused
             return _delegate("ui.main", "run", args)
         if args.command == "doctor":
             return _doctor(args)

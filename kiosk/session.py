@@ -148,6 +148,7 @@ class SessionCore:
         self._last_activity = clock()
         self._countdown_shown: int | None = None
         self._end_listeners: list[Callable[[str, EndReason, str | None], None]] = []
+        self.idle_since: float = time.time()     # wall-clock time the attract screen last came back
 
     # -- observation -------------------------------------------------------------------------
     def subscribe(self, observer: Observer) -> None:
@@ -165,6 +166,11 @@ class SessionCore:
     @property
     def state(self) -> VisitState:
         return self._state
+
+    @property
+    def is_idle(self) -> bool:
+        """The attract screen: no visit in progress (the updater switches releases only then)."""
+        return self._visit is None
 
     @property
     def visit(self) -> Visit | None:
@@ -299,6 +305,7 @@ class SessionCore:
         visit.service, visit.step = None, None
         visit.identity = None
         self._visit = None
+        self.idle_since = time.time()
         self._emit(EventKind.WIPED)
         self._clear_marker()
         set_visit_id(None)

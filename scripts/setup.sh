@@ -16,6 +16,8 @@ APT_PACKAGES=(
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
   libxcb-randr0 libxcb-render-util0 libxcb-image0    # Qt's xcb platform plugin
   pcsc-tools                                         # ATR_analysis: the simulators' ATRs must parse
+  cage xwayland grim systemd udev                    # appliance tests: kiosk under cage, unit/udev checks
+  python3-venv python3-cryptography                  # install-kiosk.sh runs on Debian's python3
 )
 
 missing=()

@@ -189,6 +189,10 @@ def run(config: KioskConfig, args: argparse.Namespace, services: Any = None) -> 
     fullscreen = config.ui.fullscreen and not windowed
     window.show_kiosk(fullscreen=fullscreen, hide_cursor=config.ui.hide_cursor and not windowed,
                       width=config.ui.screen_width, height=config.ui.screen_height)
+    from ui.appliance import ApplianceLink
+
+    appliance = ApplianceLink(core, services)      # systemd watchdog + run state (no-ops in a terminal)
+    appliance.start()
     QTimer.singleShot(0, lambda: log.info("kiosk screen ready", extra={
         "startup_ms": round((time.monotonic() - started) * 1000), "fullscreen": fullscreen,
         "voice": window.prompter.engine_name}))
@@ -196,6 +200,7 @@ def run(config: KioskConfig, args: argparse.Namespace, services: Any = None) -> 
         code = app.exec()
     finally:
         wake.stop()
+        appliance.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         window.shutdown()
