@@ -67,6 +67,9 @@ def _serve(args: argparse.Namespace, config: BackendConfig) -> int:
 
         services = _services(config, embedded=True)
         print(f"kiosk-backend (embedded, {config.database.dsn}) on http://{host}:{port}", flush=True)
+        from backend.console.demo import banner
+
+        print(banner(f"http://{host}:{port}"), flush=True)
         uvicorn.run(create_app(services), host=host, port=port, log_config=None, access_log=False)
         return 0
     if args.workers > 1:

@@ -322,3 +322,8 @@ class BackendClient:
         if not isinstance(results, list):
             return ServiceUnavailable("batch answer holds no results list")
         return BatchAccepted([r for r in results if isinstance(r, dict) and "id" in r])
+
+    # -- fleet heartbeat (kiosk/heartbeat.py) ------------------------------------------------------
+    def post_heartbeat(self, heartbeat: Mapping[str, Any]) -> dict[str, Any] | NotFound | Rejected | ServiceUnavailable:
+        """``POST /v1/kiosks/heartbeat`` (signed): the kiosk's versions, devices, outbox and disk."""
+        return self._call("POST", "/v1/kiosks/heartbeat", heartbeat)
