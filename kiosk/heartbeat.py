@@ -71,6 +71,10 @@ def model_versions(models_dir: Path) -> dict[str, str]:
 def device_statuses(devices: dict[str, Any]) -> dict[str, str]:
     out = {}
     for name, device in devices.items():
+        if getattr(device, "running", None) is False:
+            # Opened on demand (the camera starts with the citizen's consent): stopped is normal.
+            out[name] = "idle"
+            continue
         status = getattr(device, "status", None)
         out[name] = str(getattr(status, "value", status)) if status is not None else "unknown"
     return out

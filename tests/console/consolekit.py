@@ -19,8 +19,8 @@ from backend.config import BackendConfig, load_backend_config
 from backend.context import Services
 from backend.server import ServerThread, serve_in_thread
 
-OPERATOR_TOKEN = "console-tests-operator-token"  # noqa: S105  (a test value)
-PASSWORD = "correct horse battery staple"  # noqa: S105
+OPERATOR_TOKEN = "console-tests-operator-token"
+PASSWORD = "correct horse battery staple"
 STAFF = {   # user -> (role, TOTP secret)
     "rita": ("reviewer", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ"),
     "felix": ("fleet_operator", "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLQ"),
