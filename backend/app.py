@@ -328,4 +328,8 @@ def create_app(services: Services) -> FastAPI:
             return {"messages": [{"id": r["id"], "phone": r["phone"], "text": r["text"],
                                   "sent_at": format_rfc3339(r["sent_at"])} for r in rows]}
 
+    # The staff console (/console) and the kiosk heartbeat endpoint (issue 15, docs/console.md).
+    from backend.console import mount as mount_console
+
+    mount_console(app, services)
     return app

@@ -3,6 +3,7 @@
     kiosk-backend [serve] [--config SITE.toml] [--host H] [--port P] [--workers N]
     kiosk-backend --embedded [--data-dir DIR] [--port P]
     kiosk-backend migrate | seed FILE.json | token [--kiosk-id ID] | keys generate   (each takes --embedded)
+    kiosk-backend staff-add USER --role R [--name N]   (password on stdin; prints the TOTP secret once)
 
 Every failure a person can fix prints one clear line and exits non-zero; no traceback.
 """
@@ -46,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--rekey", action="store_true", help="may replace the key of this enrolled kiosk")
     keys = sub.add_parser("keys", parents=[common], help="review key tools")
     keys.add_argument("action", choices=["generate"])
+    staff = sub.add_parser("staff-add", parents=[common],
+                           help="create a console staff account (reads the password from stdin)")
+    staff.add_argument("username")
+    staff.add_argument("--role", required=True,
+                       choices=["reviewer", "fleet_operator", "auditor", "administrator"])
+    staff.add_argument("--name", default="", help="display name")
     return parser
 
 
@@ -69,6 +76,9 @@ def _serve(args: argparse.Namespace, config: BackendConfig) -> int:
 
         services = _services(config, embedded=True)
         print(f"kiosk-backend (embedded, {config.database.dsn}) on http://{host}:{port}", flush=True)
+        from backend.console.demo import banner
+
+        print(banner(f"http://{host}:{port}"), flush=True)
         uvicorn.run(create_app(services), host=host, port=port, log_config=None, access_log=False)
         return 0
     if args.workers > 1:
@@ -124,6 +134,19 @@ def main(argv: list[str] | None = None) -> int:
             issued = issue_enrollment_token(_services(config, args.embedded), args.kiosk_id, args.role, args.rekey)
             print(issued["token"])
             print(f"(one use, expires {issued['expires_at']})", file=sys.stderr)
+            return 0
+        if command == "staff-add":
+            from backend.console.accounts import AccountError, create_user, provisioning_uri
+
+            password = sys.stdin.readline().rstrip("\n")
+            try:
+                secret = create_user(_services(config, args.embedded), args.username, args.name or args.username,
+                                     args.role, password)
+            except AccountError as exc:
+                print(f"kiosk-backend: {exc}", file=sys.stderr)
+                return EXIT_PROBLEM
+            print(f"created {args.username} ({args.role}). TOTP secret, shown once: {secret}")
+            print(provisioning_uri(secret, args.username))
             return 0
         if command == "keys":
             from backend.crypto import load_or_create_review_key

@@ -119,6 +119,18 @@ class EcardSection:
 
 
 @dataclass(frozen=True)
+class ConsoleSection:
+    enabled: bool = True                  # the staff console at /console (docs/console.md)
+    cookie_secure: bool = True            # Secure session cookies (HTTPS); false only for http on localhost
+    idle_timeout_s: int = 900             # a session unused this long is signed out
+    max_failures: int = 5                 # wrong passwords / codes in a row before the account locks
+    lockout_s: int = 900                  # how long a locked account stays locked
+    heartbeat_stale_s: int = 180          # fleet alert: no heartbeat for this long
+    outbox_max_age_s: int = 3600          # fleet alert: the oldest unsent record is older than this
+    clock_drift_max_s: float = 30.0       # fleet alert: the kiosk clock is off by more than this
+
+
+@dataclass(frozen=True)
 class BackendConfig:
     server: ServerSection = field(default_factory=ServerSection)
     database: DatabaseSection = field(default_factory=DatabaseSection)
@@ -131,6 +143,7 @@ class BackendConfig:
     embedded: EmbeddedSection = field(default_factory=EmbeddedSection)
     dev: DevSection = field(default_factory=DevSection)
     ecard: EcardSection = field(default_factory=EcardSection)
+    console: ConsoleSection = field(default_factory=ConsoleSection)
 
     @property
     def dev_endpoints(self) -> bool:

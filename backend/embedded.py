@@ -19,6 +19,7 @@ import dataclasses
 import json
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -59,6 +60,7 @@ def embedded_config(base: BackendConfig | None = None, data_dir: Path | None = N
         auth=dataclasses.replace(base.auth, operator_token=base.auth.operator_token or _operator_token(data_dir)),
         keys=dataclasses.replace(base.keys, review_private_key=str(data_dir / "review_x25519.pem")),
         dev=dataclasses.replace(base.dev, endpoints=True),
+        console=dataclasses.replace(base.console, cookie_secure=False),   # plain http on 127.0.0.1
     )
 
 
@@ -70,6 +72,9 @@ def prepare_embedded(config: BackendConfig) -> Services:
         empty = conn.execute(sa.select(sa.func.count()).select_from(persons)).scalar() == 0
     if empty and seed_file is not None and seed_file.is_file():
         apply_seed(services.engine, json.loads(seed_file.read_text(encoding="utf-8")))
+    from backend.console.demo import ensure_demo_accounts
+
+    ensure_demo_accounts(services)      # the console's demo staff (printed at start)
     return services
 
 
@@ -86,6 +91,9 @@ class EmbeddedBackend:
     def start(self, host: str = "127.0.0.1", port: int = 0, timeout_s: float = 10.0) -> str:
         self._server = ServerThread(create_app(self.services), host=host, port=port)
         self.url = self._server.start(timeout_s)
+        from backend.console.demo import banner
+
+        print(banner(self.url), file=sys.stderr, flush=True)
         return self.url
 
     def enrollment_token(self, kiosk_id: str, role: str = "office", rekey: bool = False) -> str:

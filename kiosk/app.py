@@ -43,6 +43,7 @@ class KioskServices:
     problems: list[str] = field(default_factory=list)        # parts that did not start, and why
     idcard: Any = None                 # drivers.idcard.api.IdCardReaderService
     idcard_simulator: Any = None       # demo: drivers.idcard.simulator.IdCardReaderSimulator
+    heartbeat: Any = None              # kiosk.heartbeat.HeartbeatService (fleet page)
     _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -77,7 +78,22 @@ def build_kiosk(config: KioskConfig, *, session: SessionCore | None = None) -> K
             services.problems.append(message)
     if services.card is not None and services.pinpad is not None:
         _load_pin_working_key(services)
+    _start_heartbeat(services)
     return services
+
+
+def _start_heartbeat(services: KioskServices) -> None:
+    """The fleet heartbeat (kiosk/heartbeat.py): after the devices, so it sees them all."""
+    from kiosk.heartbeat import start_heartbeat
+
+    try:
+        beat = start_heartbeat(services)
+    except Exception as exc:
+        services.problems.append(f"heartbeat: {exc}")
+        return
+    if beat is not None:
+        services.heartbeat = beat
+        services._closers.append(beat.stop)      # closers run in reverse: it stops before sync closes
 
 
 def _start_backend_and_sync(services: KioskServices) -> None:

@@ -367,3 +367,12 @@ class BackendClient:
         if not isinstance(results, list):
             return ServiceUnavailable("batch answer holds no results list")
         return BatchAccepted([r for r in results if isinstance(r, dict) and "id" in r])
+
+    # -- fleet heartbeat (kiosk/heartbeat.py) ------------------------------------------------------
+    def post_heartbeat(self, heartbeat: Mapping[str, Any]) -> dict[str, Any] | NotFound | Rejected | ServiceUnavailable:
+        """``POST /v1/kiosks/heartbeat`` (signed): the kiosk's versions, devices, outbox and disk."""
+        return self._call("POST", "/v1/kiosks/heartbeat", heartbeat)
+
+    def review_decisions(self) -> dict[str, Any] | NotFound | Rejected | ServiceUnavailable:
+        """``GET /v1/kiosks/review-decisions`` (signed): reviewers' decisions on this kiosk's records."""
+        return self._call("GET", "/v1/kiosks/review-decisions")

@@ -12,6 +12,7 @@ APT_PACKAGES=(
   postgresql                                         # the backend's database (tests start their own cluster)
   fonts-noto-cjk poppler-utils                       # Chinese text on screen; pdftoppm (field report test)
   xvfb espeak-ng socat                               # screenshots, voice prompts, serial tests
+  chromium                                           # console browser tests (Playwright drives it)
   libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3 libfontconfig1
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
   libxcb-randr0 libxcb-render-util0 libxcb-image0    # Qt's xcb platform plugin

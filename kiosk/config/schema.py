@@ -273,6 +273,17 @@ class IdcardSection:
 
 
 @dataclass(frozen=True)
+class HeartbeatSection:
+    enabled: bool = True                  # send a signed heartbeat to the backend (docs/console.md)
+    interval_s: float = 60.0              # on this timer, and at once on every device status change
+
+    def validate(self) -> tuple[str, str] | None:
+        if self.interval_s < 1:
+            return "interval_s", "expected at least 1 second"
+        return None
+
+
+@dataclass(frozen=True)
 class KioskConfig:
     kiosk: KioskSection = field(default_factory=KioskSection)
     ui: UiSection = field(default_factory=UiSection)
@@ -286,4 +297,5 @@ class KioskConfig:
     policy: PolicySection = field(default_factory=PolicySection)
     banks: list[Bank] = field(default_factory=list)
     idcard: IdcardSection = field(default_factory=IdcardSection)
+    heartbeat: HeartbeatSection = field(default_factory=HeartbeatSection)   # before `field`, which shadows field()
     field: FieldSection = field(default_factory=FieldSection)

@@ -285,6 +285,7 @@ class FieldCertifier:
             "match_score": None if decision.match_score is None else round(float(decision.match_score), 4),
             "liveness_score": None if decision.liveness_score is None else round(float(decision.liveness_score), 4),
             "on_roster": person.on_roster,
+            "decision_s": round(float(getattr(decision, "elapsed_s", 0.0)), 2),   # the console's figure
         }
         roster = session.roster if person.on_roster else None
         if roster is not None:

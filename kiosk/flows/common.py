@@ -572,6 +572,8 @@ def face_fields(decision: Any) -> dict[str, Any]:
         fields["liveness_score"] = round(float(decision.liveness_score), 4)
     if decision.last_quality is not None and not decision.accepted:
         fields["last_quality"] = decision.last_quality.value
+    if getattr(decision, "elapsed_s", 0.0):
+        fields["decision_s"] = round(float(decision.elapsed_s), 2)   # the console's decision-time figure
     return fields
 
 

@@ -1,0 +1,126 @@
+"""Kiosk heartbeats: ``POST /v1/kiosks/heartbeat``, signed like every online kiosk request.
+
+A kiosk sends one on a timer and at once on every device status change (kiosk/heartbeat.py).
+Each is kept as a row (the fleet page shows a kiosk's history from them); the clock drift is
+measured here, as the kiosk's ``sent_at`` minus the backend's clock on arrival, so a kiosk cannot
+misreport it. A heartbeat that waited offline says so (``queued_since``): the drift is then taken
+from the signature's timestamp, which is fresh on every send.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from backend import auth
+from backend.clock import format_rfc3339, parse_rfc3339
+from backend.context import Services
+from backend.db import BigId, UtcDateTime, metadata
+from backend.errors import ApiError
+
+kiosk_heartbeats = sa.Table(
+    "kiosk_heartbeats", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("kiosk_id", sa.String(64), nullable=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Column("sent_at", UtcDateTime(), nullable=False),           # kiosk clock when it was signed
+    sa.Column("reason", sa.String(20), nullable=False),             # timer | status_change | start
+    sa.Column("clock_drift_s", sa.Float(), nullable=False),         # kiosk clock - backend clock
+    sa.Column("software_version", sa.String(64), nullable=False),
+    sa.Column("release_sha256", sa.String(64)),
+    sa.Column("models", sa.Text(), nullable=False),                 # JSON {file: sha256}
+    sa.Column("devices", sa.Text(), nullable=False),                # JSON {name: status}
+    sa.Column("outbox_depth", sa.Integer(), nullable=False),
+    sa.Column("oldest_unsent_age_s", sa.Float()),
+    sa.Column("last_sync_at", UtcDateTime()),
+    sa.Column("free_disk_bytes", sa.BigInteger()),
+)
+sa.Index("ix_heartbeats_kiosk_time", kiosk_heartbeats.c.kiosk_id, kiosk_heartbeats.c.received_at)
+
+REASONS = frozenset({"timer", "status_change", "start"})
+MAX_BODY = 16_384
+
+
+def _str_map(value: Any, name: str, limit: int = 32) -> dict[str, str]:
+    if not isinstance(value, dict) or len(value) > limit or not all(
+            isinstance(k, str) and isinstance(v, str) and len(k) <= 64 and len(v) <= 80 for k, v in value.items()):
+        raise ApiError(422, "malformed", f"{name} must be an object of at most {limit} short strings")
+    return value
+
+
+def _number(body: dict[str, Any], key: str, *, optional: bool = False) -> float | None:
+    value = body.get(key)
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ApiError(422, "malformed", f"{key} must be a non-negative number")
+    return float(value)
+
+
+def record_heartbeat(services: Services, kiosk_id: str, signed_at: str, body: Any) -> dict[str, Any]:
+    """Validate and store one heartbeat; answers the backend's time so the kiosk can log drift."""
+    if not isinstance(body, dict):
+        raise ApiError(422, "malformed", "the heartbeat must be a JSON object")
+    reason = body.get("reason")
+    if reason not in REASONS:
+        raise ApiError(422, "malformed", f"reason must be one of {sorted(REASONS)}")
+    software = body.get("software") or {}
+    if not isinstance(software, dict) or not isinstance(software.get("version"), str):
+        raise ApiError(422, "malformed", "software must be {\"version\": str, \"sha256\": str or null}")
+    sha = software.get("sha256")
+    if sha is not None and (not isinstance(sha, str) or len(sha) > 64):
+        raise ApiError(422, "malformed", "software.sha256 must be a hex digest or null")
+    models = _str_map(body.get("models", {}), "models")
+    devices = _str_map(body.get("devices", {}), "devices")
+    outbox = body.get("outbox") or {}
+    if not isinstance(outbox, dict):
+        raise ApiError(422, "malformed", "outbox must be {\"depth\", \"oldest_unsent_age_s\"}")
+    depth = _number(outbox, "depth")
+    oldest = _number(outbox, "oldest_unsent_age_s", optional=True)
+    free_disk = _number(body, "free_disk_bytes", optional=True)
+    last_sync = None
+    if body.get("last_sync_at") is not None:
+        try:
+            last_sync = parse_rfc3339(str(body["last_sync_at"]))
+        except ValueError:
+            raise ApiError(422, "malformed", "last_sync_at must be RFC 3339 or null") from None
+    now = services.clock()
+    sent_at = parse_rfc3339(signed_at)      # already checked by the signature: fresh on every send
+    with services.engine.begin() as conn:
+        conn.execute(kiosk_heartbeats.insert().values(
+            kiosk_id=kiosk_id, received_at=now, sent_at=sent_at, reason=reason,
+            clock_drift_s=round((sent_at - now).total_seconds(), 3),
+            software_version=software["version"][:64], release_sha256=sha,
+            models=json.dumps(models, sort_keys=True), devices=json.dumps(devices, sort_keys=True),
+            outbox_depth=int(depth or 0), oldest_unsent_age_s=oldest, last_sync_at=last_sync,
+            free_disk_bytes=int(free_disk) if free_disk is not None else None))
+    return {"status": "recorded", "time": format_rfc3339(now)}
+
+
+def router(services: Services) -> APIRouter:
+    api = APIRouter()
+
+    async def _signed_kiosk(request: Request) -> tuple[str, str, bytes]:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            raise ApiError(413, "heartbeat_too_large", f"a heartbeat is at most {MAX_BODY} bytes")
+        target = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
+        kiosk_id = await run_in_threadpool(auth.check_kiosk_request, services, request.headers, request.method,
+                                           target, body)
+        return kiosk_id, request.headers["x-kiosk-timestamp"], body
+
+    @api.post("/v1/kiosks/heartbeat", tags=["kiosk"])
+    async def heartbeat(signed: tuple[str, str, bytes] = Depends(_signed_kiosk)) -> dict[str, Any]:
+        """A kiosk's state: versions, device statuses, outbox depth and age, last sync, free disk."""
+        kiosk_id, stamp, raw = signed
+        try:
+            body = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ApiError(422, "malformed", "the body is not JSON") from None
+        return await run_in_threadpool(record_heartbeat, services, kiosk_id, stamp, body)
+
+    return api
