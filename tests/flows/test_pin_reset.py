@@ -11,8 +11,13 @@ import pytest
 from flowhelpers import GOOD_PIN, PRINTED_PHOTO, SCREEN_REPLAY, Kiosk, new_phone, wait_until
 
 from drivers.api import DeviceStatus
+from drivers.smartcard.api import CardOutcome
+from drivers.smartcard.virtual.card import CardConfig, sample_holder
 from drivers.smartcard.virtual.card import _parse as parse_apdu
+from drivers.smartcard.virtual.faulty import FAULTS
 from kiosk.flows.base import NextStep
+from kiosk.i18n import translate
+from kiosk.messages import card as card_messages
 from kiosk.messages import face as face_messages
 from kiosk.messages import flows as M
 from kiosk.messages import reconcile as R
@@ -249,3 +254,27 @@ def test_a_lost_answer_after_the_card_acted_is_reconciled_by_its_tries_counter(k
     assert [r["type"] for r in records] == ["outcome_reconciled", op, "card_status"]
     assert records[0]["payload"]["applied"] is True and records[0]["payload"]["by"] == "tries_counter"
     assert records[0]["payload"]["unknown_record"] == unknown["id"] and records[1]["payload"]["reconciled"] is True
+
+
+@pytest.mark.parametrize(("mode", "fault"), [("reset", "short_challenge"), ("unlock", "data_on_unblock")])
+def test_a_malformed_card_answer_during_reset_or_unlock_is_never_done(kiosk: Kiosk, mode: str, fault: str) -> None:
+    """The issue's case: GET CHALLENGE answered with 3 bytes and 9000 during the reset once ended
+    as a failure whose code read "ok", and the citizen saw "办理完成"."""
+    id_number, phone = kiosk.person("邹国华")
+    assert phone is not None
+    card = kiosk.services.virtual_cards.insert_card(
+        CardConfig(generation=2, pin=GOOD_PIN, holder=sample_holder(name="邹国华", ssn=id_number)))
+    card.tries_left = 0
+    card.before_command = FAULTS[fault]
+    entries = [("sms_code", kiosk.latest_code(phone))] + ([("pin", NEW_PIN), ("pin", NEW_PIN)] if mode == "reset" else [])
+    p = kiosk.presenter(answers={"reset_or_unlock": mode, "consent": "accept"}, entries=entries)
+    outcome = kiosk.run("pin_reset", p)
+    assert outcome is not None and not outcome.ok and outcome.code == "card_unknownStatus"
+    assert p.result is None
+    [error] = p.errors
+    assert error.key == card_messages.OUTCOME[CardOutcome.UNKNOWN_STATUS]
+    shown_zh = translate(error.key, "zh_CN")
+    assert "办理完成" not in shown_zh and "返回异常" in shown_zh      # what the citizen reads, in Chinese
+    assert card_messages.OUTCOME[CardOutcome.OK] not in str(p.shown)
+    assert card.pin == GOOD_PIN and card.tries_left == 0            # nothing done on the card
+    assert [r["type"] for r in kiosk.records_of(outcome)] == ["attempt_failed"]
