@@ -77,6 +77,7 @@ class SmartcardSection:
     psam_reader_pattern: str = "00 01$"               # regex for the PSAM's slot (another reader than the citizen's)
     poll_timeout_ms: int = 250                        # SCardGetStatusChange wait per loop (a queued command cuts it short)
     command_timeout_s: float = 10.0                   # a card or PSAM command that takes longer ends as timeOut
+    max_pin_tries: int = 3                            # the cards' PIN try limit: a higher 63Cx is refused as an anomaly
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from drivers.smartcard.virtual.faulty import faulty_card
 from drivers.smartcard.virtual.pcscd import PcscdStack
 from kiosk.flows.deps import FlowDeps
 from kiosk.messages import card as card_messages
+from kiosk.messages import reconcile as R
 
 pytestmark = pytest.mark.pcsc
 
@@ -118,5 +119,55 @@ def test_a_malformed_card_answer_never_tells_the_citizen_done(kiosk: Kiosk, pcsc
         assert record["type"] == "attempt_failed" and record["payload"]["reason"] == "card_unknownStatus"
         assert card.pin == GOOD_PIN and card.tries_left == 3
     finally:
+        pcsc_stack.citizen.remove()
+        wait_until(lambda: card_service.status is DeviceStatus.NO_MEDIA, 5, "pcscd to see the card removed")
+
+
+# -- a PIN change whose answer was lost: outcome unknown, then reconciled on reinsertion ---------
+@pytest.mark.parametrize("acted", [True, False], ids=["card-acted", "card-did-not-act"])
+def test_a_lost_change_answer_is_reconciled_when_the_card_comes_back(kiosk: Kiosk, pcsc_stack: PcscdStack, pcsc_deps,
+                                                                     acted: bool) -> None:
+    deps, card_service = pcsc_deps
+    id_number = new_id_number()
+    kiosk.seed(id_number=id_number, name="欧阳明", phone=None)
+    card = VirtualSsCard(CardConfig(generation=2, pin=GOOD_PIN, holder=sample_holder(name="欧阳明", ssn=id_number)))
+    is_change = lambda apdu: apdu[:2] == b"\x80\x5E"            # noqa: E731
+    if acted:
+        pcsc_stack.citizen.pull_after = is_change                # the card changes its PIN, the answer is lost
+    else:
+        pcsc_stack.citizen.pull_on = is_change                   # pulled before the card saw the command
+    pcsc_stack.citizen.insert(card)
+    try:
+        wait_until(lambda: card_service.status is DeviceStatus.ONLINE, 5, "pcscd to report the card")
+        p = kiosk.presenter(entries=[("pin", GOOD_PIN), ("pin", "704918"), ("pin", "704918")])
+        first = kiosk.run("pin_change", p, deps=deps)
+        assert first is None or not first.ok                     # the visit ended with the card
+        assert (card.pin == "704918") is acted
+        unknown = [r for r in kiosk.records() if r["type"] == "outcome_unknown"
+                   and r["payload"].get("id_number") == id_number]
+        assert [r["payload"]["operation"] for r in unknown] == ["pin_change"]
+        assert unknown[0]["payload"]["reason"] == "card_cardRemoved"
+        assert p.result is None                                  # never "done" for a write it could not see end
+        wait_until(lambda: card_service.status is DeviceStatus.NO_MEDIA, 5, "pcscd to see the card removed")
+
+        # The person comes back with the same card: the kiosk settles it before anything else.
+        pcsc_stack.citizen.insert(card)
+        wait_until(lambda: card_service.status is DeviceStatus.ONLINE, 5, "pcscd to report the card again")
+        pin_now = "704918" if acted else GOOD_PIN
+        p2 = kiosk.presenter(entries=[("pin", pin_now)], answers={"write_reconciled": "continue"})
+        outcome = kiosk.run("card_status", p2, deps=deps)
+        assert outcome is not None and outcome.ok, p2.errors
+        [told] = p2.of_kind("ask")
+        assert told.key == "write_reconciled" and told.text == (R.APPLIED if acted else R.NOT_APPLIED)
+        types = [r["type"] for r in kiosk.records_of(outcome)]
+        assert types == (["outcome_reconciled", "pin_change", "card_status"] if acted
+                         else ["outcome_reconciled", "card_status"])
+        [settled] = [r for r in kiosk.records_of(outcome) if r["type"] == "outcome_reconciled"]
+        assert settled["payload"]["applied"] is acted
+        assert settled["payload"]["unknown_record"] == unknown[0]["id"]
+        assert settled["payload"]["by"] == ("verify_new_pin" if acted else "verify_old_pin")
+        assert card.tries_left == 3                              # the check gave back any try it spent
+    finally:
+        pcsc_stack.citizen.pull_on = pcsc_stack.citizen.pull_after = None
         pcsc_stack.citizen.remove()
         wait_until(lambda: card_service.status is DeviceStatus.NO_MEDIA, 5, "pcscd to see the card removed")
