@@ -32,21 +32,25 @@ def build_venv(app: Path, python: str, wheels: Path | None = None, deps_from: Pa
     """``app/.venv`` with the pinned dependencies and the application on its path.
 
     Production: the bundle's ``wheels/`` installed offline (``pip --no-index``). Development and CI:
-    ``deps_from`` names an existing virtual environment whose packages are reused (a .pth line).
+    ``deps_from`` names an existing virtual environment whose packages are reused (a .pth line);
+    with neither, pip installs the pinned requirements from the package index.
     The application itself is not pip-installed: a .pth line puts ``app`` on the path, so
     ``kiosk.__file__`` lies in the release folder, beside its RELEASE.json.
     """
     venv = app / ".venv"
-    with_pip = wheels is not None and any(wheels.glob("*.whl"))
+    has_wheels = wheels is not None and any(wheels.glob("*.whl"))
+    with_pip = has_wheels or deps_from is None
     cmd = [python, "-m", "venv", *([] if with_pip else ["--without-pip"]), str(venv)]
     _run(cmd, "create the virtual environment")
     site = site_packages(venv)
-    if with_pip:
-        assert wheels is not None
-        _run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-index", "--disable-pip-version-check",
-              "--find-links", str(wheels), "-r", str(app / "requirements.txt")], "install the dependencies")
-    elif deps_from is not None:
+    if deps_from is not None and not has_wheels:
         (site / "_sscard_deps.pth").write_text(f"{site_packages(deps_from.resolve())}\n", encoding="utf-8")
+    else:
+        # Offline from the bundle's wheels; a bundle without wheels (a developer's) falls back to
+        # the package index, and an offline kiosk then fails here, before anything is switched.
+        source = ["--no-index", "--find-links", str(wheels)] if has_wheels else []
+        _run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", *source,
+              "-r", str(app / "requirements.txt")], "install the dependencies")
     # The release folder, found from where this venv really lies: started through the ``current``
     # link, a running kiosk still imports its own release's modules after a switch. (An "import"
     # line in a .pth runs inside site.addpackage, where ``sitedir`` is this folder.)

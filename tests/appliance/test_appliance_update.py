@@ -123,3 +123,46 @@ def test_switch_waits_for_the_attract_screen(site) -> None:  # type: ignore[no-u
     visit.unlink()                                               # the visit ended: attract screen
     done = apply_update(site["tmp"] / "1.1.0.kbundle", layout, site["service"], policy, site["keys"], None)
     assert done.result == "switched" and _current_version(layout) == "1.1.0"
+
+
+def _probe_wheel(folder: Path) -> None:
+    """A minimal pure-Python wheel (zip + dist-info), standing for the bundle's pinned dependencies."""
+    import base64
+    import hashlib
+    import zipfile
+
+    files = {"kioskdep_probe/__init__.py": b"VALUE = 42\n",
+             "kioskdep_probe-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: kioskdep-probe\nVersion: 1.0\n",
+             "kioskdep_probe-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+                                                  b"Tag: py3-none-any\n"}
+    record = "".join(f"{name},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},"
+                     f"{len(data)}\n" for name, data in files.items()) + "kioskdep_probe-1.0.dist-info/RECORD,,\n"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "kioskdep_probe-1.0-py3-none-any.whl", "w") as whl:
+        for name, data in files.items():
+            whl.writestr(name, data)
+        whl.writestr("kioskdep_probe-1.0.dist-info/RECORD", record)
+
+
+def test_bundle_with_wheels_installs_its_dependencies_offline(tmp_path: Path) -> None:
+    """The production path: the bundle carries wheels/, the release venv is built from them with
+    pip --no-index on Debian's python3 (no network, no reuse of another environment)."""
+    import subprocess
+
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    generate_key(keys / "release.key", None)
+    source = standin_source(tmp_path / "src", "healthy")
+    (source / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "2.0.0"\n'
+                                           'dependencies = ["kioskdep-probe==1.0"]\n')
+    _probe_wheel(tmp_path / "wheels")
+    path = build_bundle(source, "2.0.0", load_private_key(keys / "release.key", None), tmp_path / "2.0.0.kbundle",
+                        wheels=tmp_path / "wheels", parts=STANDIN_PARTS)
+    release = install_beside(verify_bundle(path, trusted_keys(keys)), Layout(tmp_path / "opt"),
+                             python="/usr/bin/python3")
+    shown = subprocess.run([str(release / ".venv/bin/python"), "-P", "-c",
+                            "import kioskdep_probe; from kiosk.appliance.release import running_release as r;"
+                            "print(kioskdep_probe.VALUE, r()['version'])"],
+                           capture_output=True, text=True, cwd="/", check=False)
+    assert shown.stdout.split() == ["42", "2.0.0"], shown.stderr
+    assert not (release / "wheels").exists() and not list(release.parent.glob(".staging-*"))
