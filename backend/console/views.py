@@ -152,8 +152,8 @@ def _router(services: Services) -> APIRouter:
         result = await run_in_threadpool(accounts.sign_in, services, username, str(form.get("password", "")),
                                          str(form.get("code", "")))
         if result.staff is None:
-            await run_in_threadpool(audit.write, services, username or "-", "-", "sign_in_refused", username,
-                                    result.problem)
+            who = username if result.known else "(unknown user)"     # what was typed may be anything
+            await run_in_threadpool(audit.write, services, who, "-", "sign_in_refused", who, result.problem)
             return render(request, "login.html", status=401, csrf=expected, problem=result.problem)
         token, session = await run_in_threadpool(sessions.start, services, result.staff)
         await run_in_threadpool(log, session, "sign_in")
@@ -246,7 +246,8 @@ def _router(services: Services) -> APIRouter:
         lang = language(request)
         fig = await run_in_threadpool(figures.compute, services)
         charts = {
-            "per_day": figures.per_day_chart(fig, translate("Services per day", lang), translate("all services", lang)),
+            "per_day": figures.per_day_chart(fig, translate("Services per day", lang), translate("all services", lang),
+                                             translate("certifications", lang)),
             "per_kiosk": figures.per_kiosk_chart(fig, translate("Services per kiosk", lang),
                                                  translate("services", lang)),
             "decision": figures.decision_time_chart(fig, translate("Face decision time", lang),
