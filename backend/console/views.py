@@ -27,6 +27,7 @@ from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 
 HERE = Path(__file__).resolve().parent
 LANG_COOKIE = "console_lang"
+REFRESH_HEADER = "x-console-refresh"     # console.js's automatic refresh: does not count as activity
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
@@ -112,7 +113,8 @@ def _router(services: Services) -> APIRouter:
     cfg = services.config.console
 
     async def session_for(request: Request, roles: tuple[str, ...]) -> sessions.ConsoleSession:
-        session = await run_in_threadpool(sessions.load, services, request.cookies.get(sessions.COOKIE))
+        session = await run_in_threadpool(sessions.load, services, request.cookies.get(sessions.COOKIE),
+                                          request.headers.get(REFRESH_HEADER) != "1")
         if session is None:
             raise NeedSignIn()
         if session.staff.role not in roles:
