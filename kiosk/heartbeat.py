@@ -29,7 +29,9 @@ import kiosk
 log = logging.getLogger(__name__)
 
 PENDING_META = "heartbeat.pending"          # the one latest heartbeat not yet acknowledged
+DECISIONS = "review_decision"               # local_state namespace: record id -> the reviewer's decision
 PROJECT_DIST = "sscard-kiosk"
+REACHABLE = frozenset({"online", "noMedia", "busy", "userError"})
 
 
 def release_identity() -> dict[str, Any]:
@@ -76,8 +78,32 @@ def device_statuses(devices: dict[str, Any]) -> dict[str, str]:
             out[name] = "idle"
             continue
         status = getattr(device, "status", None)
-        out[name] = str(getattr(status, "value", status)) if status is not None else "unknown"
+        value = str(getattr(status, "value", status)) if status is not None else "unknown"
+        # A card going in and out, a command running: the device is there and working.
+        out[name] = "online" if value in REACHABLE else value
     return out
+
+
+def pull_review_decisions(client: Any, store: Any) -> int:
+    """Keep the bureau's decisions on this kiosk's flagged records (approve/reject, reason,
+    certified until) in the local store, where the kiosk's screens and reports can read them."""
+    answer = client.review_decisions()
+    if not isinstance(answer, dict):
+        return 0
+    fresh = 0
+    with store.transaction() as tx:
+        for d in answer.get("decisions", []):
+            if isinstance(d, dict) and isinstance(d.get("record_id"), str) \
+                    and tx.get_state(DECISIONS, d["record_id"]) is None:
+                tx.put_state(DECISIONS, d["record_id"], {k: d.get(k) for k in (
+                    "decision", "reason", "decided_at", "certified_until")})
+                fresh += 1
+    return fresh
+
+
+def review_decision(store: Any, record_id: str) -> dict[str, Any] | None:
+    """The reviewer's decision on one of this kiosk's records, once the kiosk has fetched it."""
+    return store.get_state(DECISIONS, record_id)
 
 
 class HeartbeatService:
@@ -95,6 +121,7 @@ class HeartbeatService:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._unsubscribe: list[Callable[[], None]] = []
+        self._last_devices: dict[str, str] = {}
         self.sent = 0                        # acknowledged heartbeats (for tests and the doctor)
         self.last_error = ""
 
@@ -129,6 +156,7 @@ class HeartbeatService:
             self.store.set_meta(PENDING_META, "")
             self.sent += 1
             self.last_error = ""
+            pull_review_decisions(self.client, self.store)    # online now: bring the reviewers' answers
             return True
         self.last_error = getattr(answer, "reason", "") or getattr(answer, "code", "") or type(answer).__name__
         log.info("heartbeat kept for later", extra={"reason": reason, "why": self.last_error})
@@ -144,10 +172,16 @@ class HeartbeatService:
         self._wake.set()
 
     def _on_event(self, event: Any) -> None:
+        # Only a change the fleet page would show (not every card insertion) sends one at once.
         if type(event).__name__ == "StatusChanged":
-            self.trigger("status_change")
+            now = device_statuses(self.devices)
+            with self._lock:
+                changed, self._last_devices = now != self._last_devices, now
+            if changed:
+                self.trigger("status_change")
 
     def start(self) -> None:
+        self._last_devices = device_statuses(self.devices)
         for device in self.devices.values():
             subscribe = getattr(device, "subscribe", None)
             if subscribe is not None:

@@ -41,6 +41,7 @@ class Staff:
 class SignInResult:
     staff: Staff | None
     problem: str = ""               # bad_credentials | locked
+    known: bool = False             # the user name is an account (else it is not logged: it may be anything)
 
 
 def create_user(services: Services, username: str, display_name: str, role: str, password: str,
@@ -88,7 +89,7 @@ def sign_in(services: Services, username: str, password: str, code: str) -> Sign
             _verify(_DUMMY_HASH, password)
             return SignInResult(None, "bad_credentials")
         if row["locked_until"] is not None and row["locked_until"] > now:
-            return SignInResult(None, "locked")
+            return SignInResult(None, "locked", known=True)
         password_ok = _verify(row["password_hash"], password)
         step = _totp_step(row["totp_secret"], code, now) if password_ok else None
         if step is None or step <= row["last_totp_step"]:
@@ -97,10 +98,10 @@ def sign_in(services: Services, username: str, password: str, code: str) -> Sign
             if failures >= cfg.max_failures:
                 values.update(failures=0, locked_until=now + timedelta(seconds=cfg.lockout_s))
             conn.execute(staff_users.update().where(staff_users.c.username == row["username"]).values(**values))
-            return SignInResult(None, "locked" if "locked_until" in values else "bad_credentials")
+            return SignInResult(None, "locked" if "locked_until" in values else "bad_credentials", known=True)
         conn.execute(staff_users.update().where(staff_users.c.username == row["username"])
                      .values(failures=0, locked_until=None, last_totp_step=step))
-        return SignInResult(Staff(row["username"], row["display_name"], row["role"]))
+        return SignInResult(Staff(row["username"], row["display_name"], row["role"]), known=True)
 
 
 def _verify(stored: str, password: str) -> bool:

@@ -41,8 +41,9 @@ def start(services: Services, staff: Staff) -> tuple[str, ConsoleSession]:
     return token, ConsoleSession(_hash(token), staff, csrf)
 
 
-def load(services: Services, token: str | None) -> ConsoleSession | None:
-    """The live session of this cookie, touched; None when unknown, ended or idle too long."""
+def load(services: Services, token: str | None, touch: bool = True) -> ConsoleSession | None:
+    """The live session of this cookie; None when unknown, ended or idle too long. ``touch=False``
+    for the fleet table's own refresh: a page left open is not a person at work."""
     if not token:
         return None
     now = services.clock()
@@ -56,8 +57,9 @@ def load(services: Services, token: str | None) -> ConsoleSession | None:
             conn.execute(staff_sessions.update().where(staff_sessions.c.token_hash == row["token_hash"])
                          .values(ended_at=now))
             return None
-        conn.execute(staff_sessions.update().where(staff_sessions.c.token_hash == row["token_hash"])
-                     .values(last_seen_at=now))
+        if touch:
+            conn.execute(staff_sessions.update().where(staff_sessions.c.token_hash == row["token_hash"])
+                         .values(last_seen_at=now))
     staff = get_staff(services, row["username"])
     if staff is None:           # disabled meanwhile
         end(services, row["token_hash"])

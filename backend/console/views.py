@@ -27,6 +27,7 @@ from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 
 HERE = Path(__file__).resolve().parent
 LANG_COOKIE = "console_lang"
+REFRESH_HEADER = "x-console-refresh"     # console.js's automatic refresh: does not count as activity
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
@@ -112,7 +113,8 @@ def _router(services: Services) -> APIRouter:
     cfg = services.config.console
 
     async def session_for(request: Request, roles: tuple[str, ...]) -> sessions.ConsoleSession:
-        session = await run_in_threadpool(sessions.load, services, request.cookies.get(sessions.COOKIE))
+        session = await run_in_threadpool(sessions.load, services, request.cookies.get(sessions.COOKIE),
+                                          request.headers.get(REFRESH_HEADER) != "1")
         if session is None:
             raise NeedSignIn()
         if session.staff.role not in roles:
@@ -152,8 +154,8 @@ def _router(services: Services) -> APIRouter:
         result = await run_in_threadpool(accounts.sign_in, services, username, str(form.get("password", "")),
                                          str(form.get("code", "")))
         if result.staff is None:
-            await run_in_threadpool(audit.write, services, username or "-", "-", "sign_in_refused", username,
-                                    result.problem)
+            who = username if result.known else "(unknown user)"     # what was typed may be anything
+            await run_in_threadpool(audit.write, services, who, "-", "sign_in_refused", who, result.problem)
             return render(request, "login.html", status=401, csrf=expected, problem=result.problem)
         token, session = await run_in_threadpool(sessions.start, services, result.staff)
         await run_in_threadpool(log, session, "sign_in")
@@ -246,7 +248,8 @@ def _router(services: Services) -> APIRouter:
         lang = language(request)
         fig = await run_in_threadpool(figures.compute, services)
         charts = {
-            "per_day": figures.per_day_chart(fig, translate("Services per day", lang), translate("all services", lang)),
+            "per_day": figures.per_day_chart(fig, translate("Services per day", lang), translate("all services", lang),
+                                             translate("certifications", lang)),
             "per_kiosk": figures.per_kiosk_chart(fig, translate("Services per kiosk", lang),
                                                  translate("services", lang)),
             "decision": figures.decision_time_chart(fig, translate("Face decision time", lang),

@@ -3,6 +3,7 @@
 
     {"cmd": "unplug_pad"}   -> pull the simulated PIN pad's USB cable (the pty closes)
     {"cmd": "heartbeats"}   -> how many heartbeats the backend acknowledged
+    {"cmd": "review_decision", "record": ID} -> the reviewer's decision as the kiosk keeps it
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ def main() -> int:
             if cmd["cmd"] == "unplug_pad":
                 services.pinpad_simulator.unplug()
                 reply({"ok": True})
+            elif cmd["cmd"] == "review_decision":
+                from kiosk.heartbeat import review_decision
+
+                reply({"ok": True, "decision": review_decision(services.sync.store, cmd["record"])})
             elif cmd["cmd"] == "heartbeats":
                 reply({"ok": True, "sent": services.heartbeat.sent, "error": services.heartbeat.last_error})
             else:

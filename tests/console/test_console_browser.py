@@ -248,12 +248,21 @@ def test_fleet_operator_sees_the_kiosk_go_offline_and_exports_csv(browser, conso
     pad = row.locator("[data-device='pinpad']").inner_text()
     assert "离线" in pad and "✖" in pad                    # colour + word + icon, never colour alone
     _shot(page, "08-fleet-offline")
+    # The heartbeat that reported the pad also brought the reviewer's decision to the kiosk.
+    deadline = time.monotonic() + 10
+    while (kept := kiosk.call("review_decision", record=world["record"])["decision"]) is None \
+            and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert kept is not None and kept["decision"] == "approved" and kept["certified_until"], kept
     row.locator("a").first.click()
     assert "设备状态变化" in page.inner_text("#history")
     _shot(page, "09-kiosk-history")
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.goto(f"{console_backend.url}/console/figures")
-    assert page.locator("figure.chart svg").count() == 3
+    assert page.locator("figure.chart svg").count() == 3 and page.locator("figure.chart script").count() == 0
     assert page.inner_text("#cert-total") == "1"
+    assert errors == []                                  # nothing the page's CSP had to refuse
     _shot(page, "10-figures")
     with page.expect_download() as info:
         page.click("#export-csv")
@@ -261,6 +270,7 @@ def test_fleet_operator_sees_the_kiosk_go_offline_and_exports_csv(browser, conso
     assert rows[0] == ["section", "key", "value"]
     assert ["certification", "total", "1"] in rows and ["services_per_kiosk", "field-kiosk-01", "1"] in rows
     assert ["certification", "escalation_rate", "1.0000"] in rows
+    assert ["certification", "success_rate", "1.0000"] in rows           # approved after review
     assert info.value.suggested_filename.startswith("figures-") and all(PERSON not in ",".join(r) for r in rows)
     page.goto(f"{console_backend.url}/console/lang?to=en&back=/console/fleet")
     assert "Device offline" in page.content()

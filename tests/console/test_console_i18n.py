@@ -29,3 +29,13 @@ def test_console_translations_keep_their_placeholders() -> None:
     for msgid, msgstr in po.items():
         assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(msgstr)), msgid
         assert msgstr != msgid, f"not translated: {msgid!r}"
+
+
+def test_console_translations_agree_with_the_other_catalogs() -> None:
+    """The catalogs are merged into one: the same msgid must not mean two things."""
+    po_dir = ROOT / "locale" / "zh_CN" / "LC_MESSAGES"
+    console = parse_po(po_dir / "console.po")
+    clashes = [f"{other.name}: {msgid!r} {theirs!r} vs {console[msgid]!r}"
+               for other in sorted(po_dir.glob("*.po")) if other.name != "console.po"
+               for msgid, theirs in parse_po(other).items() if msgid in console and console[msgid] != theirs]
+    assert not clashes, "use another msgid in the console:\n" + "\n".join(clashes)

@@ -7,7 +7,8 @@
   if (fleet && window.fetch) {
     var every = (parseInt(fleet.getAttribute("data-refresh"), 10) || 10) * 1000;
     setInterval(function () {
-      fetch(window.location.href, { credentials: "same-origin" })
+      // The header says "not a person": an open wallboard does not keep the session alive.
+      fetch(window.location.href, { credentials: "same-origin", headers: { "X-Console-Refresh": "1" } })
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
           if (!html) { return; }
