@@ -26,7 +26,9 @@ import shutil
 import subprocess
 import threading
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -55,12 +57,16 @@ class Utterance:
     language: str
     engine: str
     voice: str = ""
-    pcm: bytes = b""            # 16-bit mono PCM
+    parts: tuple[Callable[[], bytes], ...] = ()     # 16-bit mono PCM in order, decoded when called
     rate: int = 0
     speed: str = "normal"
     volume: float = 1.0
     withheld: tuple[str, ...] = ()      # kinds of what was not said (never the values)
     seq: int = 0
+
+    @property
+    def pcm(self) -> bytes:
+        return b"".join(part() for part in self.parts)
 
     @property
     def audio(self) -> bytes:
@@ -109,8 +115,8 @@ class AudioSink:
             self.player = None
 
     def play(self, utterance: Utterance) -> None:
-        if self.player is not None and utterance.pcm:
-            self.player.play(Playback(utterance.pcm, utterance.rate, utterance.volume, utterance.seq))
+        if self.player is not None and utterance.parts:
+            self.player.play(Playback(utterance.parts, utterance.rate, utterance.volume, utterance.seq))
 
     def stop(self) -> None:
         if self.player is not None:
@@ -147,7 +153,7 @@ class EspeakEngine:
             raise RuntimeError(f"espeak-ng failed with code {done.returncode}")
         with wave.open(io.BytesIO(voice_pack.fix_wav_sizes(done.stdout))) as wav:
             rate, pcm = wav.getframerate(), wav.readframes(wav.getnframes())
-        return Utterance(text, composition.language, self.name, voice, pcm, rate, speed)
+        return Utterance(text, composition.language, self.name, voice, (partial(bytes, pcm),), rate, speed)
 
 
 class PackEngine:
@@ -168,18 +174,19 @@ class PackEngine:
                 return self.espeak.render(composition, speed)
             return None                 # no Mandarin voice: the captions stay, nothing is said
         rate = voice_pack.SAMPLE_RATE
-        chunks: list[bytes] = []
+        parts: list[Callable[[], bytes]] = []
         for part in composition.parts:
             clip = self.pack.clip_for(language, part.text)
             if clip is None:
                 log.warning("voice pack has no clip for a prompt piece", extra={"language": language})
                 continue
-            if chunks and part.pause_ms:
-                chunks.append(_silence(part.pause_ms, rate))
-            chunks.append(self.pack.pcm(language, clip.key, speed))
-        if not chunks:
+            if parts and part.pause_ms:
+                parts.append(partial(_silence, part.pause_ms, rate))
+            # Decoded on the player thread just before it is played (cached after the first time).
+            parts.append(partial(self.pack.pcm, language, clip.key, speed))
+        if not parts:
             return None
-        return Utterance(composition.transcript, language, self.name, self.pack.name, b"".join(chunks), rate, speed)
+        return Utterance(composition.transcript, language, self.name, self.pack.name, tuple(parts), rate, speed)
 
 
 Engine = PackEngine | EspeakEngine
@@ -342,7 +349,7 @@ class VoicePrompter(QObject):
 
 
 def _replace(u: Utterance, text: str, volume: float, withheld: tuple[str, ...], seq: int) -> Utterance:
-    return Utterance(text, u.language, u.engine, u.voice, u.pcm, u.rate, u.speed, volume, withheld, seq)
+    return Utterance(text, u.language, u.engine, u.voice, u.parts, u.rate, u.speed, volume, withheld, seq)
 
 
 def load_pack(root: Path | None = None) -> voice_pack.VoicePack | None:

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,10 +27,17 @@ CHUNK_S = 0.08
 
 @dataclass(frozen=True)
 class Playback:
-    pcm: bytes                  # int16 little-endian mono
+    """int16 little-endian mono PCM, as parts produced in order *on the player thread*: a part of
+    a composed prompt is decoded just before it is played, so audio starts after the first part."""
+
+    parts: Sequence[Callable[[], bytes]]
     rate: int
     volume: float               # 0..1, applied here (the pack is normalised)
     seq: int
+
+    @classmethod
+    def of(cls, pcm: bytes, rate: int, volume: float = 1.0, seq: int = 0) -> Playback:
+        return cls((lambda: pcm,), rate, volume, seq)
 
 
 class AlsaPlayer:
@@ -96,15 +103,11 @@ class AlsaPlayer:
             assert playback is not None
             try:
                 self._play(playback, generation)
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, RuntimeError) as exc:     # RuntimeError: a damaged clip
                 self.failures += 1
                 log.warning("voice playback failed", extra={"error": type(exc).__name__})
 
     def _play(self, playback: Playback, generation: int) -> None:
-        samples = np.frombuffer(playback.pcm, dtype="<i2")
-        if playback.volume < 0.999:
-            samples = (samples.astype(np.float32) * max(0.0, playback.volume)).astype("<i2")
-        data = samples.tobytes()
         proc = subprocess.Popen([self.binary, "-q", "-D", self.device, "-t", "raw", "-f", "S16_LE",
                                  "-c", "1", "-r", str(playback.rate), "-"],
                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -116,19 +119,27 @@ class AlsaPlayer:
         chunk = int(CHUNK_S * playback.rate) * 2
         started = complete = False
         try:
-            for at in range(0, len(data), chunk):
+            for part in playback.parts:
                 if generation != self._generation:
                     break
-                proc.stdin.write(data[at:at + chunk])
-                if not started:
-                    started = True
-                    if self.on_started is not None:
-                        self.on_started(playback.seq, time.monotonic())
+                data = _scaled(part(), playback.volume)
+                for at in range(0, len(data), chunk):
+                    if generation != self._generation:
+                        break
+                    proc.stdin.write(data[at:at + chunk])
+                    if not started:
+                        started = True
+                        if self.on_started is not None:
+                            self.on_started(playback.seq, time.monotonic())
             else:
-                complete = True
+                complete = generation == self._generation
             proc.stdin.close()
         except (BrokenPipeError, ValueError):
             pass                                       # killed by stop() or a newer prompt
+        finally:
+            if not proc.stdin.closed and proc.poll() is None:
+                proc.kill()                            # a part failed to decode: do not leave aplay waiting
+                proc.wait()
         code = proc.wait()
         if complete and code == 0:
             self.played += 1
@@ -137,3 +148,10 @@ class AlsaPlayer:
             raise OSError(f"aplay exited with {code}: {err[:200]}")
         if proc.stderr:
             proc.stderr.close()
+
+
+def _scaled(pcm: bytes, volume: float) -> bytes:
+    if volume >= 0.999:
+        return pcm
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) * max(0.0, volume)
+    return samples.astype("<i2").tobytes()
