@@ -8,7 +8,7 @@ for the visit only: the next citizen starts with the defaults (VoicePrompter.end
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QWidget
 
 from kiosk.i18n import N_, _
 from ui import theme
@@ -26,14 +26,18 @@ class VoiceControls(QWidget):
     def __init__(self, prompter: VoicePrompter, repeat, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.prompter = prompter
+        self.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)   # never squeezed
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(16)
+        row.setSpacing(8)
         self.repeat_button = button("secondary", height=theme.BUTTON_HEIGHT)
         self.volume_button = button("secondary", height=theme.BUTTON_HEIGHT)
         self.speed_button = button("secondary", height=theme.BUTTON_HEIGHT)
         for widget in (self.repeat_button, self.volume_button, self.speed_button):
             widget.setMinimumWidth(theme.MIN_TARGET_PX * 2)
+            # Three more buttons share the top bar with mute and language: tighter padding and the
+            # smallest allowed type keep the English labels unclipped at 1920 px.
+            widget.setStyleSheet(f"font-size: {theme.SMALL_PX}px; padding-left: 14px; padding-right: 14px;")
             row.addWidget(widget)
         self.repeat_button.clicked.connect(repeat)
         self.volume_button.clicked.connect(prompter.next_volume)
