@@ -186,3 +186,12 @@ def test_real_audio_to_alsa_null_keeps_the_kiosk_responsive(qtbot, make_window, 
         QCoreApplication.processEvents()
     finally:
         timer.stop()
+
+
+def test_old_engine_name_qt_means_the_pack(qapp):
+    """Site files written for the QTextToSpeech engine keep working: "qt" is the pack now."""
+    prompter = make_prompter("qt", sink=RecordingSink())
+    try:
+        assert prompter.engine_name == "pack"
+    finally:
+        prompter.close()
