@@ -19,6 +19,7 @@ APT_PACKAGES=(
   pcsc-tools                                         # ATR_analysis: the simulators' ATRs must parse
   cage xwayland grim systemd udev                    # appliance tests: kiosk under cage, unit/udev checks
   python3-venv python3-cryptography                  # install-kiosk.sh runs on Debian's python3
+  alsa-utils libsndfile1                             # voice: aplay (ALSA player), Ogg/Opus decoding
 )
 
 missing=()

@@ -12,4 +12,5 @@ SHARED_DIR = Path(os.environ.get("KIOSK_SHARED_DIR", PROJECT_ROOT.parent / "shar
 
 # The one pcscd of the session, registered here (once) so that every area shares it: two
 # session fixtures of the same name in two areas would start two pcscds, and only one can run.
+from alsafixture import alsa_null  # noqa: E402, F401  (ALSA's null device for real voice playback)
 from pcscfixture import pcsc_stack  # noqa: E402, F401

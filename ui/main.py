@@ -60,7 +60,8 @@ def create_shell(config: KioskConfig, core: SessionCore, *, bridge: DeviceBridge
 
     dispatch.ensure()                   # on the UI thread, before any flow thread posts to it
     if prompter is None:
-        prompter = make_prompter(config.ui.voice_engine, config.ui.voice, sink)
+        prompter = make_prompter(config.ui.voice_engine, config.ui.voice, sink, hotline=config.policy.hotline,
+                                 pack_dir=resolve_path(config.ui.voice_pack_dir), audio_device=config.ui.audio_device)
     lock = OperatorLock(config.ui.operator_max_failures, config.ui.operator_lockout_s)
     return KioskWindow(core, prompter, hotline=config.policy.hotline,
                        operator_secret_hash=config.ui.operator_secret_hash, operator_lock=lock,

@@ -1,45 +1,83 @@
 """Voice prompts: the same words as on screen, spoken without ever blocking the UI thread.
 
-Pipeline: :class:`VoicePrompter` (what to say, mute, "latest prompt wins") -> an engine that turns
-text into sound -> a sink that plays it.
+Pipeline: :class:`VoicePrompter` (what to say, mute/volume/speed, "latest prompt wins") ->
+the composer (:mod:`kiosk.voice.compose`: known prompts and public numbers only; personal data
+is withheld here, whatever the engine) -> an engine that turns the composition into PCM on the
+prompter's worker thread -> a sink that plays it.
 
-* ``qt``: QTextToSpeech, when a working engine exists (asynchronous by design; it plays itself).
-* ``espeak``: ``espeak-ng`` renders a WAV (voice ``cmn`` for Mandarin, ``en`` for English) on a
-  worker thread; the sink plays it (aplay/paplay if present, else QtMultimedia from memory).
-* ``none``: silent.
+Engines (``ui.voice_engine``):
 
-``ui.voice_engine = "qt"`` falls back to espeak when Qt has no working engine (e.g. no
-speech-dispatcher), and to silence when neither exists. Tests use the real espeak engine with a
-:class:`RecordingSink`, which keeps what would have been played instead of playing it.
+* ``pack`` (default): the pre-rendered voice pack (``voice/``, docs/voice.md): natural Mandarin
+  from a neural TTS rendered at build time, English from espeak-ng, composed from clips. No pack:
+  English falls back to live espeak-ng, Mandarin stays silent (captions stay on screen).
+* ``espeak``: live espeak-ng for both languages (development; its Mandarin is poor).
+* ``none``: silent. ``qt`` is an old name for ``pack``.
+
+The sink is :class:`AudioSink`: ALSA through ``aplay`` on a player thread of its own
+(:mod:`kiosk.voice.player`); nothing audio-related runs on the GUI thread. Tests use
+:class:`RecordingSink`, which keeps the audio queue instead of playing it.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import shutil
 import subprocess
 import threading
+import wave
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QLocale, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from kiosk.voice import pack as voice_pack
+from kiosk.voice.compose import Composition, composer
+from kiosk.voice.player import AlsaPlayer, Playback
 from ui.qt_compat import emit
 
 log = logging.getLogger(__name__)
 
 ESPEAK_VOICES = {"zh_CN": "cmn", "en": "en"}
-ESPEAK_RATE_WPM = 140           # slower than espeak's 175: older listeners
+ESPEAK_RATE_WPM = {"normal": 140, "slow": 110}     # slower than espeak's 175: older listeners
 RENDER_TIMEOUT_S = 10.0
+VOLUMES = (0.35, 0.65, 1.0)                         # low / medium / high
+DEFAULT_VOLUME = 1
+SPEEDS = voice_pack.SPEEDS                          # "normal", "slow"
+# Said first in every visit: decoded at start so the first screen's prompt has no decode delay.
+WARM_PROMPTS = ("Insert your card or touch the screen to start", "Please choose a service")
 
 
 @dataclass(frozen=True)
 class Utterance:
-    text: str
+    text: str                   # what is said: the screen's words, less anything withheld
     language: str
     engine: str
     voice: str = ""
-    audio: bytes = b""          # WAV bytes for engines that render; empty for Qt's own playback
+    parts: tuple[Callable[[], bytes], ...] = ()     # 16-bit mono PCM in order, decoded when called
+    rate: int = 0
+    speed: str = "normal"
+    volume: float = 1.0
+    withheld: tuple[str, ...] = ()      # kinds of what was not said (never the values)
+    seq: int = 0
+
+    @property
+    def pcm(self) -> bytes:
+        return b"".join(part() for part in self.parts)
+
+    @property
+    def audio(self) -> bytes:
+        """The PCM as a WAV file (support transcripts, tests)."""
+        out = io.BytesIO()
+        with wave.open(out, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(self.rate or voice_pack.SAMPLE_RATE)
+            wav.writeframes(self.pcm)
+        return out.getvalue()
 
 
 class Sink(Protocol):
@@ -48,7 +86,7 @@ class Sink(Protocol):
 
 
 class RecordingSink:
-    """Keeps every utterance that would have been played (tests, and a transcript for support)."""
+    """Keeps every utterance that would have been played: the audio queue, for tests."""
 
     def __init__(self) -> None:
         self.utterances: list[Utterance] = []
@@ -66,60 +104,35 @@ class RecordingSink:
 
 
 class AudioSink:
-    """Plays WAV bytes: through aplay/paplay when installed (fed on a helper thread), else Qt."""
+    """Plays through ALSA on the player thread; silent (with a warning) where aplay is missing."""
 
-    def __init__(self) -> None:
-        # Both read the WAV from stdin: the audio never touches the disk.
-        paplay, aplay = shutil.which("paplay"), shutil.which("aplay")
-        self._player_cmd = [paplay] if paplay else [aplay, "-q", "-"] if aplay else None
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._qt_player = None
-        self._buffer: QBuffer | None = None
+    def __init__(self, device: str = "default") -> None:
+        self.player: AlsaPlayer | None
+        try:
+            self.player = AlsaPlayer(device)
+        except FileNotFoundError as exc:
+            log.warning("voice prompts cannot be played", extra={"why": str(exc)})
+            self.player = None
 
     def play(self, utterance: Utterance) -> None:
-        self.stop()
-        if not utterance.audio:
-            return
-        if self._player_cmd is not None:
-            proc = subprocess.Popen(self._player_cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            self._proc = proc
-            threading.Thread(target=_feed, args=(proc, utterance.audio), daemon=True, name="voice-feed").start()
-            return
-        self._play_qt(utterance.audio)
-
-    def _play_qt(self, audio: bytes) -> None:
-        from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
-
-        if self._qt_player is None:
-            self._qt_player = QMediaPlayer()
-            self._qt_output = QAudioOutput()
-            self._qt_player.setAudioOutput(self._qt_output)
-        self._buffer = QBuffer()
-        self._buffer.setData(QByteArray(audio))
-        self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-        self._qt_player.setSourceDevice(self._buffer)
-        self._qt_player.play()
+        if self.player is not None and utterance.parts:
+            self.player.play(Playback(utterance.parts, utterance.rate, utterance.volume, utterance.seq))
 
     def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-        self._proc = None
-        if self._qt_player is not None:
-            self._qt_player.stop()
+        if self.player is not None:
+            self.player.stop()
+
+    def close(self) -> None:
+        if self.player is not None:
+            self.player.close()
 
 
-def _feed(proc: subprocess.Popen[bytes], audio: bytes) -> None:
-    try:
-        assert proc.stdin is not None
-        proc.stdin.write(audio)
-        proc.stdin.close()
-        proc.wait(timeout=60)
-    except (OSError, ValueError, subprocess.TimeoutExpired):
-        proc.kill()
+def _silence(ms: int, rate: int) -> bytes:
+    return b"\x00\x00" * (rate * ms // 1000)
 
 
 class EspeakEngine:
-    """Renders speech to WAV with espeak-ng; called on the prompter's worker thread only."""
+    """Renders speech with espeak-ng; called on the prompter's worker thread only."""
 
     name = "espeak"
 
@@ -129,47 +142,83 @@ class EspeakEngine:
             raise FileNotFoundError("espeak-ng is not installed (Debian package espeak-ng; scripts/setup.sh)")
         self.binary = found
 
-    def render(self, text: str, language: str) -> Utterance:
-        voice = ESPEAK_VOICES.get(language, "en")
-        done = subprocess.run([self.binary, "-v", voice, "-s", str(ESPEAK_RATE_WPM), "--stdout", text],
+    def render(self, composition: Composition, speed: str) -> Utterance | None:
+        text = composition.transcript
+        if not text:
+            return None
+        voice = ESPEAK_VOICES.get(composition.language, "en")
+        done = subprocess.run([self.binary, "-v", voice, "-s", str(ESPEAK_RATE_WPM[speed]), "--stdout", text],
                               capture_output=True, timeout=RENDER_TIMEOUT_S, check=False)
         if done.returncode != 0 or not done.stdout.startswith(b"RIFF"):
             raise RuntimeError(f"espeak-ng failed with code {done.returncode}")
-        return Utterance(text, language, self.name, voice, _fix_wav_sizes(done.stdout))
+        with wave.open(io.BytesIO(voice_pack.fix_wav_sizes(done.stdout))) as wav:
+            rate, pcm = wav.getframerate(), wav.readframes(wav.getnframes())
+        return Utterance(text, composition.language, self.name, voice, (partial(bytes, pcm),), rate, speed)
 
 
-def _fix_wav_sizes(wav: bytes) -> bytes:
-    """espeak-ng --stdout streams, so its header says "unknown length" (0xFFFFFFFF); players that
-    read from memory (FFmpeg) then call the data corrupt. Write the real sizes in."""
-    data = bytearray(wav)
-    at = data.find(b"data", 12)
-    if data[:4] != b"RIFF" or at < 0:
-        return wav
-    data[4:8] = (len(data) - 8).to_bytes(4, "little")
-    data[at + 4:at + 8] = (len(data) - at - 8).to_bytes(4, "little")
-    return bytes(data)
+class PackEngine:
+    """Joins the pack's clips for a composition; English falls back to espeak-ng without a pack."""
+
+    name = "pack"
+
+    def __init__(self, pack: voice_pack.VoicePack | None, espeak: EspeakEngine | None) -> None:
+        self.pack = pack
+        self.espeak = espeak
+
+    def render(self, composition: Composition, speed: str) -> Utterance | None:
+        if not composition.parts:
+            return None
+        language = composition.language
+        if self.pack is None or language not in self.pack.clips:
+            if language == "en" and self.espeak is not None:
+                return self.espeak.render(composition, speed)
+            return None                 # no Mandarin voice: the captions stay, nothing is said
+        rate = voice_pack.SAMPLE_RATE
+        parts: list[Callable[[], bytes]] = []
+        for part in composition.parts:
+            clip = self.pack.clip_for(language, part.text)
+            if clip is None:
+                log.warning("voice pack has no clip for a prompt piece", extra={"language": language})
+                continue
+            if parts and part.pause_ms:
+                parts.append(partial(_silence, part.pause_ms, rate))
+            # Decoded on the player thread just before it is played (cached after the first time).
+            parts.append(partial(self.pack.pcm, language, clip.key, speed))
+        if not parts:
+            return None
+        return Utterance(composition.transcript, language, self.name, self.pack.name, tuple(parts), rate, speed)
+
+
+Engine = PackEngine | EspeakEngine
 
 
 class VoicePrompter(QObject):
-    """Say the current screen's words. ``say`` returns at once; only the latest prompt is played."""
+    """Say the current screen's words. ``say`` returns at once; only the latest prompt is played.
+
+    Controls for the citizen: mute (for this visit only), volume, speed, repeat."""
 
     _rendered = Signal(object, int)
-    spoken = Signal(object)             # an Utterance handed to the sink (or to Qt's engine)
+    spoken = Signal(object)             # an Utterance handed to the sink
     muted_changed = Signal(bool)
+    settings_changed = Signal()
 
-    def __init__(self, engine: EspeakEngine | QtSpeechEngine | None, sink: Sink | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(self, engine: Engine | None, sink: Sink | None = None, parent: QObject | None = None,
+                 *, hotline: str = "12333") -> None:
         super().__init__(parent)
         self.engine = engine
         self.sink: Sink = sink if sink is not None else AudioSink()
+        self.hotline = hotline
         self._muted = False
+        self.volume_index = DEFAULT_VOLUME
+        self.speed = "normal"
         self._seq = 0
-        self._pending: tuple[int, str, str] | None = None
+        self._last: tuple[str, str] | None = None
+        self._pending: tuple[int, str, str, str, float] | None = None
         self._cond = threading.Condition()
         self._closed = False
         self._thread: threading.Thread | None = None
         self._rendered.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
-        if isinstance(engine, EspeakEngine):
+        if engine is not None:
             self._thread = threading.Thread(target=self._work, daemon=True, name="voice-render")
             self._thread.start()
 
@@ -181,6 +230,10 @@ class VoicePrompter(QObject):
     def muted(self) -> bool:
         return self._muted
 
+    @property
+    def volume(self) -> float:
+        return VOLUMES[self.volume_index]
+
     def set_muted(self, muted: bool) -> None:
         if muted == self._muted:
             return
@@ -189,27 +242,48 @@ class VoicePrompter(QObject):
             self.stop()
         emit(self.muted_changed, muted)
 
+    def next_volume(self) -> None:
+        """Low -> medium -> high -> low; the current prompt is said again at the new volume."""
+        self.volume_index = (self.volume_index + 1) % len(VOLUMES)
+        emit(self.settings_changed)
+        self.repeat()
+
+    def toggle_speed(self) -> None:
+        self.speed = "slow" if self.speed == "normal" else "normal"
+        emit(self.settings_changed)
+        self.repeat()
+
+    def repeat(self) -> None:
+        if self._last is not None:
+            self.say(*self._last)
+
+    def end_visit(self) -> None:
+        """Mute, volume and speed were the last citizen's choice: the next one starts afresh."""
+        self.stop()
+        self.volume_index, self.speed = DEFAULT_VOLUME, "normal"
+        self._last = None
+        self.set_muted(False)
+        emit(self.settings_changed)
+
+    def compose(self, text: str, language: str) -> Composition:
+        return composer(language, self.hotline).compose(text)
+
     def say(self, text: str, language: str) -> None:
         text = " ".join(text.split())
-        if not text or self.engine is None:
+        if not text:
             return
-        self._seq += 1
-        if self._muted:
-            return
-        if isinstance(self.engine, QtSpeechEngine):
-            self.engine.say(text, language)
-            emit(self.spoken, Utterance(text, language, self.engine.name))
+        self._last = (text, language)
+        self.stop()                     # a new screen silences the old one at once
+        if self.engine is None or self._muted:
             return
         with self._cond:
-            self._pending = (self._seq, text, language)
+            self._pending = (self._seq, text, language, self.speed, self.volume)
             self._cond.notify()
 
     def stop(self) -> None:
         self._seq += 1                  # anything still rendering is now stale
         with self._cond:
             self._pending = None
-        if isinstance(self.engine, QtSpeechEngine):
-            self.engine.stop()
         self.sink.stop()
 
     def close(self) -> None:
@@ -219,9 +293,32 @@ class VoicePrompter(QObject):
             self._cond.notify()
         if self._thread is not None:
             self._thread.join(timeout=RENDER_TIMEOUT_S + 1)
+        close = getattr(self.sink, "close", None)
+        if callable(close):
+            close()
+
+    def _warm_up(self) -> None:
+        """Off the GUI thread, before the first screen: match tables built, decoder loaded, the
+        attract and home prompts decoded, so even the first prompt starts within budget."""
+        from kiosk.i18n import translate
+
+        for language in ("zh_CN", "en"):
+            composer(language, self.hotline)
+        if isinstance(self.engine, PackEngine) and self.engine.pack is not None:
+            for msgid in WARM_PROMPTS:
+                for language in self.engine.pack.languages():
+                    text = msgid if language == "en" else translate(msgid, language)
+                    for part in self.compose(text, language).parts:
+                        clip = self.engine.pack.clip_for(language, part.text)
+                        if clip is not None:
+                            self.engine.pack.pcm(language, clip.key, "normal")
 
     def _work(self) -> None:
-        assert isinstance(self.engine, EspeakEngine)
+        assert self.engine is not None
+        try:
+            self._warm_up()
+        except (OSError, ValueError, voice_pack.VoicePackError) as exc:
+            log.warning("voice warm-up failed", extra={"error": type(exc).__name__})
         while True:
             with self._cond:
                 while self._pending is None and not self._closed:
@@ -229,14 +326,18 @@ class VoicePrompter(QObject):
                 if self._closed:
                     return
                 assert self._pending is not None
-                seq, text, language = self._pending
+                seq, text, language, speed, volume = self._pending
                 self._pending = None
             try:
-                utterance = self.engine.render(text, language)
-            except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
+                composition = self.compose(text, language)
+                utterance = self.engine.render(composition, speed)
+            except (OSError, RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:
                 log.warning("voice prompt not rendered", extra={"error": type(exc).__name__})
                 continue
-            emit(self._rendered, utterance, seq)
+            if utterance is None:
+                continue
+            said = text if composition.complete else utterance.text
+            emit(self._rendered, _replace(utterance, said, volume, composition.withheld, seq), seq)
 
     @Slot(object, int)
     def _deliver(self, utterance: Utterance, seq: int) -> None:
@@ -247,49 +348,33 @@ class VoicePrompter(QObject):
         emit(self.spoken, utterance)
 
 
-class QtSpeechEngine:
-    """QTextToSpeech with a working backend (not Qt's 'mock' test plugin)."""
+def _replace(u: Utterance, text: str, volume: float, withheld: tuple[str, ...], seq: int) -> Utterance:
+    return Utterance(text, u.language, u.engine, u.voice, u.parts, u.rate, u.speed, volume, withheld, seq)
 
-    name = "qt"
 
-    def __init__(self, tts) -> None:
-        self._tts = tts
-
-    @classmethod
-    def create(cls) -> QtSpeechEngine | None:
-        from PySide6.QtTextToSpeech import QTextToSpeech
-
-        for engine in QTextToSpeech.availableEngines():
-            if engine == "mock":
-                continue
-            tts = QTextToSpeech(engine)
-            if tts.state() != QTextToSpeech.State.Error:
-                return cls(tts)
-            tts.deleteLater()
+def load_pack(root: Path | None = None) -> voice_pack.VoicePack | None:
+    try:
+        return voice_pack.VoicePack.load(root or voice_pack.DEFAULT_DIR)
+    except voice_pack.VoicePackError as exc:
+        log.warning("voice pack not loaded", extra={"why": str(exc)})
         return None
-
-    def say(self, text: str, language: str) -> None:
-        locale = QLocale(QLocale.Language.Chinese, QLocale.Country.China) if language == "zh_CN" \
-            else QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom)
-        self._tts.setLocale(locale)
-        self._tts.say(text)
-
-    def stop(self) -> None:
-        self._tts.stop()
 
 
 def make_prompter(engine_name: str, enabled: bool = True, sink: Sink | None = None,
-                  parent: QObject | None = None) -> VoicePrompter:
+                  parent: QObject | None = None, *, hotline: str = "12333", pack_dir: Path | None = None,
+                  audio_device: str = "default") -> VoicePrompter:
     """Pick the engine from ``ui.voice_engine`` with the documented fallbacks."""
-    engine: EspeakEngine | QtSpeechEngine | None = None
-    if enabled and engine_name == "qt":
-        engine = QtSpeechEngine.create()
-        if engine is None:
-            log.info("no Qt text-to-speech engine; falling back to espeak-ng")
-            engine_name = "espeak"
-    if enabled and engine_name == "espeak":
+    engine: Engine | None = None
+    if enabled and engine_name != "none":
         try:
-            engine = EspeakEngine()
+            espeak: EspeakEngine | None = EspeakEngine()
         except FileNotFoundError as exc:
-            log.warning("voice prompts off", extra={"why": str(exc)})
-    return VoicePrompter(engine, sink, parent)
+            log.warning("no espeak-ng for English prompts", extra={"why": str(exc)})
+            espeak = None
+        if engine_name == "espeak":
+            engine = espeak
+        else:
+            engine = PackEngine(load_pack(pack_dir), espeak)
+    if sink is None and engine is not None:
+        sink = AudioSink(audio_device)
+    return VoicePrompter(engine, sink if sink is not None else RecordingSink(), parent, hotline=hotline)

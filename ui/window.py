@@ -47,6 +47,7 @@ from ui.widgets.countdown import CountdownOverlay
 from ui.widgets.error_panel import FINISH, GO_HOME, ErrorAction
 from ui.widgets.step_layout import StepLayout
 from ui.widgets.topbar import TopBar
+from ui.widgets.voice_controls import VoiceControls
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,9 @@ class KioskWindow(QMainWindow):
         self.countdown.continue_requested.connect(self.core.touch)
         self.topbar.language_toggled.connect(self.toggle_language)
         self.topbar.mute_toggled.connect(lambda: self.prompter.set_muted(not self.prompter.muted))
+        # Repeat / volume / speed beside mute, on every screen (docs/voice.md).
+        self.voice_controls = VoiceControls(self.prompter, self.speak_current)
+        self.topbar.layout().insertWidget(2, self.voice_controls)
         self.prompter.muted_changed.connect(self.topbar.set_muted)
         if bridge is not None:
             bridge.media_inserted.connect(self._media_inserted)
@@ -186,6 +190,10 @@ class KioskWindow(QMainWindow):
             text = self.countdown.prompt()
         else:
             text = self.stack.currentWidget().prompt()  # type: ignore[attr-defined]
+            progress = getattr(self.step, "progress_label", None)
+            if self.stack.currentWidget() is self.step and not self.step.showing_error and progress is not None \
+                    and progress.text():
+                text = f"{progress.text()} {text}"      # the step count is spoken too ("第二步，共三步")
         self.prompter.say(text, i18n.language())
 
     def _step_prompt_changed(self) -> None:
@@ -199,6 +207,7 @@ class KioskWindow(QMainWindow):
 
     def retranslate(self) -> None:
         self.topbar.retranslate()
+        self.voice_controls.retranslate()
         for page in self.pages.values():
             page.retranslate()  # type: ignore[attr-defined]
         self.countdown.retranslate()
@@ -292,6 +301,7 @@ class KioskWindow(QMainWindow):
     def wipe(self) -> None:
         """Every end of a visit: nothing personal may survive on screen or in the history."""
         self.prompter.stop()            # do not finish saying a sentence that held personal data
+        self.prompter.end_visit()       # mute, volume and speed were this visit's choice only
         for page in self.pages.values():
             page.reset()  # type: ignore[attr-defined]
         self.countdown.clear()

@@ -35,7 +35,7 @@ class UiSection:
     countdown_s: int = 15                 # visible countdown before the visit ends
     result_timeout_s: int = 20            # a result screen returns to the start after this long
     voice: bool = True
-    voice_engine: Literal["qt", "espeak", "none"] = "qt"
+    voice_engine: Literal["pack", "qt", "espeak", "none"] = "pack"   # docs/voice.md; "qt" = old name of "pack"
     # PBKDF2-SHA256 of the operator exit secret: "pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>".
     # Make one with `kiosk operator hash-secret`.
     operator_secret_hash: str = ""
@@ -46,6 +46,8 @@ class UiSection:
     screen_height: int = 1080
     take_card_s: int = 30                 # "please take your card" countdown after a visit (issue 19)
     retain_left_card: bool = False        # capture a card not taken in time, where the reader can
+    voice_pack_dir: str = "voice"         # the pre-rendered voice pack (relative to the project)
+    audio_device: str = "default"         # ALSA PCM the voice plays on (e.g. "plughw:0,0", "null")
 
     def validate(self) -> tuple[str, str] | None:
         if self.idle_timeout_s < 10:

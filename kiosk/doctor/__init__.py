@@ -30,7 +30,8 @@ class CheckResult:
 
 
 # Order is the order of the printed table.
-CHECK_MODULES = ["core", "smartcard", "pinpad", "camera", "face", "backend", "field", "idcard", "appliance"]
+CHECK_MODULES = ["core", "smartcard", "pinpad", "camera", "face", "backend", "field", "idcard", "voice",
+                 "appliance"]
 
 
 def run_checks(config: KioskConfig, modules: Iterable[str] = CHECK_MODULES) -> list[CheckResult]:

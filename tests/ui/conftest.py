@@ -1,5 +1,5 @@
 """Fixtures for the shell tests: a real SessionCore on a controllable clock, the real window
-(offscreen), and the real espeak-ng engine with a recording sink instead of a loudspeaker."""
+(offscreen), and the real voice (the committed pack) with a recording sink instead of a loudspeaker."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from ui.window import KioskWindow
 @pytest.fixture
 def config() -> KioskConfig:
     base = load_config("demo")
-    ui = dataclasses.replace(base.ui, voice=True, voice_engine="espeak", hide_cursor=False,
+    ui = dataclasses.replace(base.ui, voice=True, voice_engine="pack", hide_cursor=False,
                              idle_timeout_s=60, countdown_s=15, result_timeout_s=20)
     return dataclasses.replace(base, ui=ui)
 
