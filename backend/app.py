@@ -143,7 +143,8 @@ def create_app(services: Services) -> FastAPI:
         return JSONResponse({"error": code, "record_id": None, "reason": reason}, status_code=status)
 
     app.add_middleware(BodyLimit, limits=lambda path: services.config.ingest.max_body_bytes
-                       if path == BATCH_PATH else services.config.ingest.max_request_bytes)
+                       if path == BATCH_PATH or path.startswith("/v1/operator/")
+                       else services.config.ingest.max_request_bytes)
 
     @app.get("/v1/health", tags=["ops"])
     def health() -> dict[str, Any]:
