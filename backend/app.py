@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend import auth, bank, dberrors, field, ingest, openapi, persons, seed, sms, validate
+from backend import auth, bank, dberrors, field, ingest, lockouts, openapi, persons, seed, sms, validate
 from backend.clock import format_rfc3339
 from backend.context import Services
 from backend.crypto import SEALED_ALG, b64e, open_sealed, raw_public_key
@@ -288,6 +288,17 @@ def create_app(services: Services) -> FastAPI:
     @app.post("/v1/operator/enrollment-tokens", status_code=201, tags=["operator"], responses=ERRORS)
     def enrollment_token(_op: Operator, body: TokenBody) -> dict[str, Any]:
         return auth.issue_enrollment_token(services, body.kiosk_id, body.role, body.rekey)
+
+    @app.get("/v1/operator/lockouts", tags=["operator"], responses=ERRORS)
+    def operator_lockouts(_op: Operator) -> dict[str, Any]:
+        """Phones (persons) and kiosks locked now by an SMS rate limit, with count, limit and until."""
+        return lockouts.current(services)
+
+    @app.delete("/v1/operator/lockouts/{kind}/{subject}", tags=["operator"], responses=ERRORS)
+    def operator_lift_lockout(_op: Operator, kind: Literal["phone", "kiosk"],
+                              subject: Annotated[str, FPath(max_length=64)]) -> dict[str, Any]:
+        """Lift a lockout: the subject's rate-limit windows count again from now."""
+        return lockouts.lift(services, kind, subject)
 
     @app.get("/v1/operator/records", tags=["operator"], responses=ERRORS)
     def operator_records(_op: Operator, person: str | None = None, kiosk: str | None = None,
