@@ -10,6 +10,7 @@ and the kiosk can dead-letter it and carry on with the rest.
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -45,8 +46,11 @@ def check_tree(value: Any, field: str = "", depth: int = 0) -> None:
         raise Unstorable(field, f"nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, str):
         check_text(value, field)
-    elif isinstance(value, bool) or value is None or isinstance(value, float):
+    elif isinstance(value, bool) or value is None:
         return
+    elif isinstance(value, float):
+        if not math.isfinite(value):            # 1e999 parses as infinity; JSON has no such number
+            raise Unstorable(field, "a number out of range (infinite)")
     elif isinstance(value, int):
         if not -(2**63) <= value < 2**63:
             raise Unstorable(field, "integer out of the 64-bit range")

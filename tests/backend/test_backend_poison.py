@@ -78,6 +78,9 @@ def test_lone_surrogate_and_huge_numbers_and_deep_json_are_4xx(client, kiosk):
     r = _post(client, deep)
     assert r.status_code == 422 and "nested" in r.json()["reason"]
     assert _post(client, b'{"kiosk_id": NaN, "records": []}').status_code == 422
+    inf = text.replace('"payload": {}', '"payload": {"x": 1e999}').encode()
+    r = _post(client, inf)
+    assert r.status_code == 422 and r.json()["record_id"] == rec["id"] and "infinite" in r.json()["reason"]
 
 
 def test_unauthenticated_odd_headers_and_paths_are_4xx(client, kiosk):
