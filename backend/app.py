@@ -260,11 +260,20 @@ def create_app(services: Services) -> FastAPI:
 
     @app.get("/v1/roster", tags=["kiosk"], responses=ERRORS)
     def roster(kiosk: Kiosk, districts: Annotated[str, Query(pattern=r"[^,\s]",
-                                                             description="comma-separated district names")]
+                                                             description="comma-separated district names")],
+               x_field_operator: Annotated[str | None, Header(max_length=64,
+                                                              description="the signed-in field operator")] = None,
+               x_field_operator_password: Annotated[str | None, Header(
+                   max_length=400, description="base64 of that operator's password")] = None
                ) -> dict[str, Any]:
         if auth.kiosk_role(services, kiosk) != "field":
             raise ApiError(403, "field_kiosk_only", "the roster (personal data) goes only to field kiosks")
+        assigned = field.operator_assignment(services, x_field_operator, x_field_operator_password)
         wanted = [d.strip() for d in districts.split(",") if d.strip()]
+        foreign = [d for d in wanted if d not in assigned]
+        if foreign:
+            raise ApiError(403, "not_your_assignment", f"districts {', '.join(foreign)} are not assigned to the "
+                           "signed-in operator; ask the office to assign them", field="districts")
         if not wanted:
             raise ApiError(422, "malformed", "give at least one district: ?districts=A,B")
         return persons.roster(services, wanted)
