@@ -80,9 +80,15 @@ def parse_envelope(obj: Any, index: int, max_record_bytes: int = 1_000_000) -> E
         return _malformed(rid, f"record {index}: {field}: {reason}", field)
 
     try:
-        validate.check_tree(obj)
-    except validate.Unstorable as exc:
-        raise bad(exc.field or "record", exc.reason) from None
+        signed = record_signing_bytes(obj) if validate.plainly_storable_json(obj) else None
+    except UnicodeEncodeError:                 # a lone surrogate: the walk below names the field
+        signed = None
+    if signed is None or not validate.plainly_storable_text(signed):
+        try:
+            validate.check_tree(obj)
+        except validate.Unstorable as exc:
+            raise bad(exc.field or "record", exc.reason) from None
+        signed = record_signing_bytes(obj)
     if not isinstance(obj["kiosk_id"], str) or not 1 <= len(obj["kiosk_id"]) <= 64:
         raise bad("kiosk_id", "must be a string of 1 to 64 characters")
     seq = obj["seq"]
@@ -116,7 +122,6 @@ def parse_envelope(obj: Any, index: int, max_record_bytes: int = 1_000_000) -> E
             raise bad("payload.id_number", exc.reason) from None
     if obj["type"] == "certification" and idn is None:
         raise bad("payload.id_number", "a certification needs payload.id_number")
-    signed = record_signing_bytes(obj)
     if len(signed) > max_record_bytes:
         raise bad("payload", f"the record is {len(signed)} bytes, over the {max_record_bytes}-byte limit "
                   "for one record")
