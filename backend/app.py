@@ -7,19 +7,19 @@ The OpenAPI description is served at /openapi.json; docs/backend.md is the prose
 from __future__ import annotations
 
 import logging
-from datetime import date
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Path as FPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend import auth, bank, dberrors, ecard, field, ingest, persons, seed, sms, validate
+from backend import auth, bank, dberrors, ecard, field, ingest, lockouts, openapi, persons, seed, sms, validate
 from backend.clock import format_rfc3339
 from backend.context import Services
 from backend.crypto import SEALED_ALG, b64e, open_sealed, raw_public_key
@@ -36,67 +36,101 @@ ERRORS = {code: {"description": "refused; see error and reason", "content": ERRO
           for code in (401, 403, 404, 409, 422, 429)}
 
 
+# Bodies are strict (no "1" for 1, no "true" for true) and closed (no unknown keys): what the
+# published schema says is exactly what is accepted (tests/backend/test_backend_contract.py).
+STRICT = ConfigDict(strict=True, extra="forbid")
+ID_NUMBER = r"^([0-9]{15}|[0-9]{17}[0-9Xx])$"
+KIOSK_ID = r"^[!-~]{1,64}$"          # printable ASCII, no space
+PHONE = r"^1[0-9]{10}$"
+
+
 class EnrollBody(BaseModel):
-    kiosk_id: str = Field(min_length=1, max_length=64)
-    public_key: str = Field(description="base64 of the raw 32-byte Ed25519 public key")
-    token: str = Field(description="one-time enrollment token from an operator")
+    model_config = STRICT
+    kiosk_id: str = Field(min_length=1, max_length=64, pattern=KIOSK_ID)
+    public_key: str = Field(pattern=r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$",
+                            description="base64 of the raw 32-byte Ed25519 public key")
+    token: str = Field(min_length=1, max_length=200, description="one-time enrollment token from an operator")
     old_key_signature: str | None = Field(
         default=None, description="re-keying: base64 Ed25519 by the kiosk's current key over "
                                   "'sscard-kiosk rekey v1\\n{kiosk_id}\\n{public_key}'")
 
 
 class TokenBody(BaseModel):
-    kiosk_id: str = Field(min_length=1, max_length=64, description="the one kiosk id the token enrolls")
+    model_config = STRICT
+    kiosk_id: str = Field(min_length=1, max_length=64, pattern=KIOSK_ID, description="the one kiosk id the token enrolls")
     role: Literal["office", "field"] = Field(default="office", description="what the kiosk may do")
     rekey: bool = Field(default=False, description="may replace the key of this already enrolled kiosk")
 
 
 class SmsRequestBody(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"oneOf": [
+        {"required": [name], "properties": {name: {"type": "string"}}}
+        for name in ("id_number", "phone", "verification_id")]})
     purpose: Literal["pin_reset", "pin_unblock", "registration", "certification", "phone_check"]
-    id_number: str | None = Field(default=None, description="send to the phone bound to this person")
-    phone: str | None = Field(default=None, description="or send to this phone")
+    id_number: str | None = Field(default=None, pattern=ID_NUMBER, description="send to the phone bound to this person")
+    phone: str | None = Field(default=None, pattern=PHONE, description="or send to this phone")
     verification_id: str | None = Field(default=None, description="or resend for this bank verification")
 
 
 class SmsVerifyBody(BaseModel):
+    model_config = STRICT
     request_id: str
     code: str = Field(min_length=1, max_length=12)
 
 
 class BankVerifyBody(BaseModel):
+    model_config = STRICT
     name: str = Field(min_length=1, max_length=64)
-    id_number: str = Field(min_length=15, max_length=18)
-    bank_code: str = Field(min_length=1, max_length=16)
-    card_number: str = Field(min_length=1, max_length=19)
-    phone: str = Field(min_length=1, max_length=20)
+    id_number: str = Field(pattern=ID_NUMBER)
+    bank_code: str = Field(min_length=1, max_length=16, description="one of the cooperating banks (enum)")
+    card_number: str = Field(pattern=r"^[0-9]{12,19}$")
+    phone: str = Field(pattern=PHONE)
 
 
 class EcardRedeemBody(BaseModel):
+    model_config = STRICT
     code: str = Field(min_length=1, max_length=400, description="the QR text the kiosk read off the phone")
 
 
 class EcardIssueBody(BaseModel):
-    id_number: str = Field(min_length=15, max_length=18)
+    model_config = STRICT
+    id_number: str = Field(pattern=ID_NUMBER)
 
 
 class RegisterBody(BaseModel):
+    model_config = STRICT
     verification_id: str
     sms_code: str = Field(min_length=1, max_length=12)
+
+
+class FieldOperatorBody(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"anyOf": [
+        {"required": [name], "properties": {name: {"type": "string"}}} for name in ("password", "card_id_number")]})
+    name: str = Field(min_length=1, max_length=64, pattern=r"\S")
+    password: str | None = Field(default=None, min_length=8, max_length=200)
+    card_id_number: str | None = Field(default=None, pattern=ID_NUMBER)
+    districts: list[str] = Field(default_factory=list)
+    active: bool = True
 
 
 ENVELOPE_SCHEMA = {
     "type": "object",
     "required": ["id", "kiosk_id", "seq", "created_at", "type", "operator_id", "payload", "sig"],
     "properties": {
-        "id": {"type": "string", "description": "UUIDv7"},
-        "kiosk_id": {"type": "string"},
-        "seq": {"type": "integer", "minimum": 1},
-        "created_at": {"type": "string", "format": "date-time"},
-        "type": {"type": "string"},
-        "operator_id": {"type": ["string", "null"]},
-        "payload": {"type": "object"},
-        "sig": {"type": "string", "description": "base64 Ed25519 over the canonical JSON without sig"},
+        "id": {"type": "string", "description": "UUIDv7, lower case",
+               "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"},
+        "kiosk_id": {"type": "string", "minLength": 1, "maxLength": 64},
+        "seq": {"type": "integer", "minimum": 1, "maximum": 2**53 - 1},
+        "created_at": {"type": "string", "format": "date-time", "pattern": "^20[0-9]{2}-",
+                       "description": "RFC 3339 with offset, years 2000-2099"},
+        "type": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,39}$"},
+        "operator_id": {"type": ["string", "null"], "minLength": 1, "maxLength": 64},
+        "payload": {"type": "object", "properties": {"id_number": {"type": "string", "pattern": ID_NUMBER}},
+                    "description": "no NUL or lone surrogate in any string; at most 1 MB per record"},
+        "sig": {"type": "string", "pattern": "^[A-Za-z0-9+/]{85}[AQgw]==$",
+                "description": "base64 Ed25519 over the canonical JSON without sig"},
     },
+    "additionalProperties": False,
 }
 
 
@@ -133,12 +167,16 @@ def create_app(services: Services) -> FastAPI:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         reason = f"{where}: {first.get('msg', 'invalid')}" if where else first.get("msg", "invalid request")
-        return JSONResponse({"error": "malformed", "record_id": None, "reason": reason}, status_code=422)
+        body = {"error": "malformed", "record_id": None, "reason": reason}
+        if where:
+            body["field"] = where.removeprefix("path.").removeprefix("query.").removeprefix("header.")
+        return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse({"error": code, "record_id": None, "reason": str(exc.detail)}, status_code=exc.status_code)
+        return JSONResponse({"error": code, "record_id": None, "reason": str(exc.detail)}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))   # 405 keeps its Allow header
 
     @app.exception_handler(DBAPIError)
     async def _db_error(_request: Request, exc: DBAPIError) -> JSONResponse:
@@ -151,7 +189,8 @@ def create_app(services: Services) -> FastAPI:
         return JSONResponse({"error": code, "record_id": None, "reason": reason}, status_code=status)
 
     app.add_middleware(BodyLimit, limits=lambda path: services.config.ingest.max_body_bytes
-                       if path == BATCH_PATH else services.config.ingest.max_request_bytes)
+                       if path == BATCH_PATH or path.startswith("/v1/operator/")
+                       else services.config.ingest.max_request_bytes)
 
     @app.get("/v1/health", tags=["ops"])
     def health() -> dict[str, Any]:
@@ -171,9 +210,10 @@ def create_app(services: Services) -> FastAPI:
 
     @app.post("/v1/records:batch", tags=["kiosk"], responses={**ERRORS, 413: ERRORS[422]},
               openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-                  "type": "object", "required": ["kiosk_id", "records"],
+                  "type": "object", "required": ["kiosk_id", "records"], "additionalProperties": False,
                   "properties": {"kiosk_id": {"type": "string"},
-                                 "records": {"type": "array", "items": ENVELOPE_SCHEMA}}}}}}})
+                                 "records": {"type": "array", "items": ENVELOPE_SCHEMA, "minItems": 1,
+                                             "maxItems": services.config.ingest.max_batch}}}}}}})
     async def records_batch(request: Request) -> dict[str, Any]:
         """Ingest signed records, idempotent by id; the whole batch is validated before any write."""
         raw = await request.body()
@@ -193,11 +233,11 @@ def create_app(services: Services) -> FastAPI:
         return auth.kiosk_state(services, kiosk)
 
     @app.get("/v1/persons/{id_number}/summary", tags=["kiosk"], responses=ERRORS)
-    def person_summary(id_number: str, _kiosk: Kiosk) -> dict[str, Any]:
+    def person_summary(id_number: Annotated[str, FPath(pattern=ID_NUMBER)], _kiosk: Kiosk) -> dict[str, Any]:
         return persons.summary(services, id_number)
 
     @app.get("/v1/persons/{id_number}/face-template", tags=["kiosk"], responses=ERRORS)
-    def person_face_template(id_number: str, _kiosk: Kiosk) -> dict[str, Any]:
+    def person_face_template(id_number: Annotated[str, FPath(pattern=ID_NUMBER)], _kiosk: Kiosk) -> dict[str, Any]:
         return persons.face_template(services, id_number)
 
     @app.post("/v1/sms/request", tags=["kiosk"], responses=ERRORS)
@@ -229,11 +269,21 @@ def create_app(services: Services) -> FastAPI:
         return bank.register_account(services, kiosk, body.verification_id, body.sms_code)
 
     @app.get("/v1/roster", tags=["kiosk"], responses=ERRORS)
-    def roster(kiosk: Kiosk, districts: Annotated[str, Query(description="comma-separated district names")]
+    def roster(kiosk: Kiosk, districts: Annotated[str, Query(pattern=r"[^,\s]",
+                                                             description="comma-separated district names")],
+               x_field_operator: Annotated[str | None, Header(max_length=64,
+                                                              description="the signed-in field operator")] = None,
+               x_field_operator_password: Annotated[str | None, Header(
+                   max_length=400, description="base64 of that operator's password")] = None
                ) -> dict[str, Any]:
         if auth.kiosk_role(services, kiosk) != "field":
             raise ApiError(403, "field_kiosk_only", "the roster (personal data) goes only to field kiosks")
+        assigned = field.operator_assignment(services, x_field_operator, x_field_operator_password)
         wanted = [d.strip() for d in districts.split(",") if d.strip()]
+        foreign = [d for d in wanted if d not in assigned]
+        if foreign:
+            raise ApiError(403, "not_your_assignment", f"districts {', '.join(foreign)} are not assigned to the "
+                           "signed-in operator; ask the office to assign them", field="districts")
         if not wanted:
             raise ApiError(422, "malformed", "give at least one district: ?districts=A,B")
         return persons.roster(services, wanted)
@@ -259,28 +309,41 @@ def create_app(services: Services) -> FastAPI:
         return field.operator_list(services)
 
     @app.put("/v1/operator/field-operators/{operator_id}", tags=["operator"], responses=ERRORS)
-    def field_operator_upsert(_op: Operator, operator_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    def field_operator_upsert(_op: Operator, operator_id: Annotated[str, FPath(max_length=64)],
+                              body: FieldOperatorBody) -> dict[str, Any]:
         """Create or change a field operator: name, password and/or staff card ID, districts, active."""
-        return field.upsert_operator(services, operator_id, body)
+        return field.upsert_operator(services, operator_id, body.model_dump(exclude_none=True))
 
     @app.post("/v1/operator/enrollment-tokens", status_code=201, tags=["operator"], responses=ERRORS)
     def enrollment_token(_op: Operator, body: TokenBody) -> dict[str, Any]:
         return auth.issue_enrollment_token(services, body.kiosk_id, body.role, body.rekey)
 
+    @app.get("/v1/operator/lockouts", tags=["operator"], responses=ERRORS)
+    def operator_lockouts(_op: Operator) -> dict[str, Any]:
+        """Phones (persons) and kiosks locked now by an SMS rate limit, with count, limit and until."""
+        return lockouts.current(services)
+
+    @app.delete("/v1/operator/lockouts/{kind}/{subject}", tags=["operator"], responses=ERRORS)
+    def operator_lift_lockout(_op: Operator, kind: Literal["phone", "kiosk"],
+                              subject: Annotated[str, FPath(max_length=64)]) -> dict[str, Any]:
+        """Lift a lockout: the subject's rate-limit windows count again from now."""
+        return lockouts.lift(services, kind, subject)
+
     @app.get("/v1/operator/records", tags=["operator"], responses=ERRORS)
     def operator_records(_op: Operator, person: str | None = None, kiosk: str | None = None,
-                         day: date | None = None, limit: Annotated[int, Query(ge=1, le=5000)] = 1000
+                         day: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                                                          description="YYYY-MM-DD")] = None,
+                         limit: Annotated[int, Query(ge=1, le=5000)] = 1000
                          ) -> dict[str, Any]:
-        """Records by person (ID number), kiosk and/or day (UTC, of the kiosk's created_at)."""
-        if person is None and kiosk is None and day is None:
-            raise ApiError(422, "malformed", "filter by at least one of person, kiosk, day")
+        """Records by person (ID number), kiosk and/or day (UTC, of the kiosk's created_at); without a
+        filter, the first ``limit`` records by kiosk and seq."""
         query = sa.select(records).order_by(records.c.kiosk_id, records.c.seq).limit(limit)
         if person is not None:
             query = query.where(records.c.person_id == person.upper())
         if kiosk is not None:
             query = query.where(records.c.kiosk_id == kiosk)
-        if day is not None:
-            query = query.where(records.c.day == day.isoformat())
+        if day is not None:     # a well-formed day that is no calendar date (02-30) simply matches nothing
+            query = query.where(records.c.day == day)
         with services.reader.connect() as conn:
             rows = conn.execute(query).mappings().all()
         return {"records": [{
@@ -307,17 +370,18 @@ def create_app(services: Services) -> FastAPI:
         return Response(plain, media_type="application/octet-stream")
 
     if services.config.dev_endpoints:
-        @app.post("/v1/operator/seed", tags=["dev"], responses=ERRORS)
+        # Dev endpoints are not part of the published contract (never on in production).
+        @app.post("/v1/operator/seed", tags=["dev"], responses=ERRORS, include_in_schema=False)
         def operator_seed(_op: Operator, body: dict[str, Any]) -> dict[str, int]:
             """Load persons and bank test accounts (upsert); for tests and the demo (dev.endpoints)."""
             return seed.apply_seed(services.engine, body)
 
-        @app.post("/v1/dev/ecard/codes", tags=["dev"], responses=ERRORS)
+        @app.post("/v1/dev/ecard/codes", tags=["dev"], responses=ERRORS, include_in_schema=False)
         def dev_ecard_code(_op: Operator, body: EcardIssueBody) -> dict[str, Any]:
             """A dynamic e-card code for a person, as the platform's phone app would get one (demo, tests)."""
             return ecard.issue_code(services, body.id_number)
 
-        @app.get("/v1/dev/sms-outbox", tags=["dev"], responses=ERRORS)
+        @app.get("/v1/dev/sms-outbox", tags=["dev"], responses=ERRORS, include_in_schema=False)
         def dev_outbox(_op: Operator, phone: str | None = None, after_id: int = 0) -> dict[str, Any]:
             """Messages the development SMS gateway 'sent' (enabled by dev.endpoints)."""
             query = sa.select(dev_sms_outbox).where(dev_sms_outbox.c.id > after_id).order_by(dev_sms_outbox.c.id)
@@ -332,4 +396,6 @@ def create_app(services: Services) -> FastAPI:
     from backend.console import mount as mount_console
 
     mount_console(app, services)
+    openapi.install(app, kiosk_auth, operator_auth,     # security schemes and common refusals
+                    enums={("BankVerifyBody", "bank_code"): sorted(services.banks)})
     return app

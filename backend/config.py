@@ -61,6 +61,8 @@ class SmsSection:
     max_attempts: int = 5                 # wrong codes allowed per request
     per_phone_per_hour: int = 5           # codes per phone per rolling hour
     per_kiosk_per_hour: int = 120         # codes per kiosk per rolling hour
+    wrong_codes_per_phone_per_hour: int = 10   # wrong codes for one phone (person) per hour: then locked
+    wrong_codes_per_kiosk_per_hour: int = 60   # wrong codes entered at one kiosk per hour: then locked
     code_pepper: str = ""                 # mixed into the stored code hash (secret: BACKEND__SMS__CODE_PEPPER)
     dev_outbox_endpoint: bool = False     # older name of dev.endpoints (either turns the dev endpoints on)
 

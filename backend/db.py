@@ -117,6 +117,14 @@ sms_phone_locks = sa.Table(
 )
 
 # Signatures of online requests seen within the timestamp window: a captured request cannot be replayed.
+# An operator lifted a rate-limit lockout: the subject's windows count only from lifted_at.
+rate_limit_lifts = sa.Table(
+    "rate_limit_lifts", metadata,
+    sa.Column("kind", sa.String(16), primary_key=True),                # phone | kiosk
+    sa.Column("subject", sa.String(64), primary_key=True),
+    sa.Column("lifted_at", UtcDateTime(), nullable=False),
+)
+
 seen_request_signatures = sa.Table(
     "seen_request_signatures", metadata,
     sa.Column("sig_hash", sa.String(64), primary_key=True),

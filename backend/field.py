@@ -28,6 +28,7 @@ from kiosk.field.credentials import (
     card_id_hash,
     hash_password,
     operator_list_signing_bytes,
+    verify_password,
 )
 
 SIGNING_INFO = b"sscard field operator list signing v1"
@@ -92,3 +93,24 @@ def operator_list(services: Services) -> dict[str, Any]:
     }
     document["sig"] = b64e(signing_key(services.review_key).sign(operator_list_signing_bytes(document)))
     return document
+
+
+def operator_assignment(services: Services, operator_id: str | None, password_b64: str | None) -> list[str]:
+    """The districts of a field operator who proves the password (the roster's second key)."""
+    import base64
+    import binascii
+
+    if not operator_id or not password_b64:
+        raise ApiError(403, "operator_required", "the roster goes only to a kiosk with a signed-in field operator: "
+                       "send X-Field-Operator and X-Field-Operator-Password (base64)")
+    try:
+        password = base64.b64decode(password_b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(403, "bad_operator_credentials", "the field operator's id or password is wrong") from None
+    with services.engine.connect() as conn:
+        row = conn.execute(sa.select(field_operators.c.password_hash, field_operators.c.districts,
+                                     field_operators.c.active)
+                           .where(field_operators.c.operator_id == operator_id[:64])).mappings().first()
+    if row is None or not row["active"] or not verify_password(password, row["password_hash"]):
+        raise ApiError(403, "bad_operator_credentials", "the field operator's id or password is wrong")
+    return [d for d in (row["districts"] or "").split(",") if d]

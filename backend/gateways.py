@@ -34,6 +34,12 @@ class DevSmsGateway:
         with self._engine.begin() as conn:
             conn.execute(dev_sms_outbox.insert().values(phone=phone, text=text, sent_at=self._clock()))
 
+    def send_many(self, messages: list[tuple[str, str]]) -> None:
+        """A batch's notifications in one transaction (all or none: a failure retries them all)."""
+        now = self._clock()
+        with self._engine.begin() as conn:
+            conn.execute(dev_sms_outbox.insert(), [{"phone": p, "text": t, "sent_at": now} for p, t in messages])
+
 
 @dataclass(frozen=True)
 class BankAnswer:

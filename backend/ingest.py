@@ -80,9 +80,15 @@ def parse_envelope(obj: Any, index: int, max_record_bytes: int = 1_000_000) -> E
         return _malformed(rid, f"record {index}: {field}: {reason}", field)
 
     try:
-        validate.check_tree(obj)
-    except validate.Unstorable as exc:
-        raise bad(exc.field or "record", exc.reason) from None
+        signed = record_signing_bytes(obj) if validate.plainly_storable_json(obj) else None
+    except UnicodeEncodeError:                 # a lone surrogate: the walk below names the field
+        signed = None
+    if signed is None or not validate.plainly_storable_text(signed):
+        try:
+            validate.check_tree(obj)
+        except validate.Unstorable as exc:
+            raise bad(exc.field or "record", exc.reason) from None
+        signed = record_signing_bytes(obj)
     if not isinstance(obj["kiosk_id"], str) or not 1 <= len(obj["kiosk_id"]) <= 64:
         raise bad("kiosk_id", "must be a string of 1 to 64 characters")
     seq = obj["seq"]
@@ -116,7 +122,6 @@ def parse_envelope(obj: Any, index: int, max_record_bytes: int = 1_000_000) -> E
             raise bad("payload.id_number", exc.reason) from None
     if obj["type"] == "certification" and idn is None:
         raise bad("payload.id_number", "a certification needs payload.id_number")
-    signed = record_signing_bytes(obj)
     if len(signed) > max_record_bytes:
         raise bad("payload", f"the record is {len(signed)} bytes, over the {max_record_bytes}-byte limit "
                   "for one record")
@@ -167,42 +172,67 @@ def _add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
-def _apply(services: Services, conn: Connection, kiosk_id: str, env: Envelope) -> tuple[str, str]:
-    """Business effects of one new record, in the ingest transaction -> (outcome, message)."""
+@dataclass
+class _Person:
+    phone: str | None
+    certified_until: date | None
+    deceased: bool
+
+
+def _load_persons(conn: Connection, fresh: list[Envelope]) -> dict[str, _Person]:
+    """The persons this batch's records name, in two queries for the whole batch. Certified
+    persons are locked in one sorted pass: two kiosks' batches naming the same people in a
+    different order then wait for each other instead of deadlocking."""
+    certified = sorted({e.person_id for e in fresh if e.type == "certification" and e.person_id})
+    notified = sorted({e.person_id for e in fresh if e.type in NOTIFY_TYPES and e.person_id} - set(certified))
+    cols = (persons.c.id_number, persons.c.phone, persons.c.certified_until, persons.c.deceased)
+    found: dict[str, _Person] = {}
+    if certified:
+        for r in conn.execute(sa.select(*cols).where(persons.c.id_number.in_(certified))
+                              .order_by(persons.c.id_number).with_for_update()):
+            found[r.id_number] = _Person(r.phone, r.certified_until, bool(r.deceased))
+    if notified:
+        for r in conn.execute(sa.select(*cols).where(persons.c.id_number.in_(notified))):
+            found[r.id_number] = _Person(r.phone, r.certified_until, bool(r.deceased))
+    return found
+
+
+def _apply(services: Services, kiosk_id: str, env: Envelope, people: dict[str, _Person],
+           effects: dict[str, list[dict[str, Any]]]) -> tuple[str, str]:
+    """Business effects of one new record -> (outcome, message); the writes are collected in
+    ``effects`` and made for the whole batch at once, in the ingest transaction."""
     idn = env.person_id                      # upper-cased: the check digit X may arrive lower-case
     if env.type == "certification":
-        return _apply_certification(services, conn, env, idn)
+        return _apply_certification(services, env, people.get(idn) if idn else None, idn, effects)
     if env.type in NOTIFY_TYPES:
-        phone = None
-        if idn is not None:
-            phone = conn.execute(sa.select(persons.c.phone).where(persons.c.id_number == idn)).scalar()
-        if not phone:
+        person = people.get(idn) if idn else None
+        if person is None or not person.phone:
             return "ok", "Recorded; no bound phone to notify."
-        conn.execute(notifications.insert().values(
-            record_id=env.id, phone=phone, text=notification_text(env.type, kiosk_id, env.created_at),
-            created_at=services.clock()))
+        effects["notifications"].append({
+            "record_id": env.id, "phone": person.phone,
+            "text": notification_text(env.type, kiosk_id, env.created_at), "created_at": services.clock()})
         return "ok", "Recorded; the bound phone will be notified."
     return "ok", "Recorded."
 
 
-def _apply_certification(services: Services, conn: Connection, env: Envelope, idn: str | None) -> tuple[str, str]:
+def _apply_certification(services: Services, env: Envelope, person: _Person | None, idn: str | None,
+                         effects: dict[str, list[dict[str, Any]]]) -> tuple[str, str]:
     if env.payload.get("result") != PASSED:
         return "ok", "Recorded (the certification did not pass; nothing changes)."
-    person = conn.execute(sa.select(persons.c.certified_until, persons.c.deceased)
-                          .where(persons.c.id_number == idn)).mappings().first()
     if person is None:
         return "unknown_person", ("No person with this ID number is known to the bureau; "
                                   "the result is kept for staff review.")
-    if person["deceased"]:
+    if person.deceased:
         return "deceased", ("The bureau records this person as deceased; the certification was not "
                             "applied and is passed to staff for review.")
     on_day = env.created_at.date()
-    until = person["certified_until"]
+    until = person.certified_until
     if until is not None and until >= on_day:
         return "already_certified", (f"Already certified until {until.isoformat()} by an earlier result; "
                                      "this one is kept and changes nothing.")
     new_until = _add_months(on_day, services.config.certification.period_months)
-    conn.execute(persons.update().where(persons.c.id_number == idn).values(certified_until=new_until))
+    person.certified_until = new_until       # a later record of this batch sees it
+    effects["certified"].append({"b_id": idn, "b_until": new_until})
     return "ok", f"Certified until {new_until.isoformat()}."
 
 
@@ -249,15 +279,11 @@ def ingest_batch(services: Services, body: Any) -> dict[str, Any]:
                                f"accepted seq {last_seq}; the kiosk's counter is damaged", env.id, field="seq")
             last_seq = env.seq
             fresh.append(env)
-        # Lock the certified persons in one sorted pass: two kiosks' batches naming the same
-        # people in a different order then wait for each other instead of deadlocking.
-        certified = sorted({e.person_id for e in fresh if e.type == "certification" and e.person_id})
-        if certified:
-            conn.execute(sa.select(persons.c.id_number).where(persons.c.id_number.in_(certified))
-                         .order_by(persons.c.id_number).with_for_update())
+        people = _load_persons(conn, fresh)
+        effects: dict[str, list[dict[str, Any]]] = {"notifications": [], "certified": []}
         rows = []
         for env in fresh:
-            outcome, message = _apply(services, conn, kiosk_id, env)
+            outcome, message = _apply(services, kiosk_id, env, people, effects)
             results[env.id] = {"id": env.id, "status": "accepted", "outcome": outcome, "message": message}
             rows.append({
                 "id": env.id, "kiosk_id": kiosk_id, "seq": env.seq, "type": env.type,
@@ -265,6 +291,11 @@ def ingest_batch(services: Services, body: Any) -> dict[str, Any]:
                 "created_at": env.created_at, "received_at": now, "day": env.created_at.date().isoformat(),
                 "envelope": canonical_json(env.raw).decode("utf-8"), "outcome": outcome, "message": message,
             })
+        if effects["certified"]:
+            conn.execute(persons.update().where(persons.c.id_number == sa.bindparam("b_id"))
+                         .values(certified_until=sa.bindparam("b_until")), effects["certified"])
+        if effects["notifications"]:
+            conn.execute(notifications.insert(), effects["notifications"])
         if rows:
             conn.execute(records.insert(), rows)
             conn.execute(kiosks.update().where(kiosks.c.kiosk_id == kiosk_id).values(last_seq=last_seq))

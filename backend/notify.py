@@ -43,20 +43,36 @@ def deliver_pending(services: Services, record_ids: Sequence[str] | None = None,
         query = query.where(notifications.c.record_id.in_(list(record_ids)))
     with services.engine.connect() as conn:
         pending = conn.execute(query).all()
+    if not pending:
+        return 0
+    # Claim them all in one transaction: a row another replica claimed first is skipped.
+    with services.engine.begin() as conn:
+        claimed = conn.execute(notifications.update()
+                               .where(notifications.c.id.in_([r.id for r in pending]),
+                                      notifications.c.sent_at.is_(None))
+                               .values(sent_at=services.clock(), attempts=notifications.c.attempts + 1)
+                               .returning(notifications.c.id, notifications.c.phone, notifications.c.text)).all()
+    claimed.sort(key=lambda r: r.id)
+    send_many = getattr(services.sms_gateway, "send_many", None)
+    if send_many is not None:
+        try:
+            send_many([(r.phone, r.text) for r in claimed])
+            return len(claimed)
+        except Exception:
+            log.warning("notifications not delivered; will retry", exc_info=True)
+            _release(services, [r.id for r in claimed])
+            return 0
     sent = 0
-    for row in pending:
-        with services.engine.begin() as conn:
-            claimed = conn.execute(notifications.update()
-                                   .where(notifications.c.id == row.id, notifications.c.sent_at.is_(None))
-                                   .values(sent_at=services.clock(),
-                                           attempts=notifications.c.attempts + 1)).rowcount
-        if not claimed:
-            continue        # another replica has it
+    for row in claimed:
         try:
             services.sms_gateway.send(row.phone, row.text)
             sent += 1
         except Exception:
             log.warning("notification not delivered; will retry", exc_info=True, extra={"notification": row.id})
-            with services.engine.begin() as conn:
-                conn.execute(notifications.update().where(notifications.c.id == row.id).values(sent_at=None))
+            _release(services, [row.id])
     return sent
+
+
+def _release(services: Services, ids: list[int]) -> None:
+    with services.engine.begin() as conn:
+        conn.execute(notifications.update().where(notifications.c.id.in_(ids)).values(sent_at=None))

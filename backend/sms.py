@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from backend import lockouts
 from backend.context import Services
 from backend.db import kiosks, persons, sms_phone_locks, sms_requests
 from backend.errors import ApiError
@@ -73,15 +74,16 @@ def issue_code(services: Services, kiosk_id: str, purpose: str, phone: str) -> t
                 raise ApiError(429, "resend_too_soon",
                                f"a code was sent to this phone less than {cfg.resend_after_s} s ago; "
                                f"wait {math.ceil(wait)} s before asking again", retry_after_s=math.ceil(wait))
-        hour_ago = now - timedelta(hours=1)
+        phone_since = lockouts.window_start(conn, "phone", phone, now)
+        kiosk_since = lockouts.window_start(conn, "kiosk", kiosk_id, now)
         per_phone = conn.execute(sa.select(sa.func.count()).select_from(sms_requests).where(
-            sms_requests.c.phone == phone, sms_requests.c.created_at > hour_ago)).scalar()
+            sms_requests.c.phone == phone, sms_requests.c.created_at > phone_since)).scalar()
         if per_phone >= cfg.per_phone_per_hour:
             raise ApiError(429, "rate_limited_phone",
                            "too many codes for this phone in the last hour; try again later or go to the counter",
                            retry_after_s=3600)
         per_kiosk = conn.execute(sa.select(sa.func.count()).select_from(sms_requests).where(
-            sms_requests.c.kiosk_id == kiosk_id, sms_requests.c.created_at > hour_ago)).scalar()
+            sms_requests.c.kiosk_id == kiosk_id, sms_requests.c.created_at > kiosk_since)).scalar()
         if per_kiosk >= cfg.per_kiosk_per_hour:
             raise ApiError(429, "rate_limited_kiosk",
                            "this kiosk has asked for too many codes in the last hour; try again later",
@@ -115,6 +117,20 @@ def bound_phone(services: Services, id_number: str) -> str:
     return row.phone
 
 
+def _wrong_code_lockout(services: Services, conn: Connection, phone: str, kiosk_id: str, now: Any) -> str | None:
+    """Wrong codes over all requests in the rolling hour: per phone (the person) and per kiosk."""
+    cfg = services.config.sms
+    for kind, column, subject, limit in (
+            ("phone", sms_requests.c.phone, phone, cfg.wrong_codes_per_phone_per_hour),
+            ("kiosk", sms_requests.c.kiosk_id, kiosk_id, cfg.wrong_codes_per_kiosk_per_hour)):
+        since = lockouts.window_start(conn, kind, subject, now)
+        wrong = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(sms_requests.c.attempts), 0)).where(
+            column == subject, sms_requests.c.created_at > since)).scalar()
+        if wrong >= limit:
+            return kind
+    return None
+
+
 def verify_code(services: Services, kiosk_id: str, request_id: str, code: str) -> dict[str, Any]:
     cfg = services.config.sms
     now = services.clock()
@@ -135,6 +151,10 @@ def verify_code(services: Services, kiosk_id: str, request_id: str, code: str) -
         if now > row["expires_at"]:
             return {"ok": False, "attempts_left": left, "reason": "expired",
                     "message": "The code has expired: ask for a new code."}
+        locked = _wrong_code_lockout(services, conn, row["phone"], kiosk_id, now)
+        if locked is not None:
+            return {"ok": False, "attempts_left": 0, "reason": "too_many_attempts", "locked": locked,
+                    "message": "Too many wrong codes in the last hour: go to the counter, or try again later."}
         good = isinstance(code, str) and hmac.compare_digest(_code_hash(services, request_id, code), row["code_hash"])
         if good:
             conn.execute(sms_requests.update().where(sms_requests.c.request_id == request_id)

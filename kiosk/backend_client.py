@@ -180,8 +180,10 @@ class BackendClient:
 
     # -- plumbing ------------------------------------------------------------------------------
     def _send(self, method: str, path: str, body: bytes | None, *, signed: bool,
-              timeout: httpx.Timeout | None = None) -> httpx.Response | ServiceUnavailable:
+              timeout: httpx.Timeout | None = None, extra_headers: Mapping[str, str] | None = None,
+              ) -> httpx.Response | ServiceUnavailable:
         headers = {"Content-Type": "application/json"} if body is not None else {}
+        headers.update(extra_headers or {})
         request = self._http.build_request(method, path, content=body, headers=headers,
                                            timeout=timeout or self.timeout)
         if signed:
@@ -224,9 +226,10 @@ class BackendClient:
                         str(data.get("reason", data.get("detail", ""))), retry_s)
 
     def _call(self, method: str, path: str, payload: Mapping[str, Any] | None = None,
+              extra_headers: Mapping[str, str] | None = None,
               ) -> dict[str, Any] | NotFound | Rejected | ServiceUnavailable:
         body = None if payload is None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        response = self._send(method, path, body, signed=True)
+        response = self._send(method, path, body, signed=True, extra_headers=extra_headers)
         if isinstance(response, ServiceUnavailable):
             # The path may hold an ID number: log only the operation's first segments.
             log.warning("backend unavailable", extra={"operation": "/".join(path.split("/")[:3]),
@@ -295,9 +298,17 @@ class BackendClient:
         data = self._call("POST", "/v1/accounts/register", {"verification_id": verification_id, "sms_code": text})
         return Registration(data) if isinstance(data, dict) else data
 
-    def roster(self, districts: Iterable[str]) -> Roster | NotFound | Rejected | ServiceUnavailable:
+    def roster(self, districts: Iterable[str], *, operator_id: str | None = None,
+               password: str | bytes | bytearray | None = None) -> Roster | NotFound | Rejected | ServiceUnavailable:
+        """The field roster: only for a field kiosk, with its signed-in operator's id and password
+        (the backend answers only that operator's assigned districts)."""
         joined = ",".join(districts)
-        data = self._call("GET", f"/v1/roster?districts={quote(joined, safe=',')}")
+        headers = {}
+        if operator_id is not None and password is not None:
+            secret = password.encode("utf-8") if isinstance(password, str) else bytes(password)
+            headers = {"X-Field-Operator": operator_id,
+                       "X-Field-Operator-Password": base64.b64encode(secret).decode("ascii")}
+        data = self._call("GET", f"/v1/roster?districts={quote(joined, safe=',')}", extra_headers=headers)
         return Roster(data) if isinstance(data, dict) else data
 
     def review_key(self) -> ReviewKey | NotFound | Rejected | ServiceUnavailable:

@@ -121,7 +121,7 @@ class FieldCertifier:
         from kiosk.backend_client import Roster as RosterAnswer
 
         session = self.gate.require_active()
-        answer = self.client.roster(districts)
+        answer = self.client.roster(districts, operator_id=session.operator_id, password=password)
         if not isinstance(answer, RosterAnswer):
             reason = getattr(answer, "reason", "") or getattr(answer, "error", "")
             raise FieldError("roster_unavailable", N_("The roster could not be downloaded ({reason}). Connect to "

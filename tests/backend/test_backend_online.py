@@ -6,7 +6,7 @@ import base64
 import json
 
 import numpy as np
-from backend_kit import PERSONS, SigningKiosk, template_b64
+from backend_kit import PERSONS, SigningKiosk, operator_headers, template_b64
 
 from backend.crypto import sign_request
 
@@ -82,13 +82,33 @@ def test_request_signature_rules(client, kiosk, clock):
     assert r.status_code == 401 and r.json()["error"] == "bad_signature"
 
 
+OPERATOR_PASSWORD = "field-pass-2026"
+
+
+def _assign(client, districts):  # type: ignore[no-untyped-def]
+    """A field operator op-1 assigned to ``districts`` (the operator signed in at the field kiosk)."""
+    r = client.put("/v1/operator/field-operators/op-1", headers=operator_headers(),
+                   json={"name": "周敏", "password": OPERATOR_PASSWORD, "districts": districts})
+    assert r.status_code == 200, r.text
+
+
+def _roster(client, kiosk, target, operator="op-1", password=OPERATOR_PASSWORD):  # type: ignore[no-untyped-def]
+    import base64
+
+    _raw, headers = kiosk.signed("GET", target)
+    headers.update({"X-Field-Operator": operator,
+                    "X-Field-Operator-Password": base64.b64encode(password.encode()).decode()})
+    return client.get(target, headers=headers)
+
+
 def test_query_string_is_signed(client, field_kiosk, clock):
     kiosk = field_kiosk
     target = "/v1/roster?districts=%E5%A4%A9%E6%B2%B3%E5%8C%BA"
     headers = sign_request(kiosk.key, kiosk.kiosk_id, "GET", "/v1/roster?districts=X",
                            clock().isoformat().replace("+00:00", "Z"), b"")
     assert client.get(target, headers=headers).status_code == 401
-    assert kiosk.call(client, "GET", target).status_code == 200
+    _assign(client, ["天河区"])
+    assert _roster(client, kiosk, target).status_code == 200
 
 
 def test_roster_only_to_a_field_kiosk(client, kiosk):
@@ -97,9 +117,22 @@ def test_roster_only_to_a_field_kiosk(client, kiosk):
     assert "张建明" not in r.text
 
 
+def test_roster_only_with_the_operator_and_only_the_assignment(client, field_kiosk):
+    _assign(client, ["天河区"])
+    tianhe, yuexiu = "/v1/roster?districts=%E5%A4%A9%E6%B2%B3%E5%8C%BA", "/v1/roster?districts=%E8%B6%8A%E7%A7%80%E5%8C%BA"
+    r = field_kiosk.call(client, "GET", tianhe)                       # no operator signed in
+    assert r.status_code == 403 and r.json()["error"] == "operator_required"
+    r = _roster(client, field_kiosk, tianhe, password="wrong-password")
+    assert r.status_code == 403 and r.json()["error"] == "bad_operator_credentials"
+    r = _roster(client, field_kiosk, yuexiu)                          # another operator's district
+    assert r.status_code == 403 and r.json()["error"] == "not_your_assignment" and "李秀英" not in r.text
+    assert _roster(client, field_kiosk, tianhe).status_code == 200
+
+
 def test_roster(client, field_kiosk, clock):
     kiosk = field_kiosk
-    r = kiosk.call(client, "GET", "/v1/roster?districts=%E5%A4%A9%E6%B2%B3%E5%8C%BA,%E8%B6%8A%E7%A7%80%E5%8C%BA")
+    _assign(client, ["天河区", "越秀区"])
+    r = _roster(client, kiosk, "/v1/roster?districts=%E5%A4%A9%E6%B2%B3%E5%8C%BA,%E8%B6%8A%E7%A7%80%E5%8C%BA")
     assert r.status_code == 200, r.text
     people = r.json()["persons"]
     # alice (天河区, never certified) is due; bob is certified far ahead; the deceased is left out.
@@ -108,6 +141,6 @@ def test_roster(client, field_kiosk, clock):
     assert p["name"] == "张建明" and p["address"] == "龙口西路12号" and p["due_date"] == "2026-11-23"
     assert p["template"] == template_b64(1) and p["model"] == "sface_2021dec"
     clock.advance(340 * 86400)       # bob's date comes within the window
-    r = kiosk.call(client, "GET", "/v1/roster?districts=%E8%B6%8A%E7%A7%80%E5%8C%BA")
+    r = _roster(client, kiosk, "/v1/roster?districts=%E8%B6%8A%E7%A7%80%E5%8C%BA")
     assert [p["due_date"] for p in r.json()["persons"]] == ["2027-10-31"]
-    assert kiosk.call(client, "GET", "/v1/roster?districts=").status_code == 422
+    assert _roster(client, kiosk, "/v1/roster?districts=").status_code == 422

@@ -78,6 +78,9 @@ def test_lone_surrogate_and_huge_numbers_and_deep_json_are_4xx(client, kiosk):
     r = _post(client, deep)
     assert r.status_code == 422 and "nested" in r.json()["reason"]
     assert _post(client, b'{"kiosk_id": NaN, "records": []}').status_code == 422
+    inf = text.replace('"payload": {}', '"payload": {"x": 1e999}').encode()
+    r = _post(client, inf)
+    assert r.status_code == 422 and r.json()["record_id"] == rec["id"] and "infinite" in r.json()["reason"]
 
 
 def test_unauthenticated_odd_headers_and_paths_are_4xx(client, kiosk):
@@ -157,3 +160,19 @@ def test_database_down_is_503_and_only_then(services, client, kiosk):
     finally:
         services.engine = saved
         broken.dispose()
+
+
+def test_wrong_method_is_405_with_allow(client):
+    r = client.delete("/v1/health")
+    assert r.status_code == 405 and r.headers["allow"] == "GET" and r.json()["error"] == "method_not_allowed"
+    r = client.get("/v1/records:batch")
+    assert r.status_code == 405 and "POST" in r.headers["allow"]
+
+
+def test_operator_records_day_must_be_a_date_string(client):
+    from backend_kit import operator_headers
+
+    r = client.get("/v1/operator/records", params={"day": "0.0"}, headers=operator_headers())
+    assert r.status_code == 422 and "day" in r.json()["reason"]
+    r = client.get("/v1/operator/records", params={"day": "2026-02-30"}, headers=operator_headers())
+    assert r.status_code == 200 and r.json()["records"] == []

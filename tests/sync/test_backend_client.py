@@ -89,8 +89,18 @@ def test_sms_request_verify_and_cooldown(client: BackendClient, seeded: BackendP
     assert isinstance(no_phone, Rejected) and no_phone.error == "no_bound_phone"
 
 
-def test_roster_and_review_key(client: BackendClient) -> None:
-    roster = client.roster(["天河区", "越秀区"])
+def test_roster_and_review_key(client: BackendClient, seeded: BackendProcess,
+                               tmp_path_factory: pytest.TempPathFactory) -> None:
+    refused = client.roster(["天河区"])                          # an office kiosk: no personal roster
+    assert isinstance(refused, Rejected) and refused.status == 403 and refused.error == "field_kiosk_only"
+    _signer, field = enrolled_kiosk(seeded, tmp_path_factory.mktemp("field"), "field-client-test-0001")
+    r = httpx.put(f"{seeded.url}/v1/operator/field-operators/op-5", timeout=10,
+                  headers={"Authorization": f"Bearer {seeded.operator_token}"},
+                  json={"name": "周敏", "password": "pass-word-55", "districts": ["天河区", "越秀区"]})
+    assert r.status_code == 200, r.text
+    anonymous = field.roster(["天河区"])                         # no operator signed in
+    assert isinstance(anonymous, Rejected) and anonymous.error == "operator_required"
+    roster = field.roster(["天河区", "越秀区"], operator_id="op-5", password=bytearray(b"pass-word-55"))
     assert isinstance(roster, Roster)
     ids = {p["id_number"] for p in roster.data["persons"]}
     assert ALICE in ids and NOPHONE in ids                     # both retired, never certified: due
