@@ -19,7 +19,20 @@ from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend import auth, bank, dberrors, ecard, field, ingest, lockouts, openapi, persons, seed, sms, validate
+from backend import (
+    auth,
+    bank,
+    dberrors,
+    ecard,
+    field,
+    ingest,
+    lockouts,
+    openapi,
+    persons,
+    seed,
+    sms,
+    validate,
+)
 from backend.clock import format_rfc3339
 from backend.context import Services
 from backend.crypto import SEALED_ALG, b64e, open_sealed, raw_public_key

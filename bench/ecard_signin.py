@@ -34,7 +34,7 @@ from kiosk.signing import create_key
 from kiosk.store import Store
 
 FRAME_INTERVAL_S = 1 / 30
-PERSON = "440106195203154321"
+PERSON = "440106195203154324"
 
 
 def pct(values: list[float], q: float) -> float:

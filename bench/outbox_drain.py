@@ -53,7 +53,7 @@ def main() -> int:
                 t0 = time.perf_counter()
                 with store.transaction() as tx:
                     tx.put_state("bench", "last", i)
-                    tx.add_record("certification", {"id_number": "440106195203154321", "result": "failed",
+                    tx.add_record("certification", {"id_number": "440106195203154324", "result": "failed",
                                                     "attempt": i}, operator_id="op-0001")
                 latencies.append(time.perf_counter() - t0)
             enqueue_s = time.perf_counter() - started

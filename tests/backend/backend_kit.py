@@ -20,10 +20,10 @@ from backend.crypto import b64e, raw_public_key, sign_record, sign_request
 OPERATOR_TOKEN = "test-operator-token-0123456789"
 
 PERSONS = {
-    "alice": "440106195203154321",     # retiree, bound phone, template, due
+    "alice": "440106195203154324",     # retiree, bound phone, template, due
     "bob": "440104194811026548",       # retiree, certified until far ahead
-    "carol": "440103196507089012",     # not retired, initial PIN, bank test accounts
-    "dead": "440105194002283317",      # deceased retiree
+    "carol": "440103196507089010",     # not retired, initial PIN, bank test accounts
+    "dead": "440105194002283313",      # deceased retiree
     "nophone": "440106197001011234",   # no bound phone, no template
 }
 

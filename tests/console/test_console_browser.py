@@ -89,7 +89,7 @@ def world(console_backend, templates, models_dir: Path, tmp_path_factory: pytest
     site.write_text(site.read_text() + "\n[heartbeat]\ninterval_s = 30.0\n")
     from backend.auth import issue_enrollment_token
 
-    _signer, answer = enroll(load_config("field", site), issue_enrollment_token(services, "field-kiosk-01")["token"])
+    _signer, answer = enroll(load_config("field", site), issue_enrollment_token(services, "field-kiosk-01", role="field")["token"])
     assert type(answer).__name__ == "Enrolled", answer
     kiosk = ConsoleKiosk(site, tmp / "kiosk.log")
     try:

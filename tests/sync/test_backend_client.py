@@ -27,7 +27,7 @@ from kiosk.backend_client import (
 )
 from kiosk.signing import ReviewKey, Signer, create_key
 
-ALICE = "440106195203154321"
+ALICE = "440106195203154324"
 NOBODY = "440106199901010000"
 NOPHONE = "440106197001011234"
 

@@ -18,7 +18,7 @@ from kiosk.ecard.code import CodeRefusal
 from kiosk.ecard.signin import RECORD_TYPE, EcardSignIn
 from kiosk.store import Store
 
-PERSON = "440106195203154321"
+PERSON = "440106195203154324"
 
 
 @pytest.fixture(scope="module")

@@ -105,7 +105,7 @@ def test_demo_profile_embedded_backend_in_process(tmp_path: Path) -> None:
         assert isinstance(answer, Enrolled)
         service = start_sync(config, base_url=url)
         try:
-            ref = service.store.commit_result("certification", {"id_number": "440106195203154321",
+            ref = service.store.commit_result("certification", {"id_number": "440106195203154324",
                                                                 "result": "passed"})
             deadline = time.monotonic() + 20
             while service.worker.snapshot().queued and time.monotonic() < deadline:
@@ -124,7 +124,7 @@ def test_start_embedded_sync_for_the_demo_profile(tmp_path: Path) -> None:
     config = make_config(tmp_path, kiosk_id="demo-kiosk-0001", embedded=True)
     service, stop = start_embedded_sync(config)
     try:
-        ref = service.store.commit_result("certification", {"id_number": "440106195203154321", "result": "passed"},
+        ref = service.store.commit_result("certification", {"id_number": "440106195203154324", "result": "passed"},
                                           operator_id="op-1")
         deadline = time.monotonic() + 20
         while service.worker.snapshot().queued and time.monotonic() < deadline:

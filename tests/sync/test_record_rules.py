@@ -30,7 +30,7 @@ def test_unstorable_records_are_refused_before_signing(store: Store, type_, payl
 
 def test_card_padding_is_cleaned_before_signing(store: Store):
     assert clean_card_text("张建明\x00\x00 \x00") == "张建明"
-    ref = store.commit_result("pin_change", {"id_number": "440106195203154321\x00\x00", "name": "张建明 \x00"})
+    ref = store.commit_result("pin_change", {"id_number": "440106195203154324\x00\x00", "name": "张建明 \x00"})
     with store.read() as conn:
         (envelope,) = conn.execute("SELECT envelope FROM outbox WHERE id = ?", (ref.id,)).fetchone()
-    assert '"id_number":"440106195203154321"' in envelope and "\\u0000" not in envelope
+    assert '"id_number":"440106195203154324"' in envelope and "\\u0000" not in envelope

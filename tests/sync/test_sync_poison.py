@@ -12,7 +12,7 @@ from synchelpers import BackendProcess, enrolled_kiosk, inject_signed
 from kiosk.store import Store
 from kiosk.sync import SyncWorker
 
-ALICE = "440106195203154321"      # demo seed person with a bound phone
+ALICE = "440106195203154324"      # demo seed person with a bound phone
 
 # (name, inject keyword arguments, what the dead letter's reason must name)
 POISONS = [
