@@ -32,6 +32,8 @@ CHALLENGE: dict[ChallengeStep, str] = {
     ChallengeStep.TURN_RIGHT: N_("Please turn your head to the right, then look back."),
     ChallengeStep.NOD: N_("Please nod: lower your chin, then look back."),
     ChallengeStep.LOOK_UP: N_("Please raise your chin, then look back."),
+    ChallengeStep.BLINK: N_("Please close your eyes, then open them."),
+    ChallengeStep.OPEN_MOUTH: N_("Please open your mouth wide, then close it."),
 }
 
 CHALLENGE_FAILURE: dict[ChallengeFailure, str] = {
