@@ -29,6 +29,7 @@ from drivers.camera.api import CameraConsent, SourceKind  # noqa: E402
 from drivers.camera.capture import CameraCapture  # noqa: E402
 from models.factory import make_pipeline  # noqa: E402
 from models.policy import FaceAttempts, FacePolicy  # noqa: E402
+from models.quality import assess  # noqa: E402
 from models.verifier import FaceVerificationService  # noqa: E402
 
 SHARED = Path(os.environ.get("KIOSK_SHARED_DIR", ROOT.parent / "shared"))
@@ -96,29 +97,37 @@ def timed(fn, clock=time.perf_counter) -> tuple[object, float]:
 
 
 def ours(pipeline, frames, rounds: int) -> dict[str, list[float]]:
-    t: dict[str, list[float]] = {k: [] for k in ("detect", "quality", "liveness", "detect+quality+liveness",
-                                                "embedding", "end to end", "detect+quality+liveness CPU",
-                                                "end to end CPU")}
+    names = ("detect", "quality", "liveness", "detect+quality+liveness", "embedding", "detect+embedding",
+             "end to end", "detect CPU", "quality CPU", "liveness CPU", "embedding CPU",
+             "detect+quality+liveness CPU", "detect+embedding CPU", "end to end CPU", "dense landmarks CPU")
+    t: dict[str, list[float]] = {k: [] for k in names}
+    cpu = time.thread_time
     for _ in range(rounds):
         for frame in frames:
-            c0, t0 = time.thread_time(), time.perf_counter()
-            analysis = pipeline.analyse(frame)
-            face = analysis.verdict.face or (analysis.faces[0] if analysis.faces else None)
-            if face is None:
+            c0, t0 = cpu(), time.perf_counter()
+            faces = pipeline.detector.detect(frame)
+            c1, t1 = cpu(), time.perf_counter()
+            if not faces:
                 continue
-            _, live_ms = timed(lambda f=frame, x=face: pipeline.liveness(f, x))
-            c1, t1 = time.thread_time(), time.perf_counter()
-            _, embed_ms = timed(lambda f=frame, x=face: pipeline.template(f, x).wipe())
-            c2, t2 = time.thread_time(), time.perf_counter()
-            t["detect"].append(analysis.timings_ms["detect"])
-            t["quality"].append(analysis.timings_ms["quality"])
-            t["liveness"].append(live_ms)
-            t["detect+quality+liveness"].append((t1 - t0) * 1e3)
-            t["embedding"].append(embed_ms)
-            t["end to end"].append((t2 - t0) * 1e3)
-            t["detect+quality+liveness CPU"].append((c1 - c0) * 1e3)
-            t["end to end CPU"].append((c2 - c0) * 1e3)
-    return t
+            verdict = assess(frame, faces, pipeline.quality)
+            face = verdict.face or faces[0]
+            c2, t2 = cpu(), time.perf_counter()
+            pipeline.liveness(frame, face)
+            c3, t3 = cpu(), time.perf_counter()
+            pipeline.template(frame, face).wipe()
+            c4, t4 = cpu(), time.perf_counter()
+            for name, value in (("detect", t1 - t0), ("quality", t2 - t1), ("liveness", t3 - t2),
+                                ("detect+quality+liveness", t3 - t0), ("embedding", t4 - t3),
+                                ("detect+embedding", (t1 - t0) + (t4 - t3)), ("end to end", t4 - t0),
+                                ("detect CPU", c1 - c0), ("quality CPU", c2 - c1), ("liveness CPU", c3 - c2),
+                                ("embedding CPU", c4 - c3), ("detect+quality+liveness CPU", c3 - c0),
+                                ("detect+embedding CPU", (c1 - c0) + (c4 - c3)), ("end to end CPU", c4 - c0)):
+                t[name].append(value * 1e3)
+            if pipeline.landmarks is not None:     # only during a blink / open-mouth challenge
+                c5 = cpu()
+                pipeline.openness(frame, face)
+                t["dense landmarks CPU"].append((cpu() - c5) * 1e3)
+    return {k: v for k, v in t.items() if v}
 
 
 def opencv_reference(models: Path, frames, rounds: int, max_side: int) -> dict[str, list[float]]:
@@ -136,7 +145,8 @@ def opencv_reference(models: Path, frames, rounds: int, max_side: int) -> dict[s
         recognizer = cv2.FaceRecognizerSF.create(str(path), "")
     detector = cv2.FaceDetectorYN.create(str(models / "face_detection_yunet_2023mar_f32.onnx"), "", (320, 240),
                                          0.6, 0.3, 50)
-    t: dict[str, list[float]] = {"detect": [], "embedding": [], "end to end": [], "end to end CPU": []}
+    t: dict[str, list[float]] = {"detect": [], "embedding": [], "detect+embedding": [], "detect CPU": [],
+                                 "embedding CPU": [], "detect+embedding CPU": []}
     for _ in range(rounds):
         for frame in frames:
             c0, t0 = time.thread_time(), time.perf_counter()
@@ -144,17 +154,16 @@ def opencv_reference(models: Path, frames, rounds: int, max_side: int) -> dict[s
             small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
             detector.setInputSize((small.shape[1], small.shape[0]))
             _, rows = detector.detect(small)
-            t1 = time.perf_counter()
+            c1, t1 = time.thread_time(), time.perf_counter()
             if rows is None:
                 continue
             row = rows[0].copy()
             row[:14] /= scale
             recognizer.feature(recognizer.alignCrop(frame, row))
-            t2 = time.perf_counter()
-            t["detect"].append((t1 - t0) * 1e3)
-            t["embedding"].append((t2 - t1) * 1e3)
-            t["end to end"].append((t2 - t0) * 1e3)
-            t["end to end CPU"].append((time.thread_time() - c0) * 1e3)
+            c2, t2 = time.thread_time(), time.perf_counter()
+            for name, value in (("detect", t1 - t0), ("embedding", t2 - t1), ("detect+embedding", t2 - t0),
+                                ("detect CPU", c1 - c0), ("embedding CPU", c2 - c1), ("detect+embedding CPU", c2 - c0)):
+                t[name].append(value * 1e3)
     return t
 
 
@@ -195,11 +204,11 @@ def main() -> int:
           "The verifier runs detect+quality on every frame, liveness on the frames it decides on, the "
           "embedding (full-resolution landmark refinement + SFace) once per decision.")
     side_by_side(mine, theirs)
-    dql = statistics.median(mine["detect+quality+liveness"])
-    emb = statistics.median(mine["embedding"])
-    print(f"goals: detect+quality+liveness <= 10 ms median: {dql:.1f} ms "
-          f"({'met' if dql <= 10 else 'NOT met'}); embedding <= 15 ms: {emb:.1f} ms "
-          f"({'met' if emb <= 15 else 'NOT met'}) (CPU {statistics.median(mine['end to end CPU']):.1f} ms end to end)")
+    for label, key, goal in (("detect+quality+liveness", "detect+quality+liveness", 10.0),
+                             ("embedding", "embedding", 15.0)):
+        wall, busy = statistics.median(mine[key]), statistics.median(mine[key + " CPU"])
+        print(f"goal {label} <= {goal:.0f} ms median: wall {wall:.1f} ms ({'met' if wall <= goal else 'NOT met'}), "
+              f"CPU {busy:.1f} ms ({'met' if busy <= goal else 'NOT met'} on an idle core)")
 
     consent = CameraConsent("bench", accepted=True)
     policy = FacePolicy(active_challenge=False, decision_timeout_s=10.0)
