@@ -4,7 +4,7 @@
     .venv/bin/python bench/face_quality_rates.py [--set var/face_set] [--write-docs]
 
 For every image labelled ``ok`` (a genuine face a fair gate must accept), every rule is evaluated on
-its own (models.quality.evaluate), so a rule's rate is what it refuses alone, not only when it is the
+its own (``head_tilted`` also by the verifier's dense-landmark roll check on frames the gate passes) (models.quality.evaluate), so a rule's rate is what it refuses alone, not only when it is the
 first to fail. For images labelled with a reason (motion blur, sunglasses, ...) it prints how often the
 gate gives that reason first. For genuine images that pass the gate it prints the passive-liveness
 refusal rate (BPCER) per variant, and for the attack images the acceptance rate (APCER).
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import math
 import sys
 from collections import defaultdict
@@ -65,7 +66,14 @@ def measure(set_dir: Path, models: Path, liveness_threshold: float) -> list[str]
             raise SystemExit(f"{set_dir / row['file']} missing: run bench/face_set.py first")
         faces = pipeline.detector.detect(image)
         verdict, failed = evaluate(image, faces, pipeline.quality)
+        # the verifier's once-per-decision roll check on the dense landmarks (models/verifier.py)
+        if verdict.ok and pipeline.landmarks is not None and \
+                abs(pipeline.landmarks.roll(image, verdict.face)) > pipeline.quality.max_roll_deg:
+            failed = [*failed, QualityReason.HEAD_TILTED]
+            verdict = dataclasses.replace(verdict, reason=QualityReason.HEAD_TILTED)
         label = row["label"]
+        if label == "borderline":
+            continue
         if label == "ok":
             genuine += 1
             for reason in failed:

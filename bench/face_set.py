@@ -135,6 +135,7 @@ VARIANTS = [
     Variant("tilt12", "ok", "head tilted 12 degrees", roll=12.0),
     Variant("tilt-12", "ok", "head tilted -12 degrees", roll=-12.0),
     Variant("glasses", "ok", "clear glasses drawn from the landmarks", effect=_glasses(dark=False)),
+    Variant("tilt30", "head_tilted", "head tilted 30 degrees (plus its own tilt)", roll=30.0),
     Variant("far12", "too_far", "face 12% of the frame width", width=0.12),
     Variant("dark35", "too_dark", "face mean grey 35", effect=_gamma(35)),
     Variant("motion15", "blurred", "15 px horizontal motion blur", effect=_motion(15)),
@@ -146,6 +147,18 @@ ATTACK_VARIANTS = [
     Variant("size22", "", "face 22%", width=0.22),
     Variant("size50", "", "face 50%", width=0.50),
 ]
+
+
+def _tilt_label(v: Variant, own_roll: float) -> str:
+    """Photographs have their own head tilt (up to ~20 degrees here), measured by the dense landmarks
+    (+-2.5 degrees on synthetic rotations, docs/face.md): a variant whose total roll is within 4
+    degrees of the 20 degree limit is "borderline" (left out of the rates), beyond it "head_tilted"."""
+    if v.label not in ("ok", "head_tilted"):
+        return v.label
+    total = abs(own_roll - v.roll)      # rotating the image by +a degrees (counter-clockwise) reads -a
+    if total >= 24:
+        return "head_tilted"
+    return "ok" if total <= 16 else "borderline"
 
 
 def _face_region(img: np.ndarray, face: Face) -> np.ndarray:
@@ -200,13 +213,19 @@ def build(out: Path, models: Path) -> list[dict[str, str]]:
                          "label": ""})
             continue
         attack = ATTACKS.get(rel)
+        own_roll = 0.0
+        if pipeline.landmarks is not None and not attack:
+            upright, moved = frame(image, faces[0], VARIANTS[0])
+            own_roll = pipeline.landmarks.roll(upright, moved)
         for v in (ATTACK_VARIANTS if attack else VARIANTS):
             framed, moved = frame(image, faces[0], v)
             if v.effect is not None:
                 framed = v.effect(framed, moved)
+            label = attack or _tilt_label(v, own_roll)
             name = f"{rel.replace('/', '__').rsplit('.', 1)[0]}__{v.name}.jpg"
             cv2.imwrite(str(out / name), framed, [cv2.IMWRITE_JPEG_QUALITY, 95])
-            rows.append({"file": name, **base, "variant": v.name, "params": v.params, "label": attack or v.label})
+            params = v.params + (f"; own roll {own_roll:+.0f} deg" if not attack else "")
+            rows.append({"file": name, **base, "variant": v.name, "params": params, "label": label})
     return rows
 
 

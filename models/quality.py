@@ -31,6 +31,7 @@ class QualityReason(StrEnum):
     EYES_COVERED = "eyes_covered"
     FACE_OCCLUDED = "face_occluded"
     NOT_FRONTAL = "not_frontal"
+    HEAD_TILTED = "head_tilted"       # roll past the limit (5 points per frame; dense landmarks per decision)
 
 
 @dataclass(frozen=True)
@@ -173,8 +174,10 @@ def evaluate(frame_bgr: np.ndarray, faces: list[Face],
         failed.append(QualityReason.EYES_COVERED)
     if texture_ratio < t.occlusion_texture_ratio:
         failed.append(QualityReason.FACE_OCCLUDED)
-    if abs(pose.yaw) > t.max_yaw or abs(pose.pitch) > t.max_pitch or abs(pose.roll_deg) > t.max_roll_deg:
+    if abs(pose.yaw) > t.max_yaw or abs(pose.pitch) > t.max_pitch:
         failed.append(QualityReason.NOT_FRONTAL)
+    if abs(pose.roll_deg) > t.max_roll_deg:
+        failed.append(QualityReason.HEAD_TILTED)
     return QualityVerdict(failed[0] if failed else QualityReason.OK, face, 1, m), failed
 
 

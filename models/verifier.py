@@ -128,6 +128,7 @@ class _Run:
         self.deadline = self.started + policy.decision_timeout_s
         self.seq = 0
         self.last_reason: QualityReason | None = None
+        self.tilted = False              # the dense roll check refused the last stable run
         self.attempt = 0
 
     def decision(self, outcome: FaceOutcome, **kw: object) -> FaceDecision:
@@ -172,11 +173,28 @@ class _Run:
     def _analyse(self, frame: Frame) -> tuple[QualityReason, Face | None, int]:
         analysis = self.s.pipeline.analyse(frame.image)
         v = analysis.verdict
-        if v.reason is not self.last_reason:
-            self.last_reason = v.reason
-            self.ctx.emit(FaceQualityPrompt(self.name, v.reason))
+        # keep asking for an upright head (not "OK") until the dense check has passed
+        shown = QualityReason.HEAD_TILTED if v.reason is QualityReason.OK and self.tilted else v.reason
+        if shown is not self.last_reason:
+            self.last_reason = shown
+            self.ctx.emit(FaceQualityPrompt(self.name, shown))
         self.s.last_timings_ms = dict(analysis.timings_ms)
         return v.reason, v.face, v.faces
+
+    def _tilted(self, frame: Frame, face: Face) -> bool:
+        """The head roll from the dense landmarks, once per decision: the 5 points the gate uses on
+        every frame read a fraction of it at 320 px (docs/face.md, "Roll")."""
+        landmarks = self.s.pipeline.landmarks
+        self.tilted = landmarks is not None and abs(landmarks.roll(frame.image, face)) > self.policy.quality.max_roll_deg
+        if not self.tilted:
+            if self.last_reason is QualityReason.HEAD_TILTED:
+                self.last_reason = QualityReason.OK
+                self.ctx.emit(FaceQualityPrompt(self.name, QualityReason.OK))
+            return False
+        if self.last_reason is not QualityReason.HEAD_TILTED:
+            self.last_reason = QualityReason.HEAD_TILTED
+            self.ctx.emit(FaceQualityPrompt(self.name, QualityReason.HEAD_TILTED))
+        return True
 
     def _attempt(self, ref: FaceTemplate) -> FaceDecision:
         p = self.policy
@@ -189,6 +207,8 @@ class _Run:
             reason, face, _ = self._analyse(frame)
             if reason is QualityReason.OK and face is not None:
                 good.append((frame, face))
+                if len(good) == p.stable_frames and self._tilted(*good[-1]):
+                    good.clear()
             else:
                 good.clear()
         self.ctx.emit(FaceStage(self.name, "checking"))

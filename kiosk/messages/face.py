@@ -25,6 +25,7 @@ QUALITY: dict[QualityReason, str] = {
     QualityReason.EYES_COVERED: N_("Please take off your sunglasses."),
     QualityReason.FACE_OCCLUDED: N_("Please take off your mask or hat."),
     QualityReason.NOT_FRONTAL: N_("Please look straight at the camera."),
+    QualityReason.HEAD_TILTED: N_("Please hold your head upright."),
 }
 
 CHALLENGE: dict[ChallengeStep, str] = {

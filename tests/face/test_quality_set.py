@@ -36,6 +36,8 @@ def framed(pipeline, faces_dir):
         image = cv2.imread(str(faces_dir / rel))
         face = max(pipeline.detector.detect(image, max(image.shape[:2])), key=lambda f: f.w)
         for v in fs.VARIANTS:
+            if v.label == "head_tilted":     # the dense roll check is per decision: test_verifier.py
+                continue
             frame, moved = fs.frame(image, face, v)
             out[rel, v.name] = (v.effect(frame, moved) if v.effect else frame, v.label)
     return out
