@@ -6,8 +6,12 @@ must *start* from a frontal pose after its prompt, reach the target pose within
 script, not this one, and a splice that jumps to the target pose in one frame is refused as
 implausibly fast. The face must stay the same face (its box may not jump) throughout.
 
-Only movements YuNet's 5 landmarks can see are used: turn left, turn right, nod (chin down) and
-look up. Blink and open-mouth need eyelid and lip contours (see models/pose.py).
+Head moves (turn left/right, nod, look up) are measured on YuNet's 5 landmarks; blink and open
+mouth on the 468-point dense landmarks (models/landmarks.py: eye aspect ratio and inner-lip gap,
+relative to the person's own values on the frames that passed the gate). A replayed recording of
+another attempt performs another order: a move that belongs to a different step (the mouth opened,
+the head turned or nodded while a blink or a mouth step is asked) fails the step as ``wrong_move``.
+Blinks are never "foreign" (people blink all the time) and are not timed (a blink is quick).
 """
 
 from __future__ import annotations
@@ -25,6 +29,12 @@ class ChallengeStep(StrEnum):
     TURN_RIGHT = "turn_right"
     NOD = "nod"                    # chin down
     LOOK_UP = "look_up"
+    BLINK = "blink"                # needs the dense landmark model
+    OPEN_MOUTH = "open_mouth"      # needs the dense landmark model
+
+
+HEAD_MOVES = (ChallengeStep.TURN_LEFT, ChallengeStep.TURN_RIGHT, ChallengeStep.NOD, ChallengeStep.LOOK_UP)
+FACE_MOVES = (ChallengeStep.BLINK, ChallengeStep.OPEN_MOUTH)
 
 
 class ChallengeStatus(StrEnum):
@@ -54,6 +64,12 @@ class ChallengeConfig:
     max_jump: float = 0.6           # face centre may move at most this many face widths per frame
     face_lost_s: float = 1.0        # no face for longer than this fails
     mirrored: bool = False          # True when frames are mirrored before they reach the pipeline
+    # MediaPipe's base mesh (no attention refinement) under-reads a shut lid: a closed eye measured 72% of
+    # the open ratio on a real face (tests/face/test_face_moves.py), so "closed" is a 22% drop.
+    blink_closed: float = 0.78      # eye aspect ratio below this share of the person's own: eyes closed
+    blink_open: float = 0.9         # ... back above this share: eyes open again (step done)
+    mouth_target: float = 0.18      # inner-lip gap / mouth width above the person's own: mouth open (closed ~0.01-0.05)
+    mouth_closed: float = 0.08      # ... back below own + this: closed again (step done)
 
 
 @dataclass(frozen=True)
@@ -66,11 +82,15 @@ class ChallengeState:
     progress: float = 0.0           # 0..1 towards the current step's target
 
 
-def random_sequence(count: int, rng: secrets.SystemRandom | None = None) -> list[ChallengeStep]:
-    """``count`` steps, no step twice in a row, drawn with a CSPRNG so a replay cannot predict them."""
+def random_sequence(count: int, rng: secrets.SystemRandom | None = None,
+                    moves: tuple[ChallengeStep, ...] | list[ChallengeStep] = HEAD_MOVES) -> list[ChallengeStep]:
+    """``count`` steps from ``moves``, no step twice in a row, drawn with a CSPRNG so a replay
+    cannot predict them (the order differs from attempt to attempt)."""
     rng = rng or secrets.SystemRandom()
     steps: list[ChallengeStep] = []
-    options = list(ChallengeStep)
+    options = list(dict.fromkeys(moves))
+    if not options or (count > 1 and len(options) < 2):
+        raise ValueError("a challenge of several steps needs at least two different moves")
     for _ in range(count):
         steps.append(rng.choice([s for s in options if not steps or s is not steps[-1]]))
     return steps
@@ -80,7 +100,8 @@ class ActiveChallenge:
     """Feed it (timestamp, face or None) for each analysed frame; it says where the person is."""
 
     def __init__(self, sequence: list[ChallengeStep], config: ChallengeConfig | None = None,
-                 baseline: tuple[float, float] = (0.0, 0.0)) -> None:
+                 baseline: tuple[float, float] = (0.0, 0.0),
+                 openness_baseline: tuple[float, float] | None = None) -> None:
         """``baseline``: the person's own (yaw, pitch) when facing the screen, measured on the
         frames that passed the quality gate; a camera above the screen sees every face slightly
         from above, so moves are measured from there, not from an ideal frontal pose."""
@@ -88,6 +109,7 @@ class ActiveChallenge:
             raise ValueError("a challenge needs at least one step")
         config = config or ChallengeConfig()
         self._baseline = baseline
+        self._open_base = openness_baseline       # (eye aspect ratio, mouth opening) at rest
         self.sequence = list(sequence)
         self.config = config
         self._index = 0
@@ -122,7 +144,48 @@ class ActiveChallenge:
             return pose.pitch / c.pitch_target
         return -pose.pitch / c.pitch_target
 
-    def observe(self, t: float, face: Face | None) -> ChallengeState:
+    def _face_progress(self, step: ChallengeStep, openness: object | None) -> float | None:
+        if openness is None or self._open_base is None:
+            return None
+        eye0, mouth0 = self._open_base
+        c = self.config
+        if step is ChallengeStep.BLINK:
+            return (eye0 - openness.eye) / max(eye0 * (1 - c.blink_closed), 1e-6)  # type: ignore[attr-defined]
+        return (openness.mouth - mouth0) / c.mouth_target  # type: ignore[attr-defined]
+
+    def _observe_face_move(self, t: float, step: ChallengeStep, pose: Pose, openness: object | None) -> ChallengeState:
+        c = self.config
+        if abs(pose.yaw) >= c.yaw_target or abs(pose.pitch) >= c.pitch_target:
+            return self._finish(ChallengeStatus.FAILED, ChallengeFailure.WRONG_MOVE)   # another step's move
+        progress = self._face_progress(step, openness)
+        if progress is None:
+            return self._timeout_check(t)
+        if step is ChallengeStep.BLINK and self._face_progress(ChallengeStep.OPEN_MOUTH, openness) >= 1.0:
+            return self._finish(ChallengeStatus.FAILED, ChallengeFailure.WRONG_MOVE)
+        if not self._reached:
+            self._reached = progress >= 1.0
+        else:
+            eye0, mouth0 = self._open_base  # type: ignore[misc]
+            back = openness.eye >= eye0 * c.blink_open if step is ChallengeStep.BLINK \
+                else openness.mouth <= mouth0 + c.mouth_closed  # type: ignore[attr-defined]
+            if back:
+                return self._next_step(t)
+        shown = 1.0 if self._reached else max(0.0, min(progress, 1.0))
+        self._state = ChallengeState(ChallengeStatus.RUNNING, step, self._index, len(self.sequence), progress=shown)
+        return self._timeout_check(t)
+
+    def _next_step(self, t: float) -> ChallengeState:
+        self._index += 1
+        if self._index == len(self.sequence):
+            return self._finish(ChallengeStatus.PASSED)
+        self._step_started, self._neutral_at, self._rest_at, self._reached = t, t, t, False
+        self._state = ChallengeState(ChallengeStatus.RUNNING, self.sequence[self._index], self._index,
+                                     len(self.sequence))
+        return self._state
+
+    def observe(self, t: float, face: Face | None, openness: object | None = None) -> ChallengeState:
+        """``openness``: models.landmarks.Openness of this frame (needed by blink / open-mouth steps,
+        and used in head steps to refuse an open mouth that belongs to another order)."""
         if self._state.status is not ChallengeStatus.RUNNING:
             return self._state
         c = self.config
@@ -140,6 +203,11 @@ class ActiveChallenge:
         raw = pose_from_landmarks(face.landmarks)
         pose = Pose(raw.yaw - self._baseline[0], raw.pitch - self._baseline[1], raw.roll_deg, raw.eye_distance)
         step = self.sequence[self._index]
+        if step in FACE_MOVES:
+            return self._observe_face_move(t, step, pose, openness)
+        mouth = self._face_progress(ChallengeStep.OPEN_MOUTH, openness)
+        if mouth is not None and mouth >= 1.0:
+            return self._finish(ChallengeStatus.FAILED, ChallengeFailure.WRONG_MOVE)   # another step's move
         progress = self._progress(step, pose)
         neutral = abs(pose.yaw) < c.neutral_max and abs(pose.pitch) < c.neutral_max
         if not self._reached:
@@ -157,13 +225,7 @@ class ActiveChallenge:
                     return self._finish(ChallengeStatus.FAILED, ChallengeFailure.TOO_FAST)
                 self._reached = True
         elif neutral:                         # back to the camera: step done
-            self._index += 1
-            if self._index == len(self.sequence):
-                return self._finish(ChallengeStatus.PASSED)
-            self._step_started, self._neutral_at, self._rest_at, self._reached = t, t, t, False
-            self._state = ChallengeState(ChallengeStatus.RUNNING, self.sequence[self._index], self._index,
-                                         len(self.sequence))
-            return self._state
+            return self._next_step(t)
         shown = 1.0 if self._reached else max(0.0, min(progress, 1.0))
         self._state = ChallengeState(ChallengeStatus.RUNNING, step, self._index, len(self.sequence), progress=shown)
         return self._timeout_check(t)

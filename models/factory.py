@@ -9,6 +9,7 @@ import cv2
 from drivers.camera.api import Camera
 from models.detector import FaceDetector
 from models.embedding import FaceEmbedder
+from models.landmarks import DenseLandmarks
 from models.liveness import PassiveLiveness
 from models.manifest import Manifest
 from models.pipeline import FacePipeline
@@ -33,7 +34,8 @@ def make_pipeline(*, models_dir: str | Path, threads: int = 1, detect_max_side: 
         FaceDetector(manifest.model("yunet"), score_threshold=detect_score, max_side=detect_max_side),
         PassiveLiveness(manifest.model("minifasnet_v2"), manifest.model("minifasnet_v1se"), threads),
         FaceEmbedder(manifest.model("sface"), threads),
-        quality or QualityThresholds())
+        quality or QualityThresholds(),
+        landmarks=DenseLandmarks(manifest.model("facemesh"), threads) if manifest.has("facemesh") else None)
 
 
 def make_face_verifier(*, camera: Camera, models_dir: str | Path, threads: int = 1, detect_max_side: int = 320,

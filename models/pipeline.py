@@ -13,6 +13,7 @@ import numpy as np
 from drivers.camera.frames import to_bgr8
 from models.detector import FaceDetector
 from models.embedding import FaceEmbedder
+from models.landmarks import DenseLandmarks, Openness
 from models.liveness import LivenessScore, PassiveLiveness
 from models.quality import QualityThresholds, QualityVerdict, assess
 from models.reference import (
@@ -34,8 +35,10 @@ class FrameAnalysis:
 
 class FacePipeline:
     def __init__(self, detector: FaceDetector, liveness: PassiveLiveness, embedder: FaceEmbedder,
-                 quality: QualityThresholds | None = None, refine_landmarks: bool = True) -> None:
+                 quality: QualityThresholds | None = None, refine_landmarks: bool = True,
+                 landmarks: DenseLandmarks | None = None) -> None:
         self.detector = detector
+        self.landmarks = landmarks          # None: blink / open-mouth challenges unavailable
         # On: re-detecting the face in a full-resolution crop once per template measurably helps
         # matching (deepface pairs at 640 px: d' 7.35 -> 8.39, genuine median 0.746 -> 0.797;
         # docs/face.md, "Second detection pass"). It runs once per decision, not per frame.
@@ -53,6 +56,10 @@ class FacePipeline:
         verdict = assess(frame_bgr, faces, self.quality)
         t2 = time.perf_counter()
         return FrameAnalysis(verdict, faces, {"detect": (t1 - t0) * 1e3, "quality": (t2 - t1) * 1e3})
+
+    def openness(self, frame_bgr: np.ndarray, face: Face) -> Openness | None:
+        """Eye aspect ratio and mouth opening from the dense landmarks (None without the model)."""
+        return self.landmarks.openness(frame_bgr, face) if self.landmarks is not None else None
 
     def liveness(self, frame_bgr: np.ndarray, face: Face) -> LivenessScore:
         return self.passive.score(frame_bgr, face.box)

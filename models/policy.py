@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from models.challenge import ChallengeConfig, ChallengeFailure
+from models.challenge import ChallengeConfig, ChallengeFailure, ChallengeStep
 from models.quality import QualityReason, QualityThresholds
 from models.reference import ReferenceProblem
 
@@ -34,6 +34,9 @@ class FacePolicy:
     active_challenge: bool = True
     challenge_steps: int = 2
     challenge_step_timeout_s: float = 6.0
+    # Moves drawn from (CSPRNG, fresh order per attempt): blink / open_mouth need the dense landmark
+    # model and are left out, with a warning, where it is not installed.
+    challenge_moves: tuple[str, ...] = ("turn_left", "turn_right", "nod", "look_up", "blink", "open_mouth")
     max_attempts: int = 3
     decision_timeout_s: float = 20.0       # per attempt, challenge included
     stable_frames: int = 3                 # consecutive good frames before deciding
@@ -47,6 +50,10 @@ class FacePolicy:
             raise ValueError("thresholds must lie between 0 and 1")
         if self.max_attempts < 1 or self.challenge_steps < 1 or self.stable_frames < 1:
             raise ValueError("max_attempts, challenge_steps and stable_frames must be at least 1")
+        unknown = [m for m in self.challenge_moves if m not in {s.value for s in ChallengeStep}]
+        if unknown or not self.challenge_moves:
+            raise ValueError(f"challenge_moves: unknown or no moves {unknown}; expected some of "
+                             f"{', '.join(s.value for s in ChallengeStep)}")
         if self.keep_capture_for_review and not self.review_public_key:
             raise ValueError("keep_capture_for_review needs review_public_key (backend.public_key_file)")
 

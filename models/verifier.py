@@ -22,6 +22,8 @@ import numpy as np
 from drivers.api import CommandContext, CommandHandle, DeviceEvent, DeviceStatus, DeviceWorker, EventListener
 from drivers.camera.api import Camera, CameraConsent, Frame, require_consent
 from models.challenge import (
+    FACE_MOVES,
+    HEAD_MOVES,
     ActiveChallenge,
     ChallengeFailure,
     ChallengeStatus,
@@ -126,6 +128,7 @@ class _Run:
         self.deadline = self.started + policy.decision_timeout_s
         self.seq = 0
         self.last_reason: QualityReason | None = None
+        self.tilted = False              # the dense roll check refused the last stable run
         self.attempt = 0
 
     def decision(self, outcome: FaceOutcome, **kw: object) -> FaceDecision:
@@ -170,11 +173,28 @@ class _Run:
     def _analyse(self, frame: Frame) -> tuple[QualityReason, Face | None, int]:
         analysis = self.s.pipeline.analyse(frame.image)
         v = analysis.verdict
-        if v.reason is not self.last_reason:
-            self.last_reason = v.reason
-            self.ctx.emit(FaceQualityPrompt(self.name, v.reason))
+        # keep asking for an upright head (not "OK") until the dense check has passed
+        shown = QualityReason.HEAD_TILTED if v.reason is QualityReason.OK and self.tilted else v.reason
+        if shown is not self.last_reason:
+            self.last_reason = shown
+            self.ctx.emit(FaceQualityPrompt(self.name, shown))
         self.s.last_timings_ms = dict(analysis.timings_ms)
         return v.reason, v.face, v.faces
+
+    def _tilted(self, frame: Frame, face: Face) -> bool:
+        """The head roll from the dense landmarks, once per decision: the 5 points the gate uses on
+        every frame read a fraction of it at 320 px (docs/face.md, "Roll")."""
+        landmarks = self.s.pipeline.landmarks
+        self.tilted = landmarks is not None and abs(landmarks.roll(frame.image, face)) > self.policy.quality.max_roll_deg
+        if not self.tilted:
+            if self.last_reason is QualityReason.HEAD_TILTED:
+                self.last_reason = QualityReason.OK
+                self.ctx.emit(FaceQualityPrompt(self.name, QualityReason.OK))
+            return False
+        if self.last_reason is not QualityReason.HEAD_TILTED:
+            self.last_reason = QualityReason.HEAD_TILTED
+            self.ctx.emit(FaceQualityPrompt(self.name, QualityReason.HEAD_TILTED))
+        return True
 
     def _attempt(self, ref: FaceTemplate) -> FaceDecision:
         p = self.policy
@@ -187,6 +207,8 @@ class _Run:
             reason, face, _ = self._analyse(frame)
             if reason is QualityReason.OK and face is not None:
                 good.append((frame, face))
+                if len(good) == p.stable_frames and self._tilted(*good[-1]):
+                    good.clear()
             else:
                 good.clear()
         self.ctx.emit(FaceStage(self.name, "checking"))
@@ -199,7 +221,7 @@ class _Run:
         if outcome is FaceOutcome.MATCH and p.active_challenge:
             poses = [pose_from_landmarks(face.landmarks) for _, face in good]
             baseline = (float(np.mean([q.yaw for q in poses])), float(np.mean([q.pitch for q in poses])))
-            failure, final = self._challenge(ref, baseline)
+            failure, final = self._challenge(ref, baseline, good)
             if failure is not ChallengeFailure.NONE:
                 return self.decision(FaceOutcome.CHALLENGE_FAILED, match_score=match, liveness_score=live,
                                      challenge_failure=failure)
@@ -215,18 +237,35 @@ class _Run:
                                          "match_score": round(match, 3), "liveness_score": round(live, 3)})
         return self.decision(outcome, match_score=match, liveness_score=live, sealed_capture=sealed)
 
-    def _challenge(self, ref: FaceTemplate, baseline: tuple[float, float]) -> tuple[ChallengeFailure, float | None]:
-        """Run the random head-movement sequence; then re-match a frontal frame (same person did it)."""
+    def _moves(self) -> list[ChallengeStep]:
+        moves = [ChallengeStep(m) for m in self.policy.challenge_moves]
+        if self.s.pipeline.landmarks is None and any(m in FACE_MOVES for m in moves):
+            log.warning("blink/open-mouth challenge asked but the dense landmark model is not installed",
+                        extra={"device": self.name})
+            moves = [m for m in moves if m not in FACE_MOVES]
+        if len(set(moves)) < min(2, self.policy.challenge_steps):
+            moves = list(HEAD_MOVES)
+        return moves
+
+    def _challenge(self, ref: FaceTemplate, baseline: tuple[float, float],
+                   good: list[tuple[Frame, Face]]) -> tuple[ChallengeFailure, float | None]:
+        """Run a fresh random sequence of moves; then re-match a frontal frame (same person did it)."""
         self.ctx.emit(FaceStage(self.name, "challenge"))
-        challenge = ActiveChallenge(random_sequence(self.policy.challenge_steps), self.policy.challenge_config(),
-                                    baseline)
+        sequence = random_sequence(self.policy.challenge_steps, moves=self._moves())
+        open_base = None
+        if self.s.pipeline.landmarks is not None:
+            measured = [self.s.pipeline.openness(f.image, face) for f, face in good]
+            open_base = (float(np.median([m.eye for m in measured])), float(np.median([m.mouth for m in measured])))
+        challenge = ActiveChallenge(sequence, self.policy.challenge_config(), baseline, open_base)
         shown: tuple[int, int] | None = None
         while True:
             frame = self.next_frame()
             if frame is None:
                 return ChallengeFailure.TOO_SLOW, None
             reason, face, count = self._analyse(frame)
-            state = challenge.observe(frame.t, face if count == 1 else None)
+            one = face if count == 1 else None
+            openness = self.s.pipeline.openness(frame.image, one) if one is not None and open_base else None
+            state = challenge.observe(frame.t, one, openness)
             key = (state.index, int(state.progress * 4))
             if state.status is ChallengeStatus.RUNNING and key != shown and state.step is not None:
                 shown = key

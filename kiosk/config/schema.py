@@ -144,6 +144,12 @@ class FaceSection:
     threads: int = 1                      # onnxruntime intra-op threads per model (1-2; spinning is off)
     detect_max_side: int = 320            # YuNet runs on the frame scaled to at most this many pixels
     mirrored: bool = False                # frames reach the pipeline mirrored (swaps left/right challenges)
+    # Active-challenge moves, comma-separated, drawn in a fresh random order per attempt: turn_left,
+    # turn_right, nod, look_up, blink, open_mouth (the last two need the dense landmark model).
+    challenge_moves: str = "turn_left,turn_right,nod,look_up,blink,open_mouth"
+
+    def challenge_move_list(self) -> tuple[str, ...]:
+        return tuple(m.strip() for m in self.challenge_moves.split(",") if m.strip())
 
     def validate(self) -> tuple[str, str] | None:
         if not 0.0 < self.match_threshold < 1.0:
@@ -156,6 +162,10 @@ class FaceSection:
             return "challenge_steps", "expected at least 1"
         if not 1 <= self.threads <= 4:
             return "threads", "expected 1 to 4 (the kiosk has few cores; the UI needs one)"
+        known = {"turn_left", "turn_right", "nod", "look_up", "blink", "open_mouth"}
+        moves = self.challenge_move_list()
+        if not moves or not set(moves) <= known or (self.challenge_steps > 1 and len(set(moves)) < 2):
+            return "challenge_moves", f"expected at least two of {', '.join(sorted(known))}, comma-separated"
         return None
 
 

@@ -36,6 +36,13 @@ def checks(config: KioskConfig) -> list[CheckResult]:
         return [CheckResult("face models", Verdict.PROBLEM, f"models do not load: {type(exc).__name__}", _INSTALL)]
     results = [CheckResult("face models", Verdict.OK, f"{len(manifest.files)} files in {models_dir} match the "
                            f"manifest; detection {ms:.0f} ms on a blank frame")]
+    wanted = {"blink", "open_mouth"} & set(config.face.challenge_move_list())
+    if wanted and config.face.active_challenge and not manifest.has("facemesh"):
+        results.append(CheckResult("face challenge", Verdict.WARN,
+                                   f"{', '.join(sorted(wanted))} asked but the dense landmark model is not installed "
+                                   "(the kiosk uses head moves only)",
+                                   "run `kiosk models install` with PyPI reachable (it takes face_landmark.tflite "
+                                   "from the mediapipe 0.10.14 wheel), or drop them from face.challenge_moves"))
     if not config.face.active_challenge and config.kiosk.profile != "demo":
         results.append(CheckResult("face policy", Verdict.WARN, "active liveness challenge is off",
                                    "set face.active_challenge = true: passive liveness alone misses some replays"))

@@ -226,7 +226,8 @@ class FieldCertifier:
                             require_match=True, require_passive_liveness=True, active_challenge=f.active_challenge,
                             challenge_steps=f.challenge_steps, challenge_step_timeout_s=f.challenge_step_timeout_s,
                             max_attempts=f.max_attempts, decision_timeout_s=f.decision_timeout_s,
-                            stable_frames=f.stable_frames, mirrored_preview=f.mirrored)
+                            stable_frames=f.stable_frames, mirrored_preview=f.mirrored,
+                            challenge_moves=f.challenge_move_list())
         if assisted is None:
             return policy
         if self.field_config.assisted_policy == "off":

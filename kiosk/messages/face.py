@@ -25,6 +25,7 @@ QUALITY: dict[QualityReason, str] = {
     QualityReason.EYES_COVERED: N_("Please take off your sunglasses."),
     QualityReason.FACE_OCCLUDED: N_("Please take off your mask or hat."),
     QualityReason.NOT_FRONTAL: N_("Please look straight at the camera."),
+    QualityReason.HEAD_TILTED: N_("Please hold your head upright."),
 }
 
 CHALLENGE: dict[ChallengeStep, str] = {
@@ -32,6 +33,8 @@ CHALLENGE: dict[ChallengeStep, str] = {
     ChallengeStep.TURN_RIGHT: N_("Please turn your head to the right, then look back."),
     ChallengeStep.NOD: N_("Please nod: lower your chin, then look back."),
     ChallengeStep.LOOK_UP: N_("Please raise your chin, then look back."),
+    ChallengeStep.BLINK: N_("Please close your eyes, then open them."),
+    ChallengeStep.OPEN_MOUTH: N_("Please open your mouth wide, then close it."),
 }
 
 CHALLENGE_FAILURE: dict[ChallengeFailure, str] = {

@@ -38,3 +38,17 @@ def test_camera_check_reports_a_recording_and_a_missing_source(tmp_path: Path, m
     assert on_office.verdict is Verdict.PROBLEM and "recording" in on_office.detail
     missing = camera.checks(_config(models_dir, tmp_path / "nothing.jpg"))[0]
     assert missing.verdict is Verdict.PROBLEM and "not found" in missing.detail
+
+
+def test_doctor_warns_when_blink_is_asked_without_the_dense_landmark_model(tmp_path: Path, models_dir: Path,
+                                                                           faces_dir: Path) -> None:
+    import json
+
+    copy = tmp_path / "models"
+    shutil.copytree(models_dir, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    del manifest["files"]["face_landmark_468.onnx"]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    results = face.checks(_config(copy, faces_dir / "silentface" / "image_T1.jpg"))
+    warn = [r for r in results if r.name == "face challenge"]
+    assert warn and warn[0].verdict is Verdict.WARN and "blink" in warn[0].detail and "models install" in warn[0].todo

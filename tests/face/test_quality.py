@@ -88,4 +88,4 @@ def test_turned_head_is_not_frontal(pipeline, images) -> None:
     rot = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), 35, 1.0)
     tilted = (np.c_[lm, np.ones(5)] @ rot.T).astype(np.float32)
     v = assess(base, [dataclasses.replace(face, landmarks=tilted)], pipeline.quality)
-    assert v.reason is QualityReason.NOT_FRONTAL and abs(v.metrics.pose.roll_deg) > 20, v.metrics
+    assert v.reason is QualityReason.HEAD_TILTED and abs(v.metrics.pose.roll_deg) > 20, v.metrics

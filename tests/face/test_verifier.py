@@ -118,3 +118,25 @@ def test_capture_sent_for_review_only_sealed(service_for, images) -> None:
     assert jpeg[:2] == b"\xff\xd8"
     with pytest.raises(ValueError):
         FacePolicy(keep_capture_for_review=True)
+
+
+def test_a_tilted_head_is_asked_to_straighten_by_the_dense_roll(service_for, images) -> None:
+    """image_T1's head is already tilted ~14 degrees (the 5 points at 320 px read ~1): turned 20
+    degrees further it is refused with "hold your head upright" although the per-frame gate passes;
+    turned back upright it is accepted."""
+    import cv2
+
+    frame = images["image_T1"]
+    h, w = frame.shape[:2]
+
+    def rotated(angle: float) -> np.ndarray:
+        return cv2.warpAffine(frame, cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0), (w, h),
+                              borderMode=cv2.BORDER_REPLICATE)
+
+    tilted = service_for(rotated(-20))
+    decision, events = _verify(tilted, images["image_F2"], FacePolicy(active_challenge=False, decision_timeout_s=3.0))
+    assert decision.outcome is FaceOutcome.NO_USABLE_FRAME and decision.last_quality is QualityReason.HEAD_TILTED
+    assert any(isinstance(e, FaceQualityPrompt) and e.reason is QualityReason.HEAD_TILTED for e in events)
+    upright = service_for(rotated(14))
+    decision, _ = _verify(upright, images["image_F2"], NO_CHALLENGE)
+    assert decision.outcome is FaceOutcome.MATCH, decision

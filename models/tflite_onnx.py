@@ -1,0 +1,141 @@
+"""Rebuild MediaPipe's dense face-landmark network (``face_landmark.tflite``) as ONNX, at install time.
+
+The kiosk runs every model in onnxruntime; the landmark model ships only as TFLite inside the
+mediapipe wheel. Its graph uses seven operators (float16 weights behind DEQUANTIZE, CONV_2D,
+DEPTHWISE_CONV_2D, PRELU, ADD, MAX_POOL_2D, PAD), each mapped here one to one onto ONNX in NCHW:
+kernels transposed (OHWI -> OIHW, 1HWC -> C1HW with group = C), TFLite's SAME padding made
+explicit, PAD's NHWC pairs reordered. The file is read with the ``tflite`` flatbuffer schema package
+(parsing only, no TensorFlow). Anything else in a graph is refused with the operator's name.
+
+Input ``input``: 1x3x192x192 RGB in 0..1; outputs ``landmarks`` (1x1404 = 468 x (x, y, z) in input
+pixels) and ``face_flag`` (1x1, a logit: face present).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import tflite
+from onnx import TensorProto, helper, numpy_helper
+
+_ACT_NONE, _ACT_RELU = 0, 1
+_SAME = 0
+
+
+class UnsupportedTfliteGraph(ValueError):
+    pass
+
+
+def _np(model: tflite.Model, tensor: tflite.Tensor) -> np.ndarray:
+    raw = model.Buffers(tensor.Buffer()).DataAsNumpy()
+    dtype = {0: np.float32, 1: np.float16, 2: np.int32}.get(tensor.Type())
+    if dtype is None or isinstance(raw, int):
+        raise UnsupportedTfliteGraph(f"tensor {tensor.Name()!r} has no constant data of a known type")
+    return np.frombuffer(raw.tobytes(), dtype=dtype).reshape(tensor.ShapeAsNumpy())
+
+
+def _same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def convert(data: bytes) -> onnx.ModelProto:
+    model = tflite.Model.GetRootAsModel(data, 0)
+    graph = model.Subgraphs(0)
+    codes = [model.OperatorCodes(i) for i in range(model.OperatorCodesLength())]
+    names = {i: graph.Tensors(i).Name().decode() for i in range(graph.TensorsLength())}
+    shapes = {i: list(graph.Tensors(i).ShapeAsNumpy()) if graph.Tensors(i).ShapeLength() else []
+              for i in range(graph.TensorsLength())}
+    consts: dict[str, np.ndarray] = {}
+    nodes: list[onnx.NodeProto] = []
+    inits: list[onnx.TensorProto] = []
+
+    def const(name: str, value: np.ndarray) -> str:
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    def activation(out: str, act: int) -> None:
+        if act == _ACT_RELU:
+            nodes.append(helper.make_node("Relu", [out + "_pre"], [out]))
+        elif act != _ACT_NONE:
+            raise UnsupportedTfliteGraph(f"fused activation {act} on {out}")
+
+    for k in range(graph.OperatorsLength()):
+        op = graph.Operators(k)
+        kind = tflite.opcode2name(codes[op.OpcodeIndex()].BuiltinCode())
+        ins = [int(i) for i in op.InputsAsNumpy() if i >= 0]
+        out = names[int(op.OutputsAsNumpy()[0])]
+        if kind == "DEQUANTIZE":
+            consts[out] = _np(model, graph.Tensors(ins[0])).astype(np.float32)
+            continue
+        x = names[ins[0]]
+        if kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            opts_cls = tflite.Conv2DOptions if kind == "CONV_2D" else tflite.DepthwiseConv2DOptions
+            opts = opts_cls()
+            table = op.BuiltinOptions()
+            opts.Init(table.Bytes, table.Pos)
+            w = consts[names[ins[1]]]
+            if kind == "CONV_2D":
+                weight, group = w.transpose(0, 3, 1, 2), 1
+            else:
+                weight, group = w.transpose(3, 0, 1, 2), w.shape[3]
+            kh, kw = weight.shape[2], weight.shape[3]
+            h, wd = int(shapes[ins[0]][1]), int(shapes[ins[0]][2])
+            sh, sw = opts.StrideH(), opts.StrideW()
+            if opts.Padding() == _SAME:
+                (pt, pb), (pl, pr) = _same_pads(h, kh, sh), _same_pads(wd, kw, sw)
+            else:
+                pt = pb = pl = pr = 0
+            act = opts.FusedActivationFunction()
+            inputs = [x, const(out + "_w", weight)]
+            if len(ins) > 2:
+                inputs.append(const(out + "_b", consts[names[ins[2]]]))
+            nodes.append(helper.make_node("Conv", inputs, [out + "_pre" if act else out], strides=[sh, sw],
+                                          pads=[pt, pl, pb, pr], group=int(group), kernel_shape=[kh, kw]))
+            activation(out, act)
+        elif kind == "PRELU":
+            alpha = consts[names[ins[1]]].reshape(-1)[:, None, None]
+            nodes.append(helper.make_node("PRelu", [x, const(out + "_alpha", alpha)], [out]))
+        elif kind == "ADD":
+            opts = tflite.AddOptions()
+            table = op.BuiltinOptions()
+            opts.Init(table.Bytes, table.Pos)
+            act = opts.FusedActivationFunction()
+            nodes.append(helper.make_node("Add", [x, names[ins[1]]], [out + "_pre" if act else out]))
+            activation(out, act)
+        elif kind == "MAX_POOL_2D":
+            opts = tflite.Pool2DOptions()
+            table = op.BuiltinOptions()
+            opts.Init(table.Bytes, table.Pos)
+            kh, kw, sh, sw = opts.FilterHeight(), opts.FilterWidth(), opts.StrideH(), opts.StrideW()
+            h, wd = int(shapes[ins[0]][1]), int(shapes[ins[0]][2])
+            if opts.Padding() == _SAME:
+                (pt, pb), (pl, pr) = _same_pads(h, kh, sh), _same_pads(wd, kw, sw)
+            else:
+                pt = pb = pl = pr = 0
+            act = opts.FusedActivationFunction()
+            nodes.append(helper.make_node("MaxPool", [x], [out + "_pre" if act else out], kernel_shape=[kh, kw],
+                                          strides=[sh, sw], pads=[pt, pl, pb, pr]))
+            activation(out, act)
+        elif kind == "PAD":
+            pads = _np(model, graph.Tensors(ins[1])).astype(np.int64)    # NHWC pairs
+            order = [0, 3, 1, 2]
+            onnx_pads = [pads[a][0] for a in order] + [pads[a][1] for a in order]
+            nodes.append(helper.make_node("Pad", [x, const(out + "_pads", np.array(onnx_pads, np.int64))], [out]))
+        else:
+            raise UnsupportedTfliteGraph(f"operator {kind} is not supported by models/tflite_onnx.py")
+
+    in_idx = int(graph.InputsAsNumpy()[0])
+    _, h, w, c = (int(v) for v in shapes[in_idx])
+    outputs = [names[int(i)] for i in graph.OutputsAsNumpy()]
+    nodes.insert(0, helper.make_node("Identity", ["input"], [names[in_idx]]))
+    nodes.append(helper.make_node("Flatten", [outputs[0]], ["landmarks"]))
+    nodes.append(helper.make_node("Flatten", [outputs[1]], ["face_flag"]))
+    g = helper.make_graph(nodes, "face_landmark", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, c, h, w])],
+                          [helper.make_tensor_value_info("landmarks", TensorProto.FLOAT, [1, None]),
+                           helper.make_tensor_value_info("face_flag", TensorProto.FLOAT, [1, None])], inits)
+    onnx_model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], producer_name="kiosk-models")
+    onnx_model.ir_version = 8
+    onnx.checker.check_model(onnx_model)
+    return onnx_model
