@@ -22,6 +22,7 @@ from kiosk.messages import idcard as IDM
 from kiosk.privacy import mask_id_number
 from kiosk.session import EndReason
 from ui.idcard import attach_idcard
+from ui.idcard_demo import add_idcard_column
 
 pytestmark = pytest.mark.gui
 
@@ -79,6 +80,7 @@ def citizen(qtbot: Any, make_window: Any, kiosk: Kiosk) -> Iterator[Citizen]:
     assert attach_idcard(window, services) is not None
     yield Citizen(qtbot, window, kiosk)
     services.idcard_simulator.remove()
+    qtbot.waitUntil(lambda: not services.idcard.card_present, timeout=5000)   # lifted, as the driver saw it
     if services.session.visit is not None:
         services.session.end_visit(EndReason.FINISHED)
     qtbot.waitUntil(lambda: window.current_page == "attract", timeout=5000)
@@ -129,3 +131,21 @@ def test_cards_that_cannot_identify_are_told_clearly(citizen: Citizen, kiosk: Ki
     citizen.sees(zh(what, **fmt), zh(IDM.REASONS["expired" if card == "expired" else "foreignPermanentResidentCard"][1]),
                  timeout=10)
     assert kiosk.services.session.identity is None
+
+
+def test_demo_panel_places_and_lifts_the_id_cards(citizen: Citizen, kiosk: Kiosk) -> None:
+    from PySide6.QtCore import Qt
+
+    from ui.demo import attach_demo
+
+    panel, _opener = attach_demo(citizen.window, kiosk.services)
+    buttons = add_idcard_column(panel, kiosk.services)
+    panel.show_panel()
+    assert set(buttons) == {"normal", "expired", "foreign", "removed_mid_read", "remove"}
+    assert all(b.isVisible() and b.text() for b in buttons.values())
+    citizen.qtbot.mouseClick(buttons["normal"], Qt.MouseButton.LeftButton)
+    assert kiosk.services.idcard_simulator.card is not None
+    citizen.qtbot.waitUntil(lambda: kiosk.services.session.identity is not None, timeout=10000)
+    citizen.qtbot.mouseClick(buttons["remove"], Qt.MouseButton.LeftButton)
+    assert kiosk.services.idcard_simulator.card is None
+    panel.hide_panel()
