@@ -17,6 +17,7 @@ from drivers.idcard.api import IdCardHolder
 from drivers.idcard.simulator import resident_card
 from kiosk import i18n
 from kiosk.identity import IdentitySource
+from kiosk.messages import card_loss as L
 from kiosk.messages import flows as M
 from kiosk.messages import idcard as IDM
 from kiosk.privacy import mask_id_number
@@ -149,3 +150,26 @@ def test_demo_panel_places_and_lifts_the_id_cards(citizen: Citizen, kiosk: Kiosk
     citizen.qtbot.mouseClick(buttons["remove"], Qt.MouseButton.LeftButton)
     assert kiosk.services.idcard_simulator.card is None
     panel.hide_panel()
+
+
+def test_card_loss_report_from_the_home_screen_then_the_lost_card_is_refused(citizen: Citizen, kiosk: Kiosk) -> None:
+    id_number, phone = kiosk.person("郑丽华")
+    assert phone is not None
+    kiosk.services.idcard_simulator.place(id_card_for(id_number, "郑丽华"))
+    citizen.sees("郑*华", timeout=10)
+    citizen.service("card_loss")
+    citizen.touch(zh(L.REPORT))
+    citizen.touch(zh(M.AGREE))
+    pad = kiosk.services.pinpad_simulator
+    citizen.qtbot.waitUntil(lambda: pad.entry_mode == "plain", timeout=60000)
+    for digit in kiosk.latest_code(phone)():
+        pad.press(digit)
+    pad.press("enter")
+    text = citizen.sees(zh(L.REPORTED_TITLE), mask_id_number(id_number), timeout=30)
+    assert id_number not in text
+    kiosk.services.session.end_visit(EndReason.FINISHED)
+    # The same person's social-security card, inserted later at this kiosk: refused, with what to do.
+    kiosk.insert(id_number, "郑丽华")
+    citizen.service("card_status")
+    citizen.sees(zh(L.CARD_LOST), zh(L.CARD_LOST_TODO), timeout=30)
+    kiosk.remove_card()
