@@ -10,15 +10,17 @@ summary and refuses the card with what to do. Staff read the state with
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from backend.clock import format_rfc3339
-from backend.context import Services
 from backend.db import UtcDateTime, metadata, persons
 from backend.errors import ApiError
+
+if TYPE_CHECKING:                      # backend.context imports backend.db, which imports this module
+    from backend.context import Services
 
 RECORD_TYPE = "card_loss"
 LOST = "reported_lost"
