@@ -81,8 +81,15 @@ def is_lost(ctx: FlowContext, id_number: str, summary: Any = None) -> bool:
     return bureau_lost and local != "cancelled"
 
 
+# Services that read a lost card on purpose: card status shows the holder the lost state (after
+# the PIN) with what to do; every other service refuses the card.
+SHOWS_LOST_STATE = frozenset({"card_status"})
+
+
 def lost_card_check(ctx: FlowContext, id_number: str) -> None:
     """Refuse a card reported lost, with what to do (every card read calls it)."""
+    if ctx.service in SHOWS_LOST_STATE:
+        return
     if is_lost(ctx, id_number):
         ctx.fail("card_reported_lost", ctx.guidance(L.CARD_LOST, L.CARD_LOST_TODO, (NextStep.ANOTHER_CARD,
                                                                                       NextStep.COUNTER)),

@@ -39,7 +39,7 @@ def test_report_refuse_then_cancel(kiosk: Kiosk) -> None:
     # The lost card inserted later is refused, with what to do.
     kiosk.insert(id_number, "吴美玲")
     refused = kiosk.presenter(errors=[NextStep.ANOTHER_CARD])
-    outcome = kiosk.run("card_status", refused)
+    outcome = kiosk.run("pin_change", refused)
     assert outcome is not None and not outcome.ok and outcome.code == "card_reported_lost"
     assert [e.key for e in refused.errors] == [L.CARD_LOST]
     kiosk.remove_card()

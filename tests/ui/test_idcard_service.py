@@ -170,6 +170,6 @@ def test_card_loss_report_from_the_home_screen_then_the_lost_card_is_refused(cit
     kiosk.services.session.end_visit(EndReason.FINISHED)
     # The same person's social-security card, inserted later at this kiosk: refused, with what to do.
     kiosk.insert(id_number, "郑丽华")
-    citizen.service("card_status")
+    citizen.service("pin_change")
     citizen.sees(zh(L.CARD_LOST), zh(L.CARD_LOST_TODO), timeout=30)
     kiosk.remove_card()
