@@ -19,6 +19,20 @@ def _bureau_state(kiosk: Kiosk, id_number: str) -> str:
     return str(answer.data["card_state"])
 
 
+def _a_while_later(kiosk: Kiosk, phone: str) -> None:
+    """The phone's earlier codes were sent 10 minutes ago (the backend's resend cooldown passed)."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from backend.db import sms_requests
+
+    services = kiosk.backend.services
+    with services.engine.begin() as conn:
+        conn.execute(sa.update(sms_requests).where(sms_requests.c.phone == phone)
+                     .values(created_at=services.clock() - timedelta(minutes=10)))
+
+
 def _by_id_card(kiosk: Kiosk, id_number: str, name: str):
     return dataclasses.replace(kiosk.deps, identity=VisitIdentity(IdentitySource.ID_CARD, id_number, name))
 
@@ -44,7 +58,8 @@ def test_report_refuse_then_cancel(kiosk: Kiosk) -> None:
     assert [e.key for e in refused.errors] == [L.CARD_LOST]
     kiosk.remove_card()
 
-    # Found it: cancel the report (the report choice is now disabled).
+    # Found it, later: cancel the report (the report choice is now disabled).
+    _a_while_later(kiosk, phone)
     p = kiosk.presenter(answers={"loss_action": "cancel", "consent": "accept"},
                         entries=[("sms_code", kiosk.latest_code(phone))])
     outcome = kiosk.run("card_loss", p, deps=_by_id_card(kiosk, id_number, "吴美玲"))
