@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from backend import (
     auth,
     bank,
+    card_loss,
     dberrors,
     ecard,
     field,
@@ -79,7 +80,7 @@ class SmsRequestBody(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"oneOf": [
         {"required": [name], "properties": {name: {"type": "string"}}}
         for name in ("id_number", "phone", "verification_id")]})
-    purpose: Literal["pin_reset", "pin_unblock", "registration", "certification", "phone_check"]
+    purpose: Literal["pin_reset", "pin_unblock", "registration", "certification", "phone_check", "card_loss"]
     id_number: str | None = Field(default=None, pattern=ID_NUMBER, description="send to the phone bound to this person")
     phone: str | None = Field(default=None, pattern=PHONE, description="or send to this phone")
     verification_id: str | None = Field(default=None, description="or resend for this bank verification")
@@ -341,6 +342,11 @@ def create_app(services: Services) -> FastAPI:
                               subject: Annotated[str, FPath(max_length=64)]) -> dict[str, Any]:
         """Lift a lockout: the subject's rate-limit windows count again from now."""
         return lockouts.lift(services, kind, subject)
+
+    @app.get("/v1/operator/card-loss/{id_number}", tags=["operator"], responses=ERRORS)
+    def operator_card_loss(_op: Operator, id_number: Annotated[str, FPath(pattern=ID_NUMBER)]) -> dict[str, Any]:
+        """The card's state and its last temporary loss report (backend/card_loss.py)."""
+        return card_loss.status(services, id_number)
 
     @app.get("/v1/operator/records", tags=["operator"], responses=ERRORS)
     def operator_records(_op: Operator, person: str | None = None, kiosk: str | None = None,

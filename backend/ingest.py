@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from backend import validate
+from backend import card_loss, validate
 from backend.clock import parse_rfc3339
 from backend.context import Services
 from backend.crypto import b64d, canonical_json, public_key_of, record_signing_bytes, verify_with
@@ -197,13 +197,15 @@ def _load_persons(conn: Connection, fresh: list[Envelope]) -> dict[str, _Person]
     return found
 
 
-def _apply(services: Services, kiosk_id: str, env: Envelope, people: dict[str, _Person],
+def _apply(services: Services, conn: Connection, kiosk_id: str, env: Envelope, people: dict[str, _Person],
            effects: dict[str, list[dict[str, Any]]]) -> tuple[str, str]:
     """Business effects of one new record -> (outcome, message); the writes are collected in
     ``effects`` and made for the whole batch at once, in the ingest transaction."""
     idn = env.person_id                      # upper-cased: the check digit X may arrive lower-case
     if env.type == "certification":
         return _apply_certification(services, env, people.get(idn) if idn else None, idn, effects)
+    if env.type == card_loss.RECORD_TYPE:
+        return card_loss.apply(conn, kiosk_id, env.id, env.created_at, env.payload, idn)
     if env.type in NOTIFY_TYPES:
         person = people.get(idn) if idn else None
         if person is None or not person.phone:
@@ -283,7 +285,7 @@ def ingest_batch(services: Services, body: Any) -> dict[str, Any]:
         effects: dict[str, list[dict[str, Any]]] = {"notifications": [], "certified": []}
         rows = []
         for env in fresh:
-            outcome, message = _apply(services, kiosk_id, env, people, effects)
+            outcome, message = _apply(services, conn, kiosk_id, env, people, effects)
             results[env.id] = {"id": env.id, "status": "accepted", "outcome": outcome, "message": message}
             rows.append({
                 "id": env.id, "kiosk_id": kiosk_id, "seq": env.seq, "type": env.type,

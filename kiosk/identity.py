@@ -5,7 +5,8 @@ The session core (kiosk/session.py) holds one :class:`VisitIdentity` per visit a
 
 * the social-security card in the reader: every service (the card is the visit's key);
 * the resident ID card read by the ID-card reader (its SAM authenticated the card): services
-  that need no social-security card — retiree certification today;
+  that need no social-security card — retiree certification, and the temporary loss report of
+  the social-security card (which only an ID card or the e-card can start: the card is lost);
 * the e-card sign-in (电子社保卡, to come): the same as the ID card;
 * an ID number typed on the pad (a fallback that proves nothing): retiree certification only,
   where the flow confirms the name and the face match is what proves the person.
@@ -40,6 +41,7 @@ SERVICE_SOURCES: dict[str, frozenset[IdentitySource]] = {
     "pin_reset": frozenset({IdentitySource.SOCIAL_SECURITY_CARD}),
     "real_name": frozenset({IdentitySource.SOCIAL_SECURITY_CARD}),
     "retiree_certification": frozenset(IdentitySource),
+    "card_loss": frozenset({IdentitySource.ID_CARD, IdentitySource.E_CARD}),
 }
 
 

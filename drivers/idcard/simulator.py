@@ -194,13 +194,15 @@ class IdCardReaderSimulator:
 
     # -- the wire ----------------------------------------------------------------------------------
     def _write(self, data: bytes) -> None:
-        """Paced at the baud rate in small chunks, as a UART would deliver it."""
+        """Paced at the baud rate in small chunks, as a UART would deliver it. Each chunk leaves at
+        its own time from the start, so one late wake-up (a busy CPU) is not added to every chunk."""
+        start = time.monotonic()
         for i in range(0, len(data), 64):
             fd = self._master_fd
             if fd is None:
                 return
             chunk = data[i:i + 64]
-            time.sleep(self.timing.wire_s(len(chunk)))
+            time.sleep(max(0.0, start + self.timing.wire_s(i + len(chunk)) - time.monotonic()))
             try:
                 os.write(fd, chunk)
             except OSError:

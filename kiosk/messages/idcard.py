@@ -46,3 +46,12 @@ INSERT_SOCIAL_SECURITY_CARD = N_("Please insert your social security card, chip 
 def reason_text(reason: str) -> tuple[str, str]:
     """(what happened, what to do) msgids for a refusal reason; reader faults share one sentence."""
     return REASONS.get(reason, READER_FAULT)
+
+
+def needs_for(service: str) -> tuple[str, str]:
+    """(what happened, what to do) when the visit's identity cannot start ``service``."""
+    if service == "card_loss":
+        from kiosk.messages import card_loss
+
+        return card_loss.NEEDS_ID_CARD, card_loss.NEEDS_ID_CARD_TODO
+    return NEEDS_SOCIAL_SECURITY_CARD, INSERT_SOCIAL_SECURITY_CARD

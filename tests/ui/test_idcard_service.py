@@ -17,11 +17,13 @@ from drivers.idcard.api import IdCardHolder
 from drivers.idcard.simulator import resident_card
 from kiosk import i18n
 from kiosk.identity import IdentitySource
+from kiosk.messages import card_loss as L
 from kiosk.messages import flows as M
 from kiosk.messages import idcard as IDM
 from kiosk.privacy import mask_id_number
 from kiosk.session import EndReason
 from ui.idcard import attach_idcard
+from ui.idcard_demo import add_idcard_column
 
 pytestmark = pytest.mark.gui
 
@@ -79,6 +81,7 @@ def citizen(qtbot: Any, make_window: Any, kiosk: Kiosk) -> Iterator[Citizen]:
     assert attach_idcard(window, services) is not None
     yield Citizen(qtbot, window, kiosk)
     services.idcard_simulator.remove()
+    qtbot.waitUntil(lambda: not services.idcard.card_present, timeout=5000)   # lifted, as the driver saw it
     if services.session.visit is not None:
         services.session.end_visit(EndReason.FINISHED)
     qtbot.waitUntil(lambda: window.current_page == "attract", timeout=5000)
@@ -129,3 +132,44 @@ def test_cards_that_cannot_identify_are_told_clearly(citizen: Citizen, kiosk: Ki
     citizen.sees(zh(what, **fmt), zh(IDM.REASONS["expired" if card == "expired" else "foreignPermanentResidentCard"][1]),
                  timeout=10)
     assert kiosk.services.session.identity is None
+
+
+def test_demo_panel_places_and_lifts_the_id_cards(citizen: Citizen, kiosk: Kiosk) -> None:
+    from PySide6.QtCore import Qt
+
+    from ui.demo import attach_demo
+
+    panel, _opener = attach_demo(citizen.window, kiosk.services)
+    buttons = add_idcard_column(panel, kiosk.services)
+    panel.show_panel()
+    assert set(buttons) == {"normal", "expired", "foreign", "removed_mid_read", "remove"}
+    assert all(b.isVisible() and b.text() for b in buttons.values())
+    citizen.qtbot.mouseClick(buttons["normal"], Qt.MouseButton.LeftButton)
+    assert kiosk.services.idcard_simulator.card is not None
+    citizen.qtbot.waitUntil(lambda: kiosk.services.session.identity is not None, timeout=10000)
+    citizen.qtbot.mouseClick(buttons["remove"], Qt.MouseButton.LeftButton)
+    assert kiosk.services.idcard_simulator.card is None
+    panel.hide_panel()
+
+
+def test_card_loss_report_from_the_home_screen_then_the_lost_card_is_refused(citizen: Citizen, kiosk: Kiosk) -> None:
+    id_number, phone = kiosk.person("郑丽华")
+    assert phone is not None
+    kiosk.services.idcard_simulator.place(id_card_for(id_number, "郑丽华"))
+    citizen.sees("郑*华", timeout=10)
+    citizen.service("card_loss")
+    citizen.touch(zh(L.REPORT))
+    citizen.touch(zh(M.AGREE))
+    pad = kiosk.services.pinpad_simulator
+    citizen.qtbot.waitUntil(lambda: pad.entry_mode == "plain", timeout=60000)
+    for digit in kiosk.latest_code(phone)():
+        pad.press(digit)
+    pad.press("enter")
+    text = citizen.sees(zh(L.REPORTED_TITLE), mask_id_number(id_number), timeout=30)
+    assert id_number not in text
+    kiosk.services.session.end_visit(EndReason.FINISHED)
+    # The same person's social-security card, inserted later at this kiosk: refused, with what to do.
+    kiosk.insert(id_number, "郑丽华")
+    citizen.service("pin_change")
+    citizen.sees(zh(L.CARD_LOST), zh(L.CARD_LOST_TODO), timeout=30)
+    kiosk.remove_card()

@@ -2,7 +2,7 @@
 decisions, kiosk heartbeats.
 
 Revision ID: 0015_console
-Revises: 0011_ecard
+Revises: 0012_card_loss
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from backend.db import BigId, UtcDateTime
 
 revision = "0015_console"
-down_revision = "0011_ecard"
+down_revision = "0012_card_loss"
 branch_labels = None
 depends_on = None
 
