@@ -52,6 +52,21 @@ def _age(seconds: float | None) -> str:
     return f"{int(seconds // 60)} min" if seconds >= 60 else f"{int(seconds)} s"
 
 
+# Device names and statuses in words, never the raw "smartcard: noMedia".
+DEVICE_NAMES = {"smartcard": N_("Card reader"), "pinpad": N_("PIN pad"), "camera": N_("Camera")}
+STATUS_WORDS = {
+    "online": N_("working"), "offline": N_("not connected"), "noDevice": N_("not found"),
+    "noMedia": N_("working, no card"), "serviceDown": N_("card service not running"),
+    "hardwareError": N_("hardware fault"), "userError": N_("wrong use"), "busy": N_("busy"),
+    "fraudAttempt": N_("tampering suspected"),
+}
+
+
+def device_status_words(status: Any) -> str:
+    value = str(getattr(status, "value", status))
+    return _(STATUS_WORDS[value]) if value in STATUS_WORDS else value
+
+
 def status_lines(services: Any) -> list[str]:
     """Operator status: sync state, device statuses, the parts that did not start."""
     lines: list[str] = []
@@ -67,7 +82,7 @@ def status_lines(services: Any) -> list[str]:
                 lines.append(_(LAST_ERROR).format(error=snap.last_error))
         except Exception as exc:        # the status view must never take the kiosk down
             lines.append(f"sync: {exc}")
-    devices = [f"{name}: {getattr(getattr(d, 'status', None), 'value', getattr(d, 'status', None))}"
+    devices = [f"{_(DEVICE_NAMES.get(name, name))}：{device_status_words(getattr(d, 'status', None))}"
                for name, d in (getattr(services, "devices", None) or {}).items()]
     if devices:
         lines.append(" · ".join(devices))

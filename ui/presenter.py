@@ -108,6 +108,7 @@ class QtPresenter:
         self.token: CancelToken | None = None
         self._closed = threading.Event()
         self._cleanups: list[Callable[[], None]] = []
+        self._step_key: str | None = None     # the step on screen (flow thread)
 
     # -- plumbing ---------------------------------------------------------------------------------
     def close(self) -> None:
@@ -177,6 +178,8 @@ class QtPresenter:
 
     def _show_body(self, body: QWidget | None, *, speak: bool = False) -> None:
         window = self.host._window
+        if not isinstance(body, ChoiceBody):
+            self.host.step.restore_heading()    # an entry after a question: the step's own title again
         self.host.step.set_body(body)
         if window.current_page != "step":
             window.show_page("step")
@@ -185,6 +188,8 @@ class QtPresenter:
 
     # -- the Presenter protocol -------------------------------------------------------------------
     def step(self, key: str, index: int, total: int, title: str, instruction: str, **fmt: Any) -> None:
+        self._step_key = key
+
         def show() -> None:
             self._cleanup()
             self.host.step.set_body(None)
@@ -195,7 +200,12 @@ class QtPresenter:
 
     def ask(self, key: str, question: str, options: Sequence[Choice], **fmt: Any) -> str:
         def build(answer: Callable[[Any], None]) -> None:
-            body = ChoiceBody(key, tr(question, fmt), options, fmt, answer)
+            # A question its step did not announce ("reading your card", then "change your PIN
+            # now?") becomes the heading: no title from before stays above it.
+            own_step = self._step_key == key
+            body = ChoiceBody(key, tr(question, fmt), options, fmt, answer, show_question=own_step)
+            if not own_step:
+                self.host.step.set_heading(tr(question, fmt))
             self._show_body(body, speak=True)
 
         return str(self._ask_ui(build))
@@ -250,8 +260,8 @@ class QtPresenter:
     def show_result(self, key: str, ok: bool, title: str, message: str, lines: Sequence[ResultLine] = (),
                     **fmt: Any) -> None:
         details: list[Text] = [
-            (lambda label=line.label, value=line.value: f"{_(label)}：{value}" if i18n.language() == "zh_CN"
-             else f"{_(label)}: {value}") for line in lines]
+            (lambda label=line.label, value=line.value: f"{_(label)}：{_(value)}" if i18n.language() == "zh_CN"
+             else f"{_(label)}: {_(value)}") for line in lines]   # a msgid value follows the language
 
         def show() -> None:
             self._cleanup()

@@ -299,7 +299,7 @@ def test_demo_panel_inserts_a_card_and_types_on_the_simulated_pad(citizen: Citiz
     panel, opener = attach_demo(citizen.window, kiosk.services)
     assert zh(DEMO) in opener.text()
     citizen.qtbot.mouseClick(opener, Qt.MouseButton.LeftButton)
-    citizen.sees(zh(SIMULATED), "pinpad: online")
+    citizen.sees(zh(SIMULATED), "密码键盘：正常")
     citizen.touch(zh(NORMAL))
     citizen.qtbot.waitUntil(lambda: citizen.window.home.isVisible(), timeout=10000)
     panel.hide_panel()
@@ -389,6 +389,6 @@ def test_operator_dialog_shows_sync_and_device_status(citizen: Citizen, kiosk: K
     try:
         text = dialog.status_label.text()
         assert dialog.status_label.isVisible()
-        assert "数据同步" in text and "待发送" in text and "smartcard: " in text and "pinpad: online" in text
+        assert "数据同步" in text and "待发送" in text and "读卡器：" in text and "密码键盘：正常" in text
     finally:
         dialog.reject()

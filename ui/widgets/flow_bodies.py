@@ -50,16 +50,19 @@ class ChoiceBody(QWidget):
     icon and its reason in words (colour is never the only cue)."""
 
     def __init__(self, key: str, question: Text, options: Sequence[Choice], fmt: Mapping[str, Any],
-                 answer: Callable[[str], None], parent: QWidget | None = None) -> None:
+                 answer: Callable[[str], None], parent: QWidget | None = None, *,
+                 show_question: bool = True) -> None:
         super().__init__(parent)
         self.setObjectName(f"ask-{key}")
         self._question = question
+        self._show_question = show_question     # False: the step layout's heading says it
         self._options = list(options)
         self._fmt = dict(fmt)
         layout = QVBoxLayout(self)
         layout.setSpacing(20)
         self.question_label = label()
         layout.addWidget(self.question_label)
+        self.question_label.setVisible(show_question)
         self.buttons: dict[str, QPushButton] = {}
         self.notes: dict[str, QLabel] = {}
         # A long list (the banks) is a grid of buttons with the notes in full lines under it; a short
@@ -114,7 +117,7 @@ class ChoiceBody(QWidget):
                 self.notes[option.key].setText(prefix + self._text(option.note))
 
     def prompt(self) -> str:
-        return render(self._question)
+        return render(self._question) if self._show_question else ""
 
 
 class EntryBody(QWidget):
