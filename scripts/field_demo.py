@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 DEMO_OPERATOR = "demo-op"
-DEMO_PASSWORD = "field-demo-2026"
+DEMO_PASSWORD = "field-demo-2026"  # noqa: S105 - the documented demo password, demo only
 DEMO_NAME = "演示工作人员"
 DEMO_DISTRICTS = ["天河区", "越秀区", "荔湾区"]
 
