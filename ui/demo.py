@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
@@ -339,8 +340,22 @@ def attach_demo(window: Any, services: Any) -> tuple[DemoPanel, QPushButton]:
 
     panel.enroll_demo_faces()
     place()
+    # The attract screen keeps the bottom strip free for the button (it covered the card hint and
+    # the notice there); the other screens have no button at the bottom centre.
+    attract_layout = window.attract.layout()
+    if attract_layout is not None:
+        margins = attract_layout.contentsMargins()
+        attract_layout.setContentsMargins(margins.left(), margins.top(), margins.right(),
+                                          max(margins.bottom(), opener.height() + 32))
     opener.show()
     window.relayout_hooks.append(place)
+    from kiosk import i18n
+
+    def on_language(_language: str) -> None:      # the button's words follow the language too
+        if shiboken6.isValid(opener) and shiboken6.isValid(window):
+            place()
+
+    i18n.on_language_changed(on_language)
     panel.closed.connect(place)
     panel.closed.connect(opener.show)
     return panel, opener

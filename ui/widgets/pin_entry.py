@@ -65,12 +65,13 @@ class PinEntryWidget(QWidget):
 
         self.title = self._label(TITLE_PX, bold=True)
         self.dots = self._label(DOTS_PX, color=PRIMARY)
+        self.dots.setWordWrap(False)        # one line of dots or digits, never broken in two
         self.dots.setAccessibleName("digits entered")
         self.count_label = self._label(BODY_PX)
         self.hint = self._label(BODY_PX, color=MUTED)
         self.tries = self._label(BODY_PX, color=ERROR, bold=True)
         layout = QVBoxLayout(self)
-        layout.setSpacing(24)
+        layout.setSpacing(18)         # 24 left a two-line English hint 4 px short at 1080 px
         for widget in (self.title, self.dots, self.count_label, self.hint, self.tries):
             layout.addWidget(widget)
         self.keys: dict[str, QPushButton] = {}
@@ -195,6 +196,8 @@ class PinEntryWidget(QWidget):
             self._set(self.dots, " ".join([FILLED] * self._count + [EMPTY] * (slots - self._count)))
         else:
             self._set(self.dots, group_digits("".join(self._plain), self._max_len) or " ")
+        # The dots or digits never wrap: the layout must give them their width (else they are cut).
+        self.dots.setMinimumWidth(self.dots.sizeHint().width())
         if self._min_len == self._max_len:
             count = _("{count} of {total} digits entered").format(count=self._count, total=self._max_len)
         else:   # a bank card: 16 to 19 digits; "of 19" beside "16 more" contradicted itself
