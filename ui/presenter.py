@@ -109,6 +109,7 @@ class QtPresenter:
         self._closed = threading.Event()
         self._cleanups: list[Callable[[], None]] = []
         self._step_key: str | None = None     # the step on screen (flow thread)
+        self._step_fmt: dict[str, Any] = {}
 
     # -- plumbing ---------------------------------------------------------------------------------
     def close(self) -> None:
@@ -189,6 +190,7 @@ class QtPresenter:
     # -- the Presenter protocol -------------------------------------------------------------------
     def step(self, key: str, index: int, total: int, title: str, instruction: str, **fmt: Any) -> None:
         self._step_key = key
+        self._step_fmt = dict(fmt)
 
         def show() -> None:
             self._cleanup()
@@ -218,10 +220,16 @@ class QtPresenter:
     def bind_plain_entry(self, handle: Any, kind: str) -> None:
         relay = EventRelay(self._closed)
         handle.on_event(relay)
-        self._call(lambda: self._bind_entry(relay, kind, None))
+        resend_s = self._step_fmt.get("resend_s") if kind == "sms_code" else None
+        self._call(lambda: self._bind_entry(relay, kind, None, handle if resend_s is not None else None, resend_s))
 
-    def _bind_entry(self, relay: EventRelay, kind: str, tries_left: int | None) -> None:
+    def _bind_entry(self, relay: EventRelay, kind: str, tries_left: int | None, handle: Any = None,
+                    resend_s: int | None = None) -> None:
         widget = entry_widget(kind, tries_left, demo_keys=self.keypad is not None)
+        if handle is not None and resend_s is not None:
+            # A visible "send a new code" (with its countdown): it ends this entry like the pad's
+            # Cancel key, and the flow offers the resend.
+            widget.add_resend(int(resend_s), handle.cancel)
         if self.keypad is not None:
             widget.key_requested.connect(self.keypad)
         relay.attach(widget.pin.listener())
