@@ -81,6 +81,7 @@ def bench_startup(starts: int) -> None:
 
 def bench_memory(visits: int, every: int) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QCoreApplication, QEvent
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -96,6 +97,8 @@ def bench_memory(visits: int, every: int) -> None:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             app.processEvents()
+            # deleteLater runs when control is back in the event loop; this loop stands in for it
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
             if predicate():
                 return True
             time.sleep(0.002)
