@@ -4,7 +4,7 @@
 
 Start-up: a fresh process per run, from the interpreter's start to the first turn of the event
 loop with the attract screen shown (``ui.main.run`` on the demo profile, offscreen unless a display
-is set). Memory: one demo kiosk (real drivers against their simulators, the real shell) through
+is set), and on to "kiosk services ready" (the parts start behind the shown screen). Memory: one demo kiosk (real drivers against their simulators, the real shell) through
 ``--visits`` visits: card in, card-status service, the PIN step, Cancel, card out; RSS printed
 every ``--every`` visits. Targets (issue 19): start-up < 2 s, RSS < 350 MB after 1,000 visits.
 Prints figures only; nothing here asserts a time.
@@ -30,9 +30,15 @@ sys.path.insert(0, os.environ["BENCH_ROOT"])
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 app = QApplication([sys.argv[0]])
+import logging
+class _Ready(logging.Handler):
+    def emit(self, record):
+        if record.getMessage() == "kiosk services ready":
+            print(f"SERVICES {time.time() - t0:.3f}", flush=True)
+            app.exit(0)
 def ready():
     print(f"STARTUP {time.time() - t0:.3f}", flush=True)
-    app.exit(0)
+    logging.getLogger("ui.main").addHandler(_Ready())
 QTimer.singleShot(0, ready)
 import argparse
 from kiosk.config import load_config
@@ -52,7 +58,8 @@ def rss_mb() -> float:
 def bench_startup(starts: int) -> None:
     env = dict(os.environ, BENCH_ROOT=str(ROOT))
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
-    times = []
+    times: list[float] = []
+    ready: list[float] = []
     for _ in range(starts):
         with tempfile.TemporaryDirectory() as data:
             env["BENCH_DATA"] = data
@@ -60,17 +67,21 @@ def bench_startup(starts: int) -> None:
             out = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True,
                                  timeout=120, cwd=ROOT)
         line = next((x for x in out.stdout.splitlines() if x.startswith("STARTUP")), None)
-        if line is None:
+        done = next((x for x in out.stdout.splitlines() if x.startswith("SERVICES")), None)
+        if line is None or done is None:
             print(f"start-up run failed (exit {out.returncode}):\n{out.stderr[-2000:]}")
             return
         times.append(float(line.split()[1]))
-    times.sort()
-    print(f"start-up to attract screen (demo profile, {starts} runs): "
-          f"median {times[len(times) // 2]:.2f} s, best {times[0]:.2f} s, worst {times[-1]:.2f} s")
+        ready.append(float(done.split()[1]))
+    for what, values in (("start-up to the attract screen", times), ("every part started (services ready)", ready)):
+        values.sort()
+        print(f"{what} (demo profile, {starts} runs): "
+              f"median {values[len(values) // 2]:.2f} s, best {values[0]:.2f} s, worst {values[-1]:.2f} s")
 
 
 def bench_memory(visits: int, every: int) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QCoreApplication, QEvent
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -86,6 +97,8 @@ def bench_memory(visits: int, every: int) -> None:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             app.processEvents()
+            # deleteLater runs when control is back in the event loop; this loop stands in for it
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
             if predicate():
                 return True
             time.sleep(0.002)

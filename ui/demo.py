@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
@@ -52,6 +53,21 @@ def _age(seconds: float | None) -> str:
     return f"{int(seconds // 60)} min" if seconds >= 60 else f"{int(seconds)} s"
 
 
+# Device names and statuses in words, never the raw "smartcard: noMedia".
+DEVICE_NAMES = {"smartcard": N_("Card reader"), "pinpad": N_("PIN pad"), "camera": N_("Camera")}
+STATUS_WORDS = {
+    "online": N_("working"), "offline": N_("not connected"), "noDevice": N_("not found"),
+    "noMedia": N_("working, no card"), "serviceDown": N_("card service not running"),
+    "hardwareError": N_("hardware fault"), "userError": N_("wrong use"), "busy": N_("busy"),
+    "fraudAttempt": N_("tampering suspected"),
+}
+
+
+def device_status_words(status: Any) -> str:
+    value = str(getattr(status, "value", status))
+    return _(STATUS_WORDS[value]) if value in STATUS_WORDS else value
+
+
 def status_lines(services: Any) -> list[str]:
     """Operator status: sync state, device statuses, the parts that did not start."""
     lines: list[str] = []
@@ -69,7 +85,7 @@ def status_lines(services: Any) -> list[str]:
             lines += [f"{theme.ICON_WARNING} #{d.seq} {d.type}: {d.reason[:160]}" for d in snap.dead_letters[:3]]
         except Exception as exc:        # the status view must never take the kiosk down
             lines.append(f"sync: {exc}")
-    devices = [f"{name}: {getattr(getattr(d, 'status', None), 'value', getattr(d, 'status', None))}"
+    devices = [f"{_(DEVICE_NAMES.get(name, name))}：{device_status_words(getattr(d, 'status', None))}"
                for name, d in (getattr(services, "devices", None) or {}).items()]
     if devices:
         lines.append(" · ".join(devices))
@@ -326,8 +342,22 @@ def attach_demo(window: Any, services: Any) -> tuple[DemoPanel, QPushButton]:
 
     panel.enroll_demo_faces()
     place()
+    # The attract screen keeps the bottom strip free for the button (it covered the card hint and
+    # the notice there); the other screens have no button at the bottom centre.
+    attract_layout = window.attract.layout()
+    if attract_layout is not None:
+        margins = attract_layout.contentsMargins()
+        attract_layout.setContentsMargins(margins.left(), margins.top(), margins.right(),
+                                          max(margins.bottom(), opener.height() + 32))
     opener.show()
     window.relayout_hooks.append(place)
+    from kiosk import i18n
+
+    def on_language(_language: str) -> None:      # the button's words follow the language too
+        if shiboken6.isValid(opener) and shiboken6.isValid(window):
+            place()
+
+    i18n.on_language_changed(on_language)
     panel.closed.connect(place)
     panel.closed.connect(opener.show)
     return panel, opener

@@ -161,8 +161,8 @@ def attach_field(window: Any, field: Any, config: Any, export_dir: Path, *, card
         battery.adjustSize()
         battery.move(opener.x() + opener.width() + 24, opener.y() + (opener.height() - battery.height()) // 2)
         battery.raise_()
-        if console.isVisible():
-            console.open_console()
+        if not console.isHidden():      # isVisible() is False while the window itself is not shown yet,
+            console.open_console()      # which left the console at the window's first 640x480 size
 
     window.relayout_hooks.append(place)
     place()

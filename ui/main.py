@@ -14,6 +14,7 @@ import argparse
 import logging
 import signal
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import QApplication
 
 from kiosk import i18n
 from kiosk.config import KioskConfig, resolve_path
+from kiosk.i18n import N_
 from kiosk.logs import setup_logging
 from kiosk.session import SessionCore
 from ui import theme
@@ -33,6 +35,8 @@ from ui.voice import Sink, VoicePrompter, make_prompter
 from ui.window import KioskWindow
 
 log = logging.getLogger(__name__)
+
+STARTING = N_("The kiosk is starting. One moment, please.")
 
 
 def make_session(config: KioskConfig, clock: Any = time.monotonic) -> SessionCore:
@@ -137,46 +141,71 @@ def run(config: KioskConfig, args: argparse.Namespace, services: Any = None) -> 
     i18n.set_language(config.kiosk.language)
 
     owned = services is None
-    if owned:
-        from kiosk.app import build_kiosk
-
-        services = build_kiosk(config)      # each part that cannot start is a problem, not a stop
-    for problem in getattr(services, "problems", None) or []:
-        log.error("kiosk part not available", extra={"problem": problem})
-    field = _start_field(config, services)
-    core = getattr(services, "session", None)
+    core = getattr(services, "session", None) if services is not None else None
     if core is None:
         core = make_session(config)
-    store = getattr(getattr(services, "sync", None), "store", None)
-    if store is not None and owned:
-        from kiosk.flows.registry import visit_end_recorder
+    window = create_shell(config, core)
+    parts: dict[str, Any] = {"services": services, "bridge": None, "field": None}
 
-        core.on_visit_end(visit_end_recorder(store))
-    if owned or getattr(services, "session", None) is None:
-        if core.recover_after_crash():
-            log.warning("start-up after a crash: the unfinished visit was closed")
-    bridge = _bridge_from(services)
-    window = create_shell(config, core, bridge=bridge, flows=_flows_from(services, field))
-    if services is not None:
-        from ui.demo import status_lines
+    def attach(built: Any) -> None:
+        """UI thread: the kiosk's parts are up; wire them to the screen already shown."""
+        parts["services"] = built
+        for problem in getattr(built, "problems", None) or []:
+            log.error("kiosk part not available", extra={"problem": problem})
+        field = parts["field"] = _start_field(config, built)
+        store = getattr(getattr(built, "sync", None), "store", None)
+        if store is not None and owned:
+            from kiosk.flows.registry import visit_end_recorder
 
-        window.operator.status = lambda: status_lines(services)   # sync, devices, parts not started
-    if field is not None:
-        from kiosk.app import data_path
-        from ui.field_console import attach_field
+            core.on_visit_end(visit_end_recorder(store))
+        if owned or getattr(built, "session", None) is None:
+            if core.recover_after_crash():
+                log.warning("start-up after a crash: the unfinished visit was closed")
+        bridge = parts["bridge"] = _bridge_from(built)
+        window.attach_services(bridge, _flows_from(built, field))
+        if built is not None:
+            from ui.demo import status_lines
 
-        attach_field(window, field, config, data_path(config, "reports"), card=getattr(services, "card", None),
-                     pinpad=getattr(services, "pinpad", None))
-    if config.kiosk.profile == "demo" and getattr(services, "virtual_cards", None) is not None:
-        from ui.demo import attach_demo
+            window.operator.status = lambda: status_lines(built)   # sync, devices, parts not started
+        if field is not None:
+            from kiosk.app import data_path
+            from ui.field_console import attach_field
 
-        window.demo_panel, _opener = attach_demo(window, services)
-        from ui.idcard_demo import add_idcard_column
+            attach_field(window, field, config, data_path(config, "reports"), card=getattr(built, "card", None),
+                         pinpad=getattr(built, "pinpad", None))
+        if config.kiosk.profile == "demo" and getattr(built, "virtual_cards", None) is not None:
+            from ui.demo import attach_demo
 
-        add_idcard_column(window.demo_panel, services)
-    from ui.idcard import attach_idcard
+            window.demo_panel, _opener = attach_demo(window, built)
+            from ui.idcard_demo import add_idcard_column
 
-    attach_idcard(window, services)         # an ID card on the reader starts or identifies the visit
+            add_idcard_column(window.demo_panel, built)
+        from ui.idcard import attach_idcard
+
+        attach_idcard(window, built)        # an ID card on the reader starts or identifies the visit
+        log.info("kiosk services ready", extra={"ready_ms": round((time.monotonic() - started) * 1000)})
+
+    builder: threading.Thread | None = None
+    if owned:
+        # The screen first (start-up to the attract screen, issue 19), the parts behind it: the
+        # embedded backend, the card service, the pad and the face models take seconds to start.
+        # build_kiosk has no Qt in it; its result is wired on the UI thread through the dispatcher.
+        from ui import dispatch
+
+        window.starting = True
+        window.attract.set_notice(STARTING)
+
+        def build() -> None:
+            from kiosk.app import build_kiosk
+
+            built = build_kiosk(config, session=core)  # each part that cannot start is a problem, not a stop
+            parts["built"] = built
+            dispatch.post(lambda: attach(built) if not parts.get("closing") else None)
+
+        builder = threading.Thread(target=build, name="kiosk-start", daemon=True)
+        builder.start()
+    else:
+        attach(services)
     # exit(), not quit(): Qt 6's quit() first asks every window to close, and the kiosk window
     # refuses to close for anyone but the operator, so quit() would do nothing.
     window.exit_requested.connect(lambda: app.exit(0))
@@ -200,18 +229,22 @@ def run(config: KioskConfig, args: argparse.Namespace, services: Any = None) -> 
     try:
         code = app.exec()
     finally:
+        parts["closing"] = True
         wake.stop()
         appliance.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         window.shutdown()
         window.prompter.close()
+        if builder is not None:
+            builder.join()              # a stop during start-up: let the parts finish starting, then close them
+        bridge, field = parts["bridge"], parts["field"]
         if bridge is not None:
             bridge.detach_all()
         if field is not None:
             app.removeEventFilter(getattr(window, "_field_parts", (None, None, None))[2])
             _close_quietly(field)
-        if owned:
-            services.close()
+        if owned and parts.get("built") is not None:
+            parts["built"].close()
     log.info("kiosk screen closed", extra={"exit_code": code})
     return int(code)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QDialog, QGridLayout, QHBoxLayout, QLineEdit, QVBo
 
 from kiosk.i18n import N_, _
 from kiosk.operator_secret import verify_secret
-from ui import theme
+from ui import dispatch, theme
 from ui.qt_compat import emit
 from ui.widgets.common import button, label
 
@@ -110,7 +110,6 @@ class CornerGesture(QWidget):
 class OperatorDialog(QDialog):
     """Secret entry with an on-screen keypad (a kiosk has no keyboard; a plugged one works too)."""
 
-    _checked = Signal(int)            # 1 = right secret (an int: no bool crosses the thread)
 
     def __init__(self, secret_hash: str, lock: OperatorLock, parent: QWidget | None = None,
                  status: Callable[[], list[str]] | None = None) -> None:
@@ -123,7 +122,6 @@ class OperatorDialog(QDialog):
         self._hash = secret_hash
         self._lock = lock
         self._message_source: Callable[[], str] = lambda: _(ENTER)
-        self._checked.connect(self._on_checked, Qt.ConnectionType.QueuedConnection)
 
         outer = QHBoxLayout(self)
         outer.setContentsMargins(48, 40, 48, 40)
@@ -213,8 +211,12 @@ class OperatorDialog(QDialog):
         self.ok_button.setEnabled(False)
         self._set_message(lambda: _(CHECKING))
         stored = self._hash
-        threading.Thread(target=lambda: emit(self._checked, 1 if verify_secret(secret, stored) else 0),
-                         daemon=True, name="operator-verify").start()
+        def check() -> None:
+            ok = 1 if verify_secret(secret, stored) else 0
+            # Through the dispatcher: the dialog may be closed and deleted while PBKDF2 runs.
+            dispatch.post(lambda: self._on_checked(ok) if dispatch.alive(self) else None)
+
+        threading.Thread(target=check, daemon=True, name="operator-verify").start()
 
     @Slot(int)
     def _on_checked(self, ok: int) -> None:

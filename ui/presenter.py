@@ -108,6 +108,8 @@ class QtPresenter:
         self.token: CancelToken | None = None
         self._closed = threading.Event()
         self._cleanups: list[Callable[[], None]] = []
+        self._step_key: str | None = None     # the step on screen (flow thread)
+        self._step_fmt: dict[str, Any] = {}
 
     # -- plumbing ---------------------------------------------------------------------------------
     def close(self) -> None:
@@ -177,6 +179,8 @@ class QtPresenter:
 
     def _show_body(self, body: QWidget | None, *, speak: bool = False) -> None:
         window = self.host._window
+        if not isinstance(body, ChoiceBody):
+            self.host.step.restore_heading()    # an entry after a question: the step's own title again
         self.host.step.set_body(body)
         if window.current_page != "step":
             window.show_page("step")
@@ -185,6 +189,9 @@ class QtPresenter:
 
     # -- the Presenter protocol -------------------------------------------------------------------
     def step(self, key: str, index: int, total: int, title: str, instruction: str, **fmt: Any) -> None:
+        self._step_key = key
+        self._step_fmt = dict(fmt)
+
         def show() -> None:
             self._cleanup()
             self.host.step.set_body(None)
@@ -195,7 +202,12 @@ class QtPresenter:
 
     def ask(self, key: str, question: str, options: Sequence[Choice], **fmt: Any) -> str:
         def build(answer: Callable[[Any], None]) -> None:
-            body = ChoiceBody(key, tr(question, fmt), options, fmt, answer)
+            # A question its step did not announce ("reading your card", then "change your PIN
+            # now?") becomes the heading: no title from before stays above it.
+            own_step = self._step_key == key
+            body = ChoiceBody(key, tr(question, fmt), options, fmt, answer, show_question=own_step)
+            if not own_step:
+                self.host.step.set_heading(tr(question, fmt))
             self._show_body(body, speak=True)
 
         return str(self._ask_ui(build))
@@ -208,10 +220,16 @@ class QtPresenter:
     def bind_plain_entry(self, handle: Any, kind: str) -> None:
         relay = EventRelay(self._closed)
         handle.on_event(relay)
-        self._call(lambda: self._bind_entry(relay, kind, None))
+        resend_s = self._step_fmt.get("resend_s") if kind == "sms_code" else None
+        self._call(lambda: self._bind_entry(relay, kind, None, handle if resend_s is not None else None, resend_s))
 
-    def _bind_entry(self, relay: EventRelay, kind: str, tries_left: int | None) -> None:
+    def _bind_entry(self, relay: EventRelay, kind: str, tries_left: int | None, handle: Any = None,
+                    resend_s: int | None = None) -> None:
         widget = entry_widget(kind, tries_left, demo_keys=self.keypad is not None)
+        if handle is not None and resend_s is not None:
+            # A visible "send a new code" (with its countdown): it ends this entry like the pad's
+            # Cancel key, and the flow offers the resend.
+            widget.add_resend(int(resend_s), handle.cancel)
         if self.keypad is not None:
             widget.key_requested.connect(self.keypad)
         relay.attach(widget.pin.listener())
@@ -250,8 +268,8 @@ class QtPresenter:
     def show_result(self, key: str, ok: bool, title: str, message: str, lines: Sequence[ResultLine] = (),
                     **fmt: Any) -> None:
         details: list[Text] = [
-            (lambda label=line.label, value=line.value: f"{_(label)}：{value}" if i18n.language() == "zh_CN"
-             else f"{_(label)}: {value}") for line in lines]
+            (lambda label=line.label, value=line.value: f"{_(label)}：{_(value)}" if i18n.language() == "zh_CN"
+             else f"{_(label)}: {_(value)}") for line in lines]   # a msgid value follows the language
 
         def show() -> None:
             self._cleanup()

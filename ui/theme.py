@@ -125,6 +125,8 @@ def style_sheet(family: str) -> str:
     QPushButton[role="secondary"] {{ background: {SECONDARY}; color: {PRIMARY};
                                     border: 3px solid {PRIMARY}; }}
     QPushButton[role="secondary"]:pressed {{ background: {SURFACE}; }}
+    QPushButton[role="secondary"]:disabled {{ background: {SURFACE}; color: {TEXT_MUTED};
+                                             border: 3px dashed {TEXT_MUTED}; }}
     QPushButton[role="service"] {{ padding: 0px; border-radius: 20px; min-height: {SERVICE_BUTTON_HEIGHT}px; }}
     QLabel[role="service-title"] {{ font-size: {TITLE_PX}px; font-weight: bold; color: {ON_PRIMARY};
                                    background: transparent; }}

@@ -135,13 +135,12 @@ class KioskWindow(QMainWindow):
         self.voice_controls = VoiceControls(self.prompter, self.speak_current)
         self.topbar.layout().insertWidget(2, self.voice_controls)
         self.prompter.muted_changed.connect(self.topbar.set_muted)
-        if bridge is not None:
-            bridge.media_inserted.connect(self._media_inserted)
-            bridge.media_removed.connect(self._media_removed)
         # Card hand-back (ui/handback.py): only with a citizen card reader.
         self.handback: CardHandback | None = None
-        if bridge is not None and bridge.has(CITIZEN_CARD_READER):
-            self.handback = CardHandback(self, CardCustody(take_card_s, retain=retain_left_card, clock=core.clock))
+        self._take_card_s, self._retain_left_card = take_card_s, retain_left_card
+        self.starting = False           # ui.main.run: the screen is up, the kiosk's parts still starting
+        if bridge is not None:
+            self._wire_bridge(bridge)
 
         # Every press, touch or key anywhere restarts the idle timer; shortcuts out are swallowed.
         self.guard = KioskGuard(self.core.touch, self)
@@ -162,8 +161,7 @@ class KioskWindow(QMainWindow):
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.core.tick)
-        if self.handback is not None:
-            self.timer.timeout.connect(self.handback.tick)
+        self.timer.timeout.connect(self._tick_handback)
         self.timer.start()
 
         _windows.add(self)
@@ -257,7 +255,32 @@ class KioskWindow(QMainWindow):
         else:
             self.show_page("attract", remember=False)
 
+    def _wire_bridge(self, bridge: DeviceBridge) -> None:
+        bridge.media_inserted.connect(self._media_inserted)
+        bridge.media_removed.connect(self._media_removed)
+        if bridge.has(CITIZEN_CARD_READER):
+            self.handback = CardHandback(self, CardCustody(self._take_card_s, retain=self._retain_left_card,
+                                                           clock=self.core.clock))
+
+    def _tick_handback(self) -> None:
+        if self.handback is not None:
+            self.handback.tick()
+
+    def attach_services(self, bridge: DeviceBridge | None, flows: Mapping[str, FlowFactory] | None) -> None:
+        """The kiosk's parts are up (ui.main.run builds them after the screen is shown)."""
+        self.bridge = bridge
+        self.flows = dict(flows or {})
+        if bridge is not None:
+            self._wire_bridge(bridge)
+        self.starting = False
+        if self.core.visit is None and self.current_page == "attract":
+            self.attract.set_notice(None)
+            self.show_page(self.handback.page_after_wipe() if self.handback is not None else "attract",
+                           remember=False)
+
     def _attract_touched(self) -> None:
+        if self.starting:
+            return                              # the services are not up yet: the notice says so
         if self.core.visit is None and self.handback is not None and self.handback.refuse_touch():
             return                              # a card nobody may use is in the reader
         if self.core.visit is None:

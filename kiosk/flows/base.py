@@ -59,7 +59,7 @@ class ResultLine:
     """One line of a result screen: a label (msgid) and a value already safe to show (masked)."""
 
     label: str
-    value: str
+    value: str                 # already masked; a msgid (a state in words) is translated when shown
 
 
 class Presenter(Protocol):

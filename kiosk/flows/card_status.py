@@ -10,7 +10,6 @@ from drivers.smartcard.api import CardInfo, CardOutcome
 from kiosk.flows.base import Choice, ResultLine
 from kiosk.flows.common import FlowContext, FlowOutcome, service_flow
 from kiosk.flows.pin_steps import change_pin_steps, verify_pin
-from kiosk.i18n import _
 from kiosk.messages import card as card_messages
 from kiosk.messages import flows as M
 from kiosk.privacy import mask_id_number, mask_name
@@ -41,10 +40,10 @@ def card_status(ctx: FlowContext) -> FlowOutcome:
              ResultLine(M.LABEL_CARD_NUMBER, info.issuer.card_number),
              ResultLine(M.LABEL_ISSUED, info.issuer.issue_date.isoformat()),
              ResultLine(M.LABEL_EXPIRES, info.issuer.expiry_date.isoformat()),
-             ResultLine(M.LABEL_STATE, _(M.CARD_STATE[state])),
+             ResultLine(M.LABEL_STATE, M.CARD_STATE[state]),
              ResultLine(M.LABEL_TRIES_LEFT, "" if tries is None else str(tries))]
     if bureau_state is None:
-        lines.append(ResultLine(M.LABEL_BUREAU, _(M.BUREAU_NOT_CHECKED)))
+        lines.append(ResultLine(M.LABEL_BUREAU, M.BUREAU_NOT_CHECKED))
     message = card_messages.OUTCOME[CardOutcome.BLOCKED] if state == "pin_locked" else M.STATE_MESSAGE[state]
     return ctx.done(M.STATUS_TITLE, message, lines, ok=state == "normal", code=state)
 

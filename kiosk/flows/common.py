@@ -525,7 +525,8 @@ class FlowContext:
         while True:
             code = self.enter_plain("sms_code", index, M.SMS_TITLE, M.SMS_INSTRUCTION, min_len=6, max_len=6,
                                     allow_cancel=True, phone=sent.phone_masked,
-                                    minutes=max(1, sent.expires_in_s // 60))
+                                    minutes=max(1, sent.expires_in_s // 60),
+                                    resend_s=math.ceil(max(0.0, sent.resend_wait_s())))   # the resend button
             if code is None:
                 wait = sent.resend_wait_s()
                 choice = self.ask("sms_options", M.SMS_OPTIONS, [

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.flows.base import CancelToken, Choice, FlowCanceled, Guidance, NextStep, ResultLine
+from kiosk.i18n import _
 
 EntryKeys = str | Sequence[str] | Callable[[], str | Sequence[str]]
 Typist = Callable[[str, Sequence[str]], None]      # (entry kind, key names) -> presses them
@@ -163,7 +164,7 @@ class ScriptedPresenter:
     def show_result(self, key: str, ok: bool, title: str, message: str, lines: Sequence[ResultLine] = (),
                     **format_args: Any) -> None:
         self._record(Shown("result", key, message, {"ok": ok, "title": title,
-                                                    "lines": {line.label: line.value for line in lines},
+                                                    "lines": {line.label: _(line.value) for line in lines},
                                                     **format_args}))
         self._hook("result")
 

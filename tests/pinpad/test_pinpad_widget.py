@@ -24,7 +24,7 @@ def test_dots_count_and_next_step(qtbot) -> None:  # type: ignore[no-untyped-def
     widget = PinEntryWidget()
     qtbot.addWidget(widget)
     widget.start(EntryMode.PIN, 6, 6, tries_left=None)
-    assert widget.dots.text().count(EMPTY) == 6 and "Enter 6 more digits" in widget.hint.text()
+    assert widget.dots.text().count(EMPTY) == 6 and "Enter 6 digits" in widget.hint.text()
     assert widget.tries.isHidden()
     for n in range(1, 4):
         widget.on_key_event(_event(KeyKind.DIGIT_HIDDEN, n))

@@ -161,6 +161,11 @@ def test_pin_reset_with_face_and_sms(citizen: Citizen, kiosk: Kiosk) -> None:
     citizen.sees(zh(M.CONSENT_INSTRUCTION))
     citizen.touch(zh(M.AGREE))
     citizen.sees(zh(M.SMS_TITLE), timeout=60)
+    # A visible resend, counting down (issue 19).
+    citizen.qtbot.waitUntil(lambda: getattr(citizen.window.step.body, "resend_button", None) is not None
+                            and citizen.window.step.body.resend_button.isVisible(), timeout=10000)
+    resend = citizen.window.step.body.resend_button
+    assert not resend.isEnabled() and "秒后" in resend.text(), resend.text()
     citizen.types(kiosk.latest_code(phone)(), mode="plain")
     citizen.sees(zh(M.NEW_PIN_TITLE))
     citizen.types("370914")
@@ -212,12 +217,12 @@ def test_card_pulled_mid_flow_ends_the_visit_and_leaves_nothing_personal(citizen
     citizen.touch("中国工商银行")
     citizen.touch(zh(M.AGREE))
     citizen.types("62220299", mode="plain", enter=False)
-    citizen.sees("62220299")                             # digits shown as typed
+    citizen.sees("6222 0299")                            # digits shown as typed, grouped in fours
     entry = citizen.window.step.body
     kiosk.remove_card()
     citizen.sees(zh(ENDED_NOTICE[next(k for k in ENDED_NOTICE if k.value == "card_removed")]))
     held = "\n".join(all_texts(citizen.window))
-    for personal in ("62220299", "韩雪梅", "韩*梅", id_number, mask_id_number(id_number)):
+    for personal in ("62220299", "6222 0299", "韩雪梅", "韩*梅", id_number, mask_id_number(id_number)):
         assert personal not in held
     assert entry.pin.count == 0 and not entry.pin._plain     # the typed digits are gone from memory too
 
@@ -299,7 +304,7 @@ def test_demo_panel_inserts_a_card_and_types_on_the_simulated_pad(citizen: Citiz
     panel, opener = attach_demo(citizen.window, kiosk.services)
     assert zh(DEMO) in opener.text()
     citizen.qtbot.mouseClick(opener, Qt.MouseButton.LeftButton)
-    citizen.sees(zh(SIMULATED), "pinpad: online")
+    citizen.sees(zh(SIMULATED), "密码键盘：正常")
     citizen.touch(zh(NORMAL))
     citizen.qtbot.waitUntil(lambda: citizen.window.home.isVisible(), timeout=10000)
     panel.hide_panel()
@@ -389,6 +394,6 @@ def test_operator_dialog_shows_sync_and_device_status(citizen: Citizen, kiosk: K
     try:
         text = dialog.status_label.text()
         assert dialog.status_label.isVisible()
-        assert "数据同步" in text and "待发送" in text and "smartcard: " in text and "pinpad: online" in text
+        assert "数据同步" in text and "待发送" in text and "读卡器：" in text and "密码键盘：正常" in text
     finally:
         dialog.reject()

@@ -7,20 +7,20 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 
 from kiosk.i18n import _
-from ui.qt_compat import emit
+from ui import dispatch
 
 
 class Background(QObject):
-    """Runs ``job()`` on a thread; ``done(result_or_exception)`` is called on the Qt thread."""
+    """Runs ``job()`` on a thread; ``done(result_or_exception)`` is called on the Qt thread.
 
-    finished = Signal(object, object)
+    The answer goes through the application-wide dispatcher (ui/dispatch.py), not a signal of this
+    object: the screen owning it may be closed (and this object deleted) before the job ends."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.finished.connect(self._deliver)
         self.busy = False
 
     def run(self, job: Callable[[], Any], done: Callable[[Any], None]) -> None:
@@ -31,7 +31,7 @@ class Background(QObject):
                 result: Any = job()
             except Exception as exc:     # typed errors become the screen's message
                 result = exc
-            emit(self.finished, done, result)
+            dispatch.post(lambda: self._deliver(done, result) if dispatch.alive(self) else None)
 
         threading.Thread(target=work, name="field-ui-job", daemon=True).start()
 

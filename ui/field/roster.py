@@ -15,6 +15,7 @@ from ui import theme
 from ui.field.common import Background, error_text
 from ui.qt_compat import emit
 from ui.widgets.common import button, label
+from ui.widgets.onscreen_keyboard import OnScreenKeyboard
 
 
 class RosterScreen(QWidget):
@@ -48,6 +49,9 @@ class RosterScreen(QWidget):
         for widget in (self.title, self.status, self.districts, self.password, self.download_button,
                        self.open_button, self.message, self.search, self.persons):
             layout.addWidget(widget)
+        self.keyboard = OnScreenKeyboard(self)     # districts, password and search on a touch screen
+        self.keyboard.attach([self.districts, self.password, self.search])
+        layout.addWidget(self.keyboard)
         self.retranslate()
         self.refresh()
 

@@ -12,6 +12,7 @@ from kiosk.i18n import N_, _
 from ui.field.common import Background, error_text
 from ui.qt_compat import emit
 from ui.widgets.common import button, label
+from ui.widgets.onscreen_keyboard import OnScreenKeyboard
 from ui.widgets.pin_entry import PinEntryWidget
 
 INSERT_STAFF_CARD = N_("Reading your staff card… Keep it in the reader.")
@@ -70,6 +71,9 @@ class OperatorSignInScreen(QWidget):
         for widget in (self.title, self.hint, self.operator_id, self.password, self.message, self.pin):
             layout.addWidget(widget)
         layout.addLayout(row)
+        self.keyboard = OnScreenKeyboard(self)     # a touch kiosk has no keyboard for the id and password
+        self.keyboard.attach([self.operator_id, self.password])
+        layout.addWidget(self.keyboard)
         layout.addStretch(1)
         self.retranslate()
 

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from drivers.pinpad.api import EntryMode
@@ -27,6 +27,8 @@ from ui.widgets.common import Text, button, label, render
 from ui.widgets.pin_entry import PinEntryWidget
 
 NOT_AVAILABLE = N_("Not available")
+RESEND_IN = N_("Send a new code (in {n} s)")
+RESEND_NOW = N_("No code? Send a new code")
 RECORDING = N_("Demonstration: this is a recording, not a live camera.")
 COMPACT_PX = 76                  # still well above the 60 px touch minimum
 KEY_PX = 68
@@ -50,16 +52,19 @@ class ChoiceBody(QWidget):
     icon and its reason in words (colour is never the only cue)."""
 
     def __init__(self, key: str, question: Text, options: Sequence[Choice], fmt: Mapping[str, Any],
-                 answer: Callable[[str], None], parent: QWidget | None = None) -> None:
+                 answer: Callable[[str], None], parent: QWidget | None = None, *,
+                 show_question: bool = True) -> None:
         super().__init__(parent)
         self.setObjectName(f"ask-{key}")
         self._question = question
+        self._show_question = show_question     # False: the step layout's heading says it
         self._options = list(options)
         self._fmt = dict(fmt)
         layout = QVBoxLayout(self)
         layout.setSpacing(20)
         self.question_label = label()
         layout.addWidget(self.question_label)
+        self.question_label.setVisible(show_question)
         self.buttons: dict[str, QPushButton] = {}
         self.notes: dict[str, QLabel] = {}
         # A long list (the banks) is a grid of buttons with the notes in full lines under it; a short
@@ -114,7 +119,7 @@ class ChoiceBody(QWidget):
                 self.notes[option.key].setText(prefix + self._text(option.note))
 
     def prompt(self) -> str:
-        return render(self._question)
+        return render(self._question) if self._show_question else ""
 
 
 class EntryBody(QWidget):
@@ -165,6 +170,7 @@ class EntryBody(QWidget):
 
     def retranslate(self) -> None:
         self.pin.retranslate()
+        self._resend_render()
         self.hint_label.setText(_(self._hint) if self._hint else "")
         names = {"enter": _("Enter"), "cancel": _("Cancel"), "clear": _("Clear")}
         for name, key in self.keys.items():
@@ -173,9 +179,53 @@ class EntryBody(QWidget):
     def prompt(self) -> str:
         return _(self._hint) if self._hint else ""
 
+    def add_resend(self, seconds: int, on_click: Callable[[], None]) -> None:
+        """SMS code: a "send a new code" button, counting down until a new code may be sent."""
+        self._resend_left = max(0, seconds)
+        self.resend_button = button("secondary")
+        self.resend_button.clicked.connect(lambda _c=False: on_click())
+        self.layout().addWidget(self.resend_button)
+        self._resend_timer = QTimer(self)
+        self._resend_timer.setInterval(1000)
+        self._resend_timer.timeout.connect(self._resend_tick)
+        if self._resend_left > 0:
+            self._resend_timer.start()
+        self._resend_render()
+
+    def _resend_tick(self) -> None:
+        self._resend_left = max(0, self._resend_left - 1)
+        if self._resend_left == 0:
+            self._resend_timer.stop()
+        self._resend_render()
+
+    def _resend_render(self) -> None:
+        button_ = getattr(self, "resend_button", None)
+        if button_ is None:
+            return
+        if self._resend_left > 0:
+            button_.setText(_(RESEND_IN).format(n=self._resend_left))
+        else:
+            button_.setText(_(RESEND_NOW))
+        button_.setEnabled(self._resend_left == 0)
+
     def wipe(self) -> None:
         """Drop the digits typed so far (a bank card or phone number) before the body is deleted."""
         self.pin.clear()
+
+
+def draw_face_frame(pixmap: QPixmap) -> None:
+    """The frame "put your face in the frame" speaks of: an oval guide drawn on the preview, thick
+    and in the primary colour with a dashed white inner line (visible on dark and light pictures)."""
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    w, h = pixmap.width(), pixmap.height()
+    oval = QRectF(w * 0.28, h * 0.12, w * 0.44, h * 0.76)
+    painter.setPen(QPen(QColor(theme.PRIMARY), 8))
+    painter.drawEllipse(oval)
+    dashed = QPen(QColor("#FFFFFF"), 3, Qt.PenStyle.DashLine)
+    painter.setPen(dashed)
+    painter.drawEllipse(oval.adjusted(6, 6, -6, -6))
+    painter.end()
 
 
 def entry_widget(kind: str, tries_left: int | None, *, demo_keys: bool = False) -> EntryBody:
@@ -241,6 +291,7 @@ class FaceBody(QWidget):
         with self._frame_lock:
             self._frame_pending = False
         pixmap = QPixmap.fromImage(image).scaled(PREVIEW_W, PREVIEW_H, Qt.AspectRatioMode.KeepAspectRatio)
+        draw_face_frame(pixmap)
         self.preview.setPixmap(pixmap)
         self.frames_shown += 1
 

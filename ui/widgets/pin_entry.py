@@ -65,12 +65,13 @@ class PinEntryWidget(QWidget):
 
         self.title = self._label(TITLE_PX, bold=True)
         self.dots = self._label(DOTS_PX, color=PRIMARY)
+        self.dots.setWordWrap(False)        # one line of dots or digits, never broken in two
         self.dots.setAccessibleName("digits entered")
         self.count_label = self._label(BODY_PX)
         self.hint = self._label(BODY_PX, color=MUTED)
         self.tries = self._label(BODY_PX, color=ERROR, bold=True)
         layout = QVBoxLayout(self)
-        layout.setSpacing(24)
+        layout.setSpacing(18)         # 24 left a two-line English hint 4 px short at 1080 px
         for widget in (self.title, self.dots, self.count_label, self.hint, self.tries):
             layout.addWidget(widget)
         self.keys: dict[str, QPushButton] = {}
@@ -194,9 +195,15 @@ class PinEntryWidget(QWidget):
             slots = max(self._max_len, self._count)
             self._set(self.dots, " ".join([FILLED] * self._count + [EMPTY] * (slots - self._count)))
         else:
-            self._set(self.dots, "".join(self._plain) or " ")
-        self._set(self.count_label, _("{count} of {total} digits entered").format(
-            count=self._count, total=self._max_len))
+            self._set(self.dots, group_digits("".join(self._plain), self._max_len) or " ")
+        # The dots or digits never wrap: the layout must give them their width (else they are cut).
+        self.dots.setMinimumWidth(self.dots.sizeHint().width())
+        if self._min_len == self._max_len:
+            count = _("{count} of {total} digits entered").format(count=self._count, total=self._max_len)
+        else:   # a bank card: 16 to 19 digits; "of 19" beside "16 more" contradicted itself
+            count = _("{count} digits entered ({min} to {max})").format(
+                count=self._count, min=self._min_len, max=self._max_len)
+        self._set(self.count_label, count)
         self._set(self.hint, self._next_step(pin))
         tries = "" if self._tries_left is None else _("Tries left on this card: {n}").format(n=self._tries_left)
         self._set(self.tries, tries)
@@ -212,6 +219,10 @@ class PinEntryWidget(QWidget):
     def _next_step(self, pin: bool) -> str:
         if self._last_kind is KeyKind.ENTER and self._count < self._min_len:
             return _("Too few digits. Enter at least {n} digits.").format(n=self._min_len)
+        if self._count == 0:        # nothing typed yet: not "more"
+            text = (_("Enter {n} digits.").format(n=self._min_len) if self._min_len == self._max_len
+                    else _("Enter {min} to {max} digits.").format(min=self._min_len, max=self._max_len))
+            return f"{text} {_(PIN_SHIELD_HINT)}" if pin else text
         if self._count < self._min_len:
             remaining = self._min_len - self._count
             text = _("Enter {n} more digits.").format(n=remaining)
@@ -219,6 +230,23 @@ class PinEntryWidget(QWidget):
         if self._count < self._max_len:
             return _("Press Enter (确认) when done, or type more digits.")
         return _("Press Enter (确认) to continue, or Clear (更正) to start again.")
+
+
+def group_digits(digits: str, length: int) -> str:
+    """Long numbers in groups, as printed on cards and phones: 11 digits (a mobile number) 3-4-4,
+    18 (an ID number) 6-8-4, others (bank cards, codes over 8) in fours; short codes as they are."""
+    if len(digits) <= 8 and length <= 8:
+        return digits
+    sizes = [3, 4, 4] if length == 11 else [6, 8, 4] if length == 18 else [4] * ((len(digits) + 3) // 4)
+    groups, start = [], 0
+    for size in sizes:
+        if start >= len(digits):
+            break
+        groups.append(digits[start:start + size])
+        start += size
+    if start < len(digits):
+        groups.append(digits[start:])
+    return " ".join(groups)
 
 
 def _key_text(name: str) -> str:

@@ -56,6 +56,7 @@ class StepLayout(QWidget):
         self._total = 0
         self._body: QWidget | None = None
         self._error_fallback: ErrorAction | None = None
+        self._step_heading: tuple[Text | None, Text | None] = (None, None)
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(96, 40, 96, 40)
@@ -98,9 +99,27 @@ class StepLayout(QWidget):
         if total < 1 or not 1 <= index <= total:
             raise ValueError(f"step {index} of {total}: expected 1 <= index <= total")
         self._title, self._instruction, self._index, self._total = title, instruction, index, total
+        self._step_heading = (title, instruction)
         self._content.setCurrentWidget(self._body_holder)
+        self._show_heading(True)
         self.retranslate()
         emit(self.prompt_changed)
+
+    def set_heading(self, title: Text, instruction: Text | None = None) -> None:
+        """A new heading inside the same step (a question the step did not announce): the title on
+        screen always belongs to what is under it."""
+        self._title, self._instruction = title, instruction
+        self._show_heading(True)
+        self.retranslate()
+
+    def restore_heading(self) -> None:
+        """Back to the step's own title and instruction (after :meth:`set_heading`)."""
+        if (self._title, self._instruction) != self._step_heading:
+            self.set_heading(*self._step_heading)
+
+    def _show_heading(self, visible: bool) -> None:
+        self.title_label.setVisible(visible)
+        self.instruction_label.setVisible(visible and bool(render(self._instruction)))
 
     def set_body(self, widget: QWidget | None) -> None:
         """Show ``widget`` under the instruction (the layout takes ownership; the old body is deleted)."""
@@ -109,6 +128,7 @@ class StepLayout(QWidget):
             self._body = widget
             self._body_box.addWidget(widget)
         self._content.setCurrentWidget(self._body_holder)
+        self._show_heading(True)
 
     @property
     def body(self) -> QWidget | None:
@@ -118,6 +138,7 @@ class StepLayout(QWidget):
         fallback = self._error_fallback or ErrorAction(CANCEL, lambda: emit(self.cancel_requested))
         self.error_panel.show_error(what_happened, what_to_do, actions, fallback)
         self._content.setCurrentWidget(self.error_panel)
+        self._show_heading(False)       # "please wait" above an error would contradict it
         emit(self.prompt_changed)
 
     def set_navigation(self, *, back: bool = True, cancel: bool = True) -> None:
@@ -153,11 +174,13 @@ class StepLayout(QWidget):
 
     def reset(self) -> None:
         self._title = self._instruction = None
+        self._step_heading = (None, None)
         self._index = self._total = 0
         self._drop_body()
         self.error_panel.reset()
         self.set_navigation(back=True, cancel=True)
         self._content.setCurrentWidget(self._body_holder)
+        self._show_heading(True)
         self.retranslate()
 
     def _drop_body(self) -> None:
