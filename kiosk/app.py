@@ -110,7 +110,8 @@ def _start_card(services: KioskServices) -> None:
         backend=c.backend, citizen_reader_pattern=c.citizen_reader_pattern,
         psam_reader_pattern=c.psam_reader_pattern, poll_timeout_ms=c.poll_timeout_ms,
         command_timeout_s=c.command_timeout_s, initial_pin=services.config.policy.initial_pin,
-        apdu_trace=services.config.logging.apdu_trace, pin_algorithm=services.config.pinpad.pin_algorithm)
+        apdu_trace=services.config.logging.apdu_trace, pin_algorithm=services.config.pinpad.pin_algorithm,
+        max_pin_tries=c.max_pin_tries)
     card.start()
     services.card, services.virtual_cards = card, virtual_cards
     services.devices["smartcard"] = card

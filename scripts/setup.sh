@@ -15,6 +15,7 @@ APT_PACKAGES=(
   libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3 libfontconfig1
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
   libxcb-randr0 libxcb-render-util0 libxcb-image0    # Qt's xcb platform plugin
+  pcsc-tools                                         # ATR_analysis: the simulators' ATRs must parse
 )
 
 missing=()

@@ -118,15 +118,29 @@ def encrypt_pin_block(pin: bytearray, pan: str, fmt: PinBlockFormat, cipher: Blo
 
 def decrypt_pin_block(block: bytes, pan: str, fmt: PinBlockFormat, cipher: BlockCipher,
                       pan_has_check_digit: bool = True) -> bytearray:
-    """Recover the PIN digits (ASCII, in a bytearray the caller must zero)."""
+    """Recover the PIN digits (ASCII, in a bytearray the caller must zero).
+
+    The fill is checked as independent libraries do (format 0: every fill nibble F; format 3:
+    every fill nibble A-F; format 4: A fill): with a short PIN and a short card number the PAN
+    only touches fill nibbles, so without this check a block made for one card decodes to the
+    same PIN under any other card number. The check is what binds the block to its PAN. Under a
+    16-byte cipher the 8-byte formats' expansion (8 zero bytes) must be zero as well.
+    """
     if len(block) != cipher.block_size:
         raise PinBlockError(f"expected a {cipher.block_size}-byte PIN block, got {len(block)} bytes")
     if fmt is PinBlockFormat.ISO4:
         clear = bytearray(cipher.decrypt(xor(cipher.decrypt(block), pan_field_16(pan))))
     else:
-        clear = bytearray(cipher.decrypt(block)[:8])
+        clear = bytearray(cipher.decrypt(block))
+        expansion_ok = not any(clear[8:])
+        clear[8:] = b""
+        if not expansion_ok:
+            clear[:] = bytes(len(clear))
+            raise PinBlockError("PIN block does not decode (wrong key, PAN or format)")
         if fmt in (PinBlockFormat.ISO0, PinBlockFormat.ISO3):
-            clear = bytearray(xor(bytes(clear), pan_field_8(pan, pan_has_check_digit)))
+            mixed = bytearray(xor(bytes(clear), pan_field_8(pan, pan_has_check_digit)))
+            clear[:] = bytes(len(clear))
+            clear = mixed
     try:
         control, length = clear[0] >> 4, clear[0] & 0xF
         if control != int(fmt) or not 4 <= length <= 12:
@@ -139,6 +153,22 @@ def decrypt_pin_block(block: bytes, pan: str, fmt: PinBlockFormat, cipher: Block
                 digits[:] = bytes(len(digits))
                 raise PinBlockError("PIN block does not decode (wrong key, PAN or format)")
             digits.append(0x30 + nibble)
+        if not _fill_ok(clear, length, fmt):
+            digits[:] = bytes(len(digits))
+            raise PinBlockError("PIN block fill is not the format's (wrong key, PAN or format)")
         return digits
     finally:
         clear[:] = bytes(len(clear))
+
+
+def _fill_ok(clear: bytearray, length: int, fmt: PinBlockFormat) -> bool:
+    """The fill nibbles after the PIN, up to nibble 16 (format 4's random half is not fill)."""
+    for i in range(2 + length, 16):
+        nibble = (clear[i // 2] >> 4) if i % 2 == 0 else (clear[i // 2] & 0xF)
+        if fmt is PinBlockFormat.ISO0 and nibble != 0xF:
+            return False
+        if fmt is PinBlockFormat.ISO3 and nibble < 0xA:
+            return False
+        if fmt is PinBlockFormat.ISO4 and nibble != 0xA:
+            return False
+    return True

@@ -12,6 +12,7 @@ from drivers.pinpad.driver import SerialPinPad
 from drivers.pinpad.protocol import Link, PadProtocol
 from drivers.pinpad.serial_link import SerialLink
 from drivers.pinpad.simulator import PinPadSimulator
+from drivers.pinpad.timing import timing_problem
 
 FORMATS = {"iso0": PinBlockFormat.ISO0, "iso3": PinBlockFormat.ISO3, "iso4": PinBlockFormat.ISO4}
 
@@ -42,7 +43,7 @@ def _protocol_factory(protocol: str, settings: kmy.KmySettings) -> Callable[[Lin
 def create_pinpad(*, backend: str = "simulator", port: str = "/dev/sscard-epp", baudrate: int = 9600,
                   protocol: str = "kmy", wire_form: str = "binary", send_etx: bool = True,
                   algorithm: str = "sm4", pin_block_format: str = "iso0", sm4_expansion: str = "zero_suffix",
-                  pin_timeout_s: float = 30.0, command_timeout_s: float = 2.0, answer_timeout_s: float = 1.0,
+                  pin_timeout_s: float = 30.0, command_timeout_s: float = 3.5, answer_timeout_s: float = 1.0,
                   retries: int = 2, reconnect_max_backoff_s: float = 30.0, ceremony_mode: bool = False,
                   backspace_byte: int = 0x7F, key_slots: dict[str, int] | None = None,
                   simulator_master_key: bytes | None = None, start: bool = True) -> PinPadSetup:
@@ -56,6 +57,9 @@ def create_pinpad(*, backend: str = "simulator", port: str = "/dev/sscard-epp", 
         raise ValueError(f"unknown PIN pad backend {backend!r}; expected 'serial' or 'simulator'")
     if pin_block_format not in FORMATS:
         raise ValueError(f"unknown PIN block format {pin_block_format!r}; expected one of {sorted(FORMATS)}")
+    problem = timing_problem(command_timeout_s, answer_timeout_s, retries)
+    if problem is not None:
+        raise ValueError(f"PIN pad timing: {problem}")
     keys = kmy.KeyMap(backspace=backspace_byte)
     settings = kmy.KmySettings(wire_form=wire_form, send_etx=send_etx, answer_timeout_s=answer_timeout_s,
                                retries=retries, sm4_expansion=sm4_expansion, keys=keys)

@@ -304,7 +304,7 @@ class KmyProtocol:
         self._keys: deque[int] = deque()
         self._frames: deque[Frame] = deque()
         self._last_byte_at = time.monotonic()
-        self.stats = {"junk": 0, "naks": 0, "retries": 0}
+        self.stats = {"junk": 0, "naks": 0, "retries": 0, "unsolicited": 0}
 
     # -- transport ---------------------------------------------------------------------------
     def _poll(self) -> list[Item]:
@@ -321,8 +321,43 @@ class KmyProtocol:
         log.debug("pinpad tx %s", describe(code, data), extra={"device": "pinpad"})
         self._link.write(encode_frame(code, data, self.settings.wire_form, self.settings.send_etx))
 
+    def _set_aside(self, frame: Frame, code: int | None) -> None:
+        """A frame that is not the answer: a pad-initiated status (80h, the entry timeout) waits for
+        next_key; anything else (a key sent as a frame) is dropped. Counted, never taken as an answer."""
+        self.stats["unsolicited"] += 1
+        log.info("pinpad unsolicited frame set aside", extra={
+            "device": "pinpad", "st": f"{frame.code:02X}h", "len": len(frame.data),
+            "cmd": "" if code is None else f"{code:02X}h"})
+        if frame.code == ST_TIMEOUT:
+            self._frames.append(frame)
+
+    def _is_answer(self, code: int, frame: Frame) -> bool:
+        """Whether ``frame`` can be the answer to command ``code``. KMY answers do not echo the
+        command, so shape decides: a status byte that is a key byte is a key sent as a frame; 80h
+        (the pad's own entry timeout) answers only the PIN-block reads; version and serial
+        answers are printable text; a PIN block has its cipher's size."""
+        if frame.code in self._kinds or 0x30 <= frame.code <= 0x39:
+            return False
+        if frame.code == ST_TIMEOUT:
+            return code in (CMD_READ_PIN_BLOCK, CMD_SM4_READ_PIN_BLOCK)
+        if frame.code != ST_OK:
+            return True
+        if code in (CMD_VERSION, CMD_SERIAL):
+            return 0 < len(frame.data) <= 64 and all(0x20 <= b <= 0x7E for b in frame.data)
+        if code == CMD_READ_PIN_BLOCK:
+            return len(frame.data) == 8
+        if code == CMD_SM4_READ_PIN_BLOCK:
+            return len(frame.data) == 16
+        return True
+
     def exchange(self, code: int, data: bytes = b"") -> bytes:
-        """Send a command, return the data of its OK answer, or raise a typed error."""
+        """Send a command, return the data of its OK answer, or raise a typed error. A frame that
+        arrived before the command went out, or that cannot be its answer, is set aside."""
+        for item in self._poll():
+            if isinstance(item, Frame):
+                self._set_aside(item, None)
+            elif isinstance(item, KeyByte):
+                self._keys.append(item.byte)
         problem = PinPadErrorCode.NO_ANSWER
         for attempt in range(self.settings.retries + 1):
             if attempt:
@@ -338,10 +373,10 @@ class KmyProtocol:
                     # Keep going through the whole batch: key presses right behind the answer
                     # (a fast citizen) must not be lost.
                     if isinstance(item, Frame):
-                        if answer is None:
+                        if answer is None and self._is_answer(code, item):
                             answer = item
                         else:
-                            self._frames.append(item)       # unsolicited, for next_key
+                            self._set_aside(item, code)
                     elif isinstance(item, KeyByte):
                         self._keys.append(item.byte)
                     elif answer is not None:

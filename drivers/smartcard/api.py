@@ -229,6 +229,11 @@ class CardError(DeviceError):
 
     def __init__(self, outcome: CardOutcome, message: str = "", sw: int | None = None,
                  code: CompletionCode | None = None) -> None:
+        if outcome is CardOutcome.OK:
+            # A command that ends in an error is never "ok", whatever status word came with it
+            # (e.g. 9000 with a malformed answer): the citizen must not be told "done".
+            outcome = CardOutcome.UNKNOWN_STATUS
+            message = f"{message or 'command'}: malformed answer"
         if code is None:
             code = _COMPLETION_FOR.get(outcome, CompletionCode.COMMAND_ERROR)
         text = message or outcome.value
@@ -254,16 +259,16 @@ _COMPLETION_FOR = {
 
 
 def card_outcome(completion: Completion[object]) -> CardOutcome:
-    """The typed outcome of any card command's completion."""
+    """The typed outcome of any card command's completion. ``OK`` only for a successful
+    completion: a failed one never maps to OK, whatever its error code says."""
     result = completion.result
-    if isinstance(result, PinResult):
-        return result.outcome
     if completion.ok:
-        return CardOutcome.OK
+        return result.outcome if isinstance(result, PinResult) else CardOutcome.OK
     try:
-        return CardOutcome(completion.error_code)
+        outcome = CardOutcome(completion.error_code)
     except ValueError:
-        return {CompletionCode.NO_MEDIA: CardOutcome.NO_CARD}.get(completion.code, CardOutcome.UNKNOWN_STATUS)
+        outcome = {CompletionCode.NO_MEDIA: CardOutcome.NO_CARD}.get(completion.code, CardOutcome.UNKNOWN_STATUS)
+    return CardOutcome.UNKNOWN_STATUS if outcome is CardOutcome.OK else outcome
 
 
 # -- the service ------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def make_card_service(*, backend: Literal["pcsc", "virtual"] = "pcsc",
                       citizen_reader_pattern: str = "00 00$", psam_reader_pattern: str = "00 01$",
                       poll_timeout_ms: int = 250, command_timeout_s: float = 10.0,
                       initial_pin: str = "123456", apdu_trace: bool = False, pin_algorithm: str = "sm4",
-                      insert_demo_psam: bool = True) -> tuple[SmartcardService, VirtualCards | None]:
+                      insert_demo_psam: bool = True, max_pin_tries: int = 3) -> tuple[SmartcardService, VirtualCards | None]:
     """Returns ``(service, virtual_cards)``; ``virtual_cards`` is None for "pcsc".
 
     "virtual" is the demo profile's in-process card and PSAM (no pcscd, no vpcd). The service
@@ -38,7 +38,8 @@ def make_card_service(*, backend: Literal["pcsc", "virtual"] = "pcsc",
     """
     options = dict(citizen_reader_pattern=citizen_reader_pattern, psam_reader_pattern=psam_reader_pattern,
                    poll_timeout_ms=poll_timeout_ms, command_timeout_s=command_timeout_s,
-                   initial_pin=initial_pin, apdu_trace=apdu_trace, pin_algorithm=pin_algorithm)
+                   initial_pin=initial_pin, apdu_trace=apdu_trace, pin_algorithm=pin_algorithm,
+                   max_pin_tries=max_pin_tries)
     if backend == "pcsc":
         from drivers.smartcard.readers import PcscBackend
         return SmartcardService(PcscBackend(), **options), None  # type: ignore[arg-type]

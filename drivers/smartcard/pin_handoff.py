@@ -27,7 +27,7 @@ from drivers.smartcard.api import (
     PinResult,
 )
 from drivers.smartcard.psam import Psam
-from drivers.smartcard.status import pin_result
+from drivers.smartcard.status import checked_pin_answer
 from drivers.smartcard.transport import Transport
 
 PIN_LENGTH = 6
@@ -46,6 +46,7 @@ class PinContext:
     initial_pin_bcd: bytes      # to detect the initial-PIN state (-35) and refuse it as new (-36)
     psam: Psam | None
     algorithm: str = "des"      # the card's, for the reset block's padding
+    max_tries: int = 3          # the card's PIN try limit: a higher 63Cx is an anomaly
     new_pin_check: NewPinCheck | None = None    # the caller's weak-PIN policy (CHANGE, RESET)
 
 
@@ -141,7 +142,8 @@ def run_pin_command(t: Transport, op: PinOp, pins: list[PinInput], ctx: PinConte
             buffers.append(data)
             data += ctx.psam.mac(header + bytes(encrypted))
             answer = t.send(0x84, 0x24, 0x00, 0x01, data, secret=True)
-        result = pin_result(answer.sw, verified_on_success=op is not PinOp.RESET)
+        result = checked_pin_answer(t, answer, op.value.upper(), ctx.max_tries,
+                                    verified_on_success=op is not PinOp.RESET)
         if op is PinOp.VERIFY and result.ok and is_initial:
             return PinResult(CardOutcome.INITIAL_PIN_NOT_ALLOWED, verified=True, sw=answer.sw)
         if op is PinOp.RESET and answer.sw == 0x6988:

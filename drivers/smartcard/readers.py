@@ -70,6 +70,10 @@ class ReaderBackend(Protocol):
 
     def connect_direct(self, reader: str) -> Connection: ...      # no card needed (SCardControl)
 
+    def fresh(self) -> ReaderBackend: ...
+    # A backend with a context of its own, for when this one is stuck in a call that never
+    # returns (a hung reader): the caller abandons this one and releases it once that call ends.
+
 
 # -- PC/SC ------------------------------------------------------------------------------------
 _SERVICE_GONE = {
@@ -210,6 +214,12 @@ class PcscBackend:
             raise error
         hresult, _reader, _state, _proto, atr = scard.SCardStatus(hcard)
         return PcscConnection(hcard, protocol, bytes(atr) if hresult == scard.SCARD_S_SUCCESS else b"")
+
+    def fresh(self) -> PcscBackend:
+        # A new context is a new connection to pcscd with its own lock: pcsc-lite holds a
+        # context's lock for the whole of SCardTransmit, so nothing else can use the stuck one
+        # (SCardDisconnect / SCardReleaseContext on it block until the transmit returns).
+        return PcscBackend()
 
     def connect_direct(self, reader: str) -> Connection:
         """A direct connection to the reader itself, for feature discovery without a card."""

@@ -113,13 +113,28 @@ def decode_issuer(data: bytes) -> IssuerData:
     )
 
 
+def _tlv(tag: int, value: bytes) -> bytes:
+    return bytes([tag, len(value)]) + value
+
+
+def issuer_records(issuer: IssuerData) -> dict[int, bytes]:
+    """EF05 as its records: tag -> one TLV (the layout is in ``ssse_layout``)."""
+    return {0x01: _tlv(0x01, encode_an(issuer.card_id_code, 16)), 0x02: _tlv(0x02, encode_an(issuer.card_type, 1)),
+            0x03: _tlv(0x03, encode_an(issuer.spec_version, 4)), 0x04: _tlv(0x04, encode_an(issuer.institution, 11)),
+            0x05: _tlv(0x05, encode_date(issuer.issue_date)), 0x06: _tlv(0x06, encode_date(issuer.expiry_date)),
+            0x07: _tlv(0x07, encode_an(issuer.card_number, 9))}
+
+
 def encode_issuer(issuer: IssuerData) -> bytes:
-    def tlv(tag: int, value: bytes) -> bytes:
-        return bytes([tag, len(value)]) + value
-    return (tlv(0x01, encode_an(issuer.card_id_code, 16)) + tlv(0x02, encode_an(issuer.card_type, 1))
-            + tlv(0x03, encode_an(issuer.spec_version, 4)) + tlv(0x04, encode_an(issuer.institution, 11))
-            + tlv(0x05, encode_date(issuer.issue_date)) + tlv(0x06, encode_date(issuer.expiry_date))
-            + tlv(0x07, encode_an(issuer.card_number, 9)))
+    return b"".join(issuer_records(issuer).values())
+
+
+def one_record(data: bytes, tag: int, file: str) -> bytes:
+    """A single-record answer: exactly one TLV with the tag asked for (filler 00/FF after it)."""
+    fields = parse_tlv(data, file)
+    if list(fields) != [tag]:
+        raise MalformedRecord(f"{file}: record {tag:02X} does not hold exactly its own data element")
+    return _tlv(tag, fields[tag])
 
 
 def decode_holder(data: bytes) -> HolderData:
@@ -148,18 +163,22 @@ def decode_holder(data: bytes) -> HolderData:
     )
 
 
-def encode_holder(holder: HolderData) -> bytes:
-    def tlv(tag: int, value: bytes) -> bytes:
-        return bytes([tag, len(value)]) + value
+def holder_records(holder: HolderData) -> dict[int, bytes]:
+    """EF06 as its records: tag -> one TLV (4E only when the name does not fit tag 09)."""
     raw_name = holder.name.encode("gbk")
     main, extended = raw_name[:30], raw_name[30:]
     if len(main) == 30 and len(extended) and _splits_gbk(raw_name, 30):
         main, extended = raw_name[:29], raw_name[29:]
-    out = tlv(0x08, encode_an(holder.ssn, 18)) + tlv(0x09, main.ljust(30, b"\x00"))
+    records = {0x08: _tlv(0x08, encode_an(holder.ssn, 18)), 0x09: _tlv(0x09, main.ljust(30, b"\x00")),
+               0x0A: _tlv(0x0A, holder.sex.encode("ascii")), 0x0B: _tlv(0x0B, encode_cn(holder.ethnicity, 1)),
+               0x0C: _tlv(0x0C, encode_cn(holder.birthplace, 3)), 0x0D: _tlv(0x0D, encode_date(holder.birth_date))}
     if extended:
-        out += tlv(0x4E, extended.ljust(20, b"\x00"))
-    return (out + tlv(0x0A, holder.sex.encode("ascii")) + tlv(0x0B, encode_cn(holder.ethnicity, 1))
-            + tlv(0x0C, encode_cn(holder.birthplace, 3)) + tlv(0x0D, encode_date(holder.birth_date)))
+        records[0x4E] = _tlv(0x4E, extended.ljust(20, b"\x00"))
+    return records
+
+
+def encode_holder(holder: HolderData) -> bytes:
+    return b"".join(holder_records(holder).values())
 
 
 def _splits_gbk(raw: bytes, at: int) -> bool:

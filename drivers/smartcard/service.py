@@ -9,6 +9,7 @@ context and rebuilds it, publishing ReaderGone then ReaderBack (and CardInserted
 from __future__ import annotations
 
 import logging
+import queue
 import re
 import threading
 import time
@@ -16,8 +17,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from drivers.api import CommandContext, CommandHandle, DeviceStatus, DeviceWorker, EventListener
+from drivers.api import (
+    CommandContext,
+    CommandHandle,
+    Completion,
+    CompletionCode,
+    DeviceStatus,
+    DeviceWorker,
+    EventListener,
+)
 from drivers.smartcard import part10, ssse
+from drivers.smartcard.anomalies import Anomalies
 from drivers.smartcard.api import (
     CITIZEN_DEVICE,
     CardError,
@@ -47,7 +57,7 @@ from drivers.smartcard.readers import (
     ReaderErrorKind,
     ReaderSnapshot,
 )
-from drivers.smartcard.status import pin_result
+from drivers.smartcard.status import checked_pin_answer, pin_result
 from drivers.smartcard.transport import ApduCounter, Transport
 
 log = logging.getLogger(__name__)
@@ -68,7 +78,11 @@ class SmartcardService:
     def __init__(self, backend: ReaderBackend, *, citizen_reader_pattern: str, psam_reader_pattern: str,
                  poll_timeout_ms: int = 250, command_timeout_s: float = 10.0, initial_pin: str = "123456",
                  apdu_trace: bool = False, pin_algorithm: str = "sm4", reopen_interval_s: float = 0.5,
-                 removal_grace_s: float = 1.2, device_name: str = CITIZEN_DEVICE) -> None:
+                 removal_grace_s: float = 1.2, device_name: str = CITIZEN_DEVICE, max_pin_tries: int = 3,
+                 hang_grace_s: float = 0.5) -> None:
+        if not 1 <= max_pin_tries <= 15:
+            raise ValueError("max_pin_tries: a card's PIN try limit is 1 to 15 (63Cx carries 4 bits)")
+        self._max_tries = max_pin_tries
         self._backend = backend
         self._citizen_re = re.compile(citizen_reader_pattern)
         self._psam_re = re.compile(psam_reader_pattern)
@@ -80,6 +94,11 @@ class SmartcardService:
         self._reopen_s = reopen_interval_s
         self._removal_grace_s = removal_grace_s
         self._worker = DeviceWorker(device_name, idle=self._watch, idle_interval=0.005)
+        self._running: CommandHandle[Any] | None = None     # the command whose body runs now
+        self._recover_lock = threading.Lock()
+        self._hung_reader: str | None = None   # a reader whose transmit never returned, until its card is out
+        self._hang_grace_s = hang_grace_s
+        self._stopped = False
         self._open = False
         self._next_open = 0.0
         self._known: dict[str, ReaderSnapshot] = {}
@@ -93,6 +112,7 @@ class SmartcardService:
         self._pending = 0
         self._pending_lock = threading.Lock()
         self._apdus = ApduCounter()         # APDUs sent to card and PSAM so far (bench, docs)
+        self.anomalies = Anomalies()        # answers a real card never gives, refused and counted
 
     # -- lifecycle, status, events -----------------------------------------------------------
     @property
@@ -109,11 +129,25 @@ class SmartcardService:
     def start(self) -> None:
         self._worker.start()
 
-    def stop(self) -> None:
-        self._backend.wake()
-        self._worker.stop()
+    def stop(self, timeout_s: float = 3.0) -> None:
+        """Stop within ``timeout_s`` even when the worker is stuck in a call that never returns:
+        then its handles and context are released in the background once that call ends (closing
+        them now would block in pcsc-lite on the stuck context's lock)."""
+        with self._recover_lock:
+            self._stopped = True
+            worker, backend = self._worker, self._backend
+        backend.wake()
+        worker.stop(timeout=timeout_s)
+        if worker.running:
+            log.error("card worker stuck in a reader call; leaving its context to be released later",
+                      extra={"device": worker.name})
+            sessions = [s for s in (self._card_s, self._psam_s) if s is not None]
+            self._card_s = self._psam_s = None
+            self._psam = None
+            _release_later(worker, backend, sessions)
+            return
         self._drop_sessions(reset=True)     # no verified-PIN state outlives the service
-        self._backend.close()
+        backend.close()
 
     # -- the watcher (worker thread, between commands) ---------------------------------------
     def _watch(self) -> None:
@@ -199,6 +233,13 @@ class SmartcardService:
             self._worker.set_status(DeviceStatus.OFFLINE, "no reader matches the citizen reader pattern")
             return
         state = self._known[self._citizen]
+        if self._hung_reader is not None:
+            hung = self._known.get(self._hung_reader)
+            if hung is not None and hung.present:
+                self._worker.set_status(DeviceStatus.HARDWARE_ERROR, "the card reader stopped answering")
+                return
+            log.info("hung reader's card is out; reader usable again", extra={"device": self._worker.name})
+            self._hung_reader = None
         if state.mute:
             self._worker.set_status(DeviceStatus.HARDWARE_ERROR, "the card does not answer")
         elif state.present:
@@ -229,6 +270,9 @@ class SmartcardService:
             pass
 
     def _card(self) -> _Session:
+        self._still_current()
+        if self._hung_reader is not None and self._hung_reader == self._citizen:
+            raise CardError(CardOutcome.CARD_MUTE, "the card reader stopped answering; take the card out")
         if not self._open:
             raise CardError(CardOutcome.SERVICE_DOWN, "the PC/SC service is not running")
         if self._citizen is None:
@@ -241,7 +285,8 @@ class SmartcardService:
                 conn = self._backend.connect(self._citizen)
             except ReaderError as exc:
                 raise self._reader_failure(exc, card=True) from None
-            self._card_s = _Session(conn, Transport(conn, self._worker.name, self._trace, self._card_lost, self._apdus))
+            self._card_s = _Session(conn, Transport(conn, self._worker.name, self._trace, self._card_lost, self._apdus,
+                                                        self.anomalies))
         return self._card_s
 
     def _require_psam(self) -> PbocPsam:
@@ -251,6 +296,9 @@ class SmartcardService:
         return psam
 
     def _psam_or_none(self) -> PbocPsam | None:
+        self._still_current()
+        if self._hung_reader is not None and self._hung_reader == self._psam_reader:
+            return None
         if self._psam is None:
             reader = self._psam_reader
             if reader is None:
@@ -259,15 +307,24 @@ class SmartcardService:
                 conn = self._backend.connect(reader)
             except ReaderError:
                 return None
-            self._psam_s = _Session(conn, Transport(conn, "smartcard.psam", self._trace, self._psam_lost, self._apdus))
+            self._psam_s = _Session(conn, Transport(conn, "smartcard.psam", self._trace, self._psam_lost, self._apdus,
+                                                        self.anomalies))
             self._psam = PbocPsam(self._psam_s.t)
         return self._psam
 
+    def _still_current(self) -> None:
+        """A command body abandoned after a hung reader may wake up later: it must not touch the
+        state (sessions, backend) that the new worker owns now."""
+        if threading.current_thread() is not self._worker._thread:
+            raise CardError(CardOutcome.CARD_MUTE, "command abandoned: the card reader had stopped answering")
+
     def _card_lost(self, exc: ReaderError) -> CardError:
+        self._still_current()
         self._drop_card()
         return self._reader_failure(exc, card=True)
 
     def _psam_lost(self, exc: ReaderError) -> CardError:
+        self._still_current()
         self._drop_psam()
         if exc.kind is ReaderErrorKind.NO_SERVICE:
             return CardError(CardOutcome.SERVICE_DOWN, "the PC/SC service went away")
@@ -305,16 +362,32 @@ class SmartcardService:
 
     # -- commands ----------------------------------------------------------------------------
     def _submit(self, name: str, body: Callable[[CommandContext], T], secrets: tuple[Any, ...] = ()) -> CommandHandle[T]:
+        cell: list[CommandHandle[T]] = []
+
         def run(ctx: CommandContext) -> T:
             self._worker.assert_on_worker()
-            if not self._open and not self._try_open():
-                raise CardError(CardOutcome.SERVICE_DOWN, "the PC/SC service is not running")
-            return body(ctx)
+            self._running = cell[0]
+            try:
+                if not self._open and not self._try_open():
+                    raise CardError(CardOutcome.SERVICE_DOWN, "the PC/SC service is not running")
+                return body(ctx)
+            finally:
+                if self._running is cell[0]:
+                    self._running = None
 
         with self._pending_lock:
             self._pending += 1
-        handle = self._worker.submit(name, run, timeout=self._timeout)
+        worker = self._worker
+        handle = worker.submit(name, run, timeout=self._timeout)
+        cell.append(handle)
+        # The deadline runs from the moment the command is queued, not from when it starts: a
+        # command queued behind a stuck one ends on time too.
+        queued = threading.Timer(self._timeout, _expire_queued, args=(handle, self._timeout))
+        queued.daemon = True
+        queued.start()
+        handle.add_done_callback(lambda _c: queued.cancel())
         handle.add_done_callback(lambda _c: self._command_done())   # also when cancelled unrun
+        handle.add_done_callback(lambda c: self._after(handle, c, worker))
         if secrets:   # whatever happens (even cancel before it ran), PIN digits end zeroed
             handle.add_done_callback(lambda _c: _zero(secrets))
         self._backend.wake()
@@ -323,6 +396,57 @@ class SmartcardService:
     def _command_done(self) -> None:
         with self._pending_lock:
             self._pending -= 1
+
+    # -- a hung reader -----------------------------------------------------------------------
+    def _after(self, handle: CommandHandle[Any], completion: Any, worker: DeviceWorker) -> None:
+        """A command that timed out while its body still runs: maybe a transmit that never returns."""
+        if completion.code is CompletionCode.TIMEOUT and self._running is handle:
+            threading.Thread(target=self._recover_if_stuck, args=(handle, worker),
+                             name=f"{worker.name}-recover", daemon=True).start()
+
+    def _recover_if_stuck(self, handle: CommandHandle[Any], worker: DeviceWorker) -> None:
+        deadline = time.monotonic() + self._hang_grace_s
+        while time.monotonic() < deadline:
+            if self._running is not handle:
+                return                      # the body came back after all
+            time.sleep(0.02)
+        with self._recover_lock:
+            if self._stopped or worker is not self._worker or self._running is not handle:
+                return
+            if not any(s is not None and s.t.in_flight for s in (self._card_s, self._psam_s)):
+                return                      # slow, but not inside a transmit: not a hung reader
+            self._replace_worker(worker)
+
+    def _replace_worker(self, old: DeviceWorker) -> None:
+        """The worker is stuck in a reader call (pcsc-lite: SCardTransmit on a reader that never
+        answers; SCardCancel does not end it). Cancel what can be cancelled, abandon the worker and
+        its context, report the reader failed, and carry on with a new worker and a new context.
+        The old context is released once the stuck call returns."""
+        card, psam = self._card_s, self._psam_s
+        stuck = self._psam_reader if (psam is not None and psam.t.in_flight) else self._citizen
+        log.error("a reader call never returned; abandoning the worker and rebuilding the context",
+                  extra={"device": old.name, "reader": stuck})
+        old_backend = self._backend
+        old_backend.wake()                              # SCardCancel: ends any wait on that context
+        self._card_s = self._psam_s = None
+        self._psam = None
+        self._backend = old_backend.fresh()
+        self._open = False
+        self._next_open = 0.0
+        self._hung_reader = stuck
+        new = DeviceWorker(old.name, idle=self._watch, idle_interval=0.005)
+        new._listeners = old._listeners                 # subscribers (and their unsubscribes) carry over
+        new._status, new._status_detail = old.status, old.status_detail
+        old._stopping.set()                             # the old thread ends when its call returns
+        _move_queue(old, new)
+        self._running = None
+        self._worker = new
+        if stuck is not None:
+            new.publish(ReaderGone(new.name, stuck, "failed"))
+        new.set_status(DeviceStatus.HARDWARE_ERROR, "the card reader stopped answering")
+        new.start()
+        _release_later(old, old_backend, [s for s in (card, psam) if s is not None],
+                       close_backend=self._backend is not old_backend)
 
     @property
     def apdu_count(self) -> int:
@@ -343,15 +467,16 @@ class SmartcardService:
         needs_pan = any(isinstance(p, PinBlockInput) for p in pins)
         card_number = self._issuer(s).card_number if needs_pan else ""
         psam = self._require_psam() if (psam_needed or needs_pan) else None
-        return PinContext(card_number, self._initial_bcd, psam, s.algorithm or "des")
+        return PinContext(card_number, self._initial_bcd, psam, s.algorithm or "des", self._max_tries)
 
     def reader_info(self) -> CommandHandle[ReaderInfo]:
         def body(ctx: CommandContext) -> ReaderInfo:
             readers = tuple(r for r in self._known if r != _PNP)
             citizen = self._citizen
             present = bool(citizen and self._known[citizen].present)
-            return ReaderInfo(citizen, self._psam_reader, readers,
-                              self._secure_pin_code() is not None, present)
+            # A hung reader is not asked (SCardConnect on it would wait on the stuck transmit).
+            spe = self._hung_reader != citizen and self._secure_pin_code() is not None
+            return ReaderInfo(citizen, self._psam_reader, readers, spe, present)
         return self._submit("readerInfo", body)
 
     def _secure_pin_code(self) -> int | None:
@@ -391,11 +516,12 @@ class SmartcardService:
         def body(ctx: CommandContext) -> PinResult:
             s = self._selected()
             answer = s.t.send(0x00, 0x20, 0x00, 0x00)
+            result = checked_pin_answer(s.t, answer, "VERIFY (tries left)", self._max_tries)
             if answer.sw & 0xFFF0 == 0x63C0 and answer.sw & 0xF:
                 return PinResult(CardOutcome.OK, tries_left=answer.sw & 0xF, sw=answer.sw)
             if answer.sw == 0x9000:
                 return PinResult(CardOutcome.OK, verified=True, sw=answer.sw)
-            return pin_result(answer.sw)
+            return result
         return self._submit("pinTriesLeft", body)
 
     def verify_pin(self, pin: PinInput | None) -> CommandHandle[PinResult]:
@@ -455,8 +581,7 @@ class SmartcardService:
                 answer = s.t.send(0x84, 0x24, 0x00, 0x00, mac, secret=True)
             finally:
                 mac[:] = bytes(len(mac))
-            result = pin_result(answer.sw, verified_on_success=False)
-            return result
+            return checked_pin_answer(s.t, answer, "UNBLOCK", self._max_tries, verified_on_success=False)
         return self._submit("unblockPin", body)
 
     def new_pin_working_key(self) -> CommandHandle[WrappedWorkingKey]:
@@ -473,6 +598,41 @@ def _card_changed(was: ReaderSnapshot, now: ReaderSnapshot) -> bool:
     if was.token >> 16 and now.token >> 16 and was.token >> 16 != now.token >> 16:
         return True
     return was.atr != now.atr
+
+
+def _expire_queued(handle: CommandHandle[Any], timeout: float) -> None:
+    handle.cancel()
+    handle._resolve(Completion(handle.name, CompletionCode.TIMEOUT, detail=f"not done {timeout}s after it was queued"))
+
+
+def _move_queue(old: DeviceWorker, new: DeviceWorker) -> None:
+    while True:
+        try:
+            item = old._queue.get_nowait()
+        except queue.Empty:
+            return
+        if item is not None:
+            new._queue.put(item)
+
+
+def _release_later(worker: DeviceWorker, backend: ReaderBackend, sessions: list[_Session],
+                   close_backend: bool = True) -> None:
+    """Close the handles and release the context of an abandoned worker once its stuck call
+    returns (touching them before would block on pcsc-lite's per-context lock)."""
+    def release() -> None:
+        thread = worker._thread
+        if thread is not None:
+            thread.join()
+        for session in sessions:
+            try:
+                session.conn.close(False)
+            except ReaderError:
+                pass
+        if close_backend:
+            backend.close()
+        log.info("abandoned reader context released", extra={"device": worker.name})
+
+    threading.Thread(target=release, name=f"{worker.name}-release", daemon=True).start()
 
 
 def _zero(items: tuple[Any, ...]) -> None:

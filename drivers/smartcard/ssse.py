@@ -5,9 +5,11 @@ APDU counts per flow are in docs/smartcard.md. PIN commands live in ``pin_handof
 
 from __future__ import annotations
 
+from drivers.smartcard.anomalies import AnomalyKind
 from drivers.smartcard.api import CardError, CardInfo, CardOutcome, HolderData, IssuerData
 from drivers.smartcard.psam import Psam
-from drivers.smartcard.records import MalformedRecord, decode_holder, decode_issuer
+from drivers.smartcard.records import MalformedRecord, decode_holder, decode_issuer, one_record
+from drivers.smartcard.ssse_layout import FILES, P2_IDENTIFIER_FIRST, RecordFile, read_record_p2
 from drivers.smartcard.status import outcome_for
 from drivers.smartcard.transport import Transport
 
@@ -18,6 +20,7 @@ _ALGORITHMS = {0x01: "des", 0x02: "ssf33", 0x03: "sm4"}
 
 
 def _fail(sw: int, what: str) -> CardError:
+    """A refusal by status word (never 9000: CardError turns an "ok" failure into UNKNOWN_STATUS)."""
     return CardError(outcome_for(sw), what, sw=sw)
 
 
@@ -28,36 +31,71 @@ def select_ssse(t: Transport) -> str:
         raise CardError(CardOutcome.UNKNOWN_CARD, "no social-security application on this card", sw=answer.sw)
     if not answer.ok:
         raise _fail(answer.sw, "SELECT SSSE")
-    return _algorithm_from_fci(bytes(answer.data))
+    fci = bytes(answer.data)
+    if len(fci) < 2 or fci[0] != 0x6F or fci[1] + 2 > len(fci):
+        # A real card answers SELECT by name with its FCI template (6F); 9000 alone is not a
+        # selected SSSE application, and guessing DES from it would be a silent assumption.
+        raise t.refuse(AnomalyKind.NO_FCI, "SELECT SSSE", answer)
+    algorithm = _algorithm_from_fci(fci)
+    if algorithm is None:
+        raise t.refuse(AnomalyKind.BAD_FCI, "SELECT SSSE", answer)
+    return algorithm
 
 
-def _algorithm_from_fci(fci: bytes) -> str:
-    """Find 9F0C -> 86 in the FCI; DES when the card does not say (1st/2nd generation cards)."""
+def _algorithm_from_fci(fci: bytes) -> str | None:
+    """Find 9F0C -> 86 in the FCI; DES when the card does not say (1st/2nd generation cards);
+    None for an algorithm code the specification does not define."""
     i = fci.find(b"\x9F\x0C")
     if i >= 0:
         j = fci.find(b"\x86\x01", i + 3)
         if j >= 0 and j + 2 < len(fci):
-            return _ALGORITHMS.get(fci[j + 2], "des")
+            return _ALGORITHMS.get(fci[j + 2])
     return "des"
 
 
-def read_file(t: Transport, fid: int) -> bytes:
-    answer = t.send(0x00, 0xA4, 0x02, 0x00, fid.to_bytes(2, "big"))
+def select_file(t: Transport, layout: RecordFile) -> None:
+    answer = t.send(0x00, 0xA4, 0x02, 0x00, layout.fid.to_bytes(2, "big"))
     if not answer.ok:
-        raise _fail(answer.sw, f"SELECT EF{fid:04X}")
-    answer = t.send(0x00, 0xB2, 0x01, 0x05, le=0x00)
-    if not answer.ok:
-        raise _fail(answer.sw, f"READ RECORD EF{fid:04X}")
+        raise _fail(answer.sw, f"SELECT {layout.name}")
+
+
+def read_element(t: Transport, layout: RecordFile, tag: int) -> bytes | None:
+    """One data element by its record identifier (P2 = 00, P1 = the tag) in the selected file,
+    as public reader code reads real cards; None when the card has no such record (6A83)."""
+    answer = t.send(0x00, 0xB2, tag, read_record_p2(P2_IDENTIFIER_FIRST), le=0x00)
     try:
-        return bytes(answer.data)
+        if answer.sw == 0x6A83:
+            return None
+        if not answer.ok:
+            raise _fail(answer.sw, f"READ RECORD {layout.name} {tag:02X}")
+        if not answer.data:
+            raise t.refuse(AnomalyKind.SHORT_RECORD, f"READ RECORD {layout.name} {tag:02X}", answer)
+        return one_record(bytes(answer.data), tag, layout.name)
     finally:
         answer.data[:] = bytes(len(answer.data))
 
 
+def read_file(t: Transport, fid: int) -> bytes:
+    """The file's data elements, each read as its own record, joined as TLVs for the decoder."""
+    layout = FILES[fid]
+    select_file(t, layout)
+    found: list[bytes] = []
+    for tag in layout.tags:
+        element = read_element(t, layout, tag)
+        if element is None:
+            if tag not in layout.optional:
+                raise CardError(CardOutcome.MALFORMED_DATA, f"{layout.name}: record {tag:02X} missing")
+            continue
+        found.append(element)
+    return b"".join(found)
+
+
 def get_challenge(t: Transport) -> bytes:
     answer = t.send(0x00, 0x84, 0x00, 0x00, le=0x08)
-    if not answer.ok or len(answer.data) != 8:
+    if not answer.ok:
         raise _fail(answer.sw, "GET CHALLENGE")
+    if len(answer.data) != 8:
+        raise t.refuse(AnomalyKind.CHALLENGE_LENGTH, "GET CHALLENGE", answer)
     return bytes(answer.data)
 
 

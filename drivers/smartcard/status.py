@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from drivers.smartcard.anomalies import AnomalyKind
 from drivers.smartcard.api import CardOutcome, PinResult
+from drivers.smartcard.transport import Response, Transport
 
 _OUTCOMES = {
     0x9000: CardOutcome.OK,
@@ -34,3 +36,16 @@ def pin_result(sw: int, verified_on_success: bool = True) -> PinResult:
     if outcome is CardOutcome.BLOCKED:
         tries = 0
     return PinResult(outcome, tries_left=tries, verified=outcome is CardOutcome.OK and verified_on_success, sw=sw)
+
+
+def checked_pin_answer(t: Transport, answer: Response, what: str, max_tries: int,
+                       verified_on_success: bool = True) -> PinResult:
+    """A PIN command's answer, refusing what a real card never says: data with the answer
+    (VERIFY, CHANGE, RESET and UNBLOCK answer a status word only) and a tries counter above the
+    card's configured maximum (63CF on a 3-try card). Both raise (UNKNOWN_STATUS), counted."""
+    if answer.data:
+        kind = AnomalyKind.DATA_ON_VERIFY if what.startswith("VERIFY") else AnomalyKind.DATA_ON_PIN_COMMAND
+        raise t.refuse(kind, what, answer)
+    if answer.sw & 0xFFF0 == 0x63C0 and answer.sw & 0x0F > max_tries:
+        raise t.refuse(AnomalyKind.TRIES_ABOVE_MAX, what, answer)
+    return pin_result(answer.sw, verified_on_success)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from drivers.smartcard.anomalies import Anomalies
 from drivers.smartcard.api import CardError, CardOutcome
 from drivers.smartcard.readers import Connection, ReaderError, ReaderErrorKind
 
@@ -58,8 +59,10 @@ class Transport:
 
     def __init__(self, connection: Connection, label: str, trace: bool = False,
                  on_lost: Callable[[ReaderError], CardError] | None = None,
-                 counter: ApduCounter | None = None) -> None:
+                 counter: ApduCounter | None = None, anomalies: Anomalies | None = None) -> None:
         self.connection = connection
+        self.anomalies = anomalies or Anomalies()
+        self.in_flight = False          # inside connection.transmit (a hung reader is found by it)
         self.label = label
         self.trace = trace
         self.counter = counter or ApduCounter()
@@ -68,6 +71,12 @@ class Transport:
     @property
     def count(self) -> int:
         return self.counter.count
+
+    def refuse(self, kind: str, what: str, answer: Response) -> CardError:
+        """An answer a real card never gives: count it, log it masked, end the command."""
+        length = len(answer.data)
+        answer.data[:] = bytes(length)
+        return self.anomalies.refuse(kind, what, answer.sw, length, self.label)
 
     def send(self, cla: int, ins: int, p1: int, p2: int, data: bytes | bytearray = b"",
              le: int | None = None, secret: bool = False) -> Response:
@@ -108,11 +117,14 @@ class Transport:
     def _transmit(self, apdu: bytearray, secret: bool, secret_answer: bool) -> bytes:
         started = time.perf_counter()
         self.counter.count += 1
+        self.in_flight = True
         try:
             raw = self.connection.transmit(bytes(apdu))
         except ReaderError as exc:
+            self.in_flight = False
             self._trace(apdu, None, secret, secret_answer, started, error=exc.kind.value)
             raise self._lost(exc) from None
+        self.in_flight = False
         if len(raw) < 2:
             self._trace(apdu, None, secret, secret_answer, started, error="no status word")
             raise self._lost(ReaderError(ReaderErrorKind.REMOVED, "answer without a status word"))

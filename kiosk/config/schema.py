@@ -73,6 +73,7 @@ class SmartcardSection:
     psam_reader_pattern: str = "00 01$"               # regex for the PSAM's slot (another reader than the citizen's)
     poll_timeout_ms: int = 250                        # SCardGetStatusChange wait per loop (a queued command cuts it short)
     command_timeout_s: float = 10.0                   # a card or PSAM command that takes longer ends as timeOut
+    max_pin_tries: int = 3                            # the cards' PIN try limit: a higher 63Cx is refused as an anomaly
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class PinpadSection:
     wire_form: Literal["binary", "ascii_hex"] = "binary"
     pin_algorithm: Literal["sm4", "3des"] = "sm4"
     pin_timeout_s: int = 30
-    command_timeout_s: float = 2.0
+    command_timeout_s: float = 3.5                    # >= (retries + 1) x answer_timeout_s + 0.5 (checked)
     reconnect_max_backoff_s: float = 30.0
     pin_block_format: Literal["iso0", "iso4"] = "iso0"  # iso4 only with pin_algorithm "sm4"
     sm4_expansion: Literal["zero_suffix"] = "zero_suffix"  # 8-byte ISO 0 block under SM4: + 8 zero bytes
@@ -101,6 +102,11 @@ class PinpadSection:
             return "backspace_byte", "expected a byte value 0..255 (0 = the pad has no backspace key)"
         if self.retries < 0 or self.answer_timeout_s <= 0:
             return "retries", "expected retries >= 0 and answer_timeout_s > 0"
+        from drivers.pinpad.timing import timing_problem
+
+        problem = timing_problem(self.command_timeout_s, self.answer_timeout_s, self.retries)
+        if problem is not None:
+            return "command_timeout_s", problem
         return None
 
 

@@ -11,6 +11,7 @@ import stat
 from typing import Any
 
 from drivers.pinpad.factory import create_pinpad
+from drivers.pinpad.timing import needed_command_timeout
 from kiosk.doctor import CheckResult, Verdict
 
 _NAME = "PIN pad"
@@ -59,7 +60,9 @@ def _port(port: str) -> CheckResult | None:
 
 def _ask_version(section: Any) -> CheckResult:
     kwargs = factory_kwargs(section)
-    kwargs.update(reconnect_max_backoff_s=1.0, command_timeout_s=3.0)
+    # At least the configured tries' worth (drivers/pinpad/timing.py), so silence reads as noAnswer.
+    kwargs.update(reconnect_max_backoff_s=1.0,
+                  command_timeout_s=max(3.0, needed_command_timeout(section.answer_timeout_s, section.retries)))
     setup = create_pinpad(**kwargs)
     try:
         if not setup.service.wait_online(5.0):

@@ -252,6 +252,9 @@ class FlowContext:
         info = completion.result
         self.card_info, self.id_number = info, info.holder.ssn
         self._watch_card()
+        from kiosk.flows.reconcile import reconcile_on_read
+
+        reconcile_on_read(self)          # a PIN write on this card whose answer was lost: settle it first
         return info
 
     def _watch_card(self) -> None:

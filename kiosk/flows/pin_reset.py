@@ -24,6 +24,7 @@ from kiosk.flows.common import (
     sms_from_backend,
 )
 from kiosk.flows.pin_steps import tries_left
+from kiosk.flows.reconcile import note_unknown, write_unknown
 from kiosk.messages import flows as M
 from kiosk.pin_policy import PhoneSuffixCheck
 
@@ -35,7 +36,7 @@ def pin_reset(ctx: FlowContext) -> FlowOutcome:
     deps = ctx.deps
     ctx.require("card", "pinpad", "camera", "face", "client", "store")
     ctx.read_card(1)
-    _, blocked = tries_left(ctx)
+    left, blocked = tries_left(ctx)
     mode = _choose_mode(ctx, blocked)
     ctx.total = 5 if mode == "unlock" else 7
     id_number = ctx.id_number
@@ -50,7 +51,7 @@ def pin_reset(ctx: FlowContext) -> FlowOutcome:
     checks = {"checks": ["face", "sms"], **face_fields(decision)}
     if mode == "unlock":
         return _unlock(ctx, checks)
-    return _reset(ctx, checks, phone_check)
+    return _reset(ctx, checks, phone_check, left)
 
 
 def _choose_mode(ctx: FlowContext, blocked: bool) -> str:
@@ -79,7 +80,8 @@ def _require_person_with_phone(ctx: FlowContext, id_number: str) -> Any:
     return answer
 
 
-def _reset(ctx: FlowContext, checks: dict[str, Any], phone_check: PhoneSuffixCheck | None) -> FlowOutcome:
+def _reset(ctx: FlowContext, checks: dict[str, Any], phone_check: PhoneSuffixCheck | None,
+           tries_before: int | None) -> FlowOutcome:
     check = policy_check(ctx.pin_policy(phone_check=phone_check))
     while True:
         new_block = ctx.new_pin_twice(5)
@@ -89,6 +91,9 @@ def _reset(ctx: FlowContext, checks: dict[str, Any], phone_check: PhoneSuffixChe
         if completion.ok and result is not None and result.ok:
             ctx.commit("pin_reset", {"id_number": ctx.id_number, **checks})
             return ctx.done(M.PIN_RESET_TITLE, M.PIN_RESET_MESSAGE)
+        if write_unknown(completion):    # the card may have acted: settled when it comes back
+            note_unknown(ctx, "pin_reset", completion, {"id_number": ctx.id_number, **checks},
+                         tries_before=tries_before, new_block=new_block)
         ctx.check_removed_after_write(completion)
         ctx.token.check()
         if ctx.new_pin_refused(result):
@@ -103,6 +108,8 @@ def _unlock(ctx: FlowContext, checks: dict[str, Any]) -> FlowOutcome:
     if completion.ok and result is not None and result.ok:
         ctx.commit("pin_unblock", {"id_number": ctx.id_number, **checks})
         return ctx.done(M.PIN_UNLOCKED_TITLE, M.PIN_UNLOCKED_MESSAGE)
+    if write_unknown(completion):
+        note_unknown(ctx, "pin_unblock", completion, {"id_number": ctx.id_number, **checks}, tries_before=0)
     ctx.check_removed_after_write(completion)
     ctx.token.check()
     ctx.fail_card(completion, "unlocking")

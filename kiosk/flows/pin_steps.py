@@ -9,6 +9,7 @@ from typing import NoReturn
 from drivers.smartcard.api import CardOutcome, PinBlockInput
 from kiosk.flows.base import Choice, NextStep
 from kiosk.flows.common import FlowContext, FlowOutcome, FlowStop, policy_check
+from kiosk.flows.reconcile import note_unknown, write_unknown
 from kiosk.messages import card as card_messages
 from kiosk.messages import flows as M
 
@@ -88,6 +89,9 @@ def change_pin_steps(ctx: FlowContext, old_block: bytes, index: int, *, from_ini
             # The card holds the new PIN: record it before anything else (the visit may be ending).
             ctx.commit("pin_change", {"id_number": ctx.id_number, "from_initial": from_initial})
             return ctx.done(M.PIN_CHANGED_TITLE, M.PIN_CHANGED_MESSAGE)
+        if write_unknown(completion):    # the card may have acted: settled when it comes back
+            note_unknown(ctx, "pin_change", completion, {"id_number": ctx.id_number, "from_initial": from_initial},
+                         new_block=new_block, old_block=old_block)
         ctx.check_removed_after_write(completion)
         ctx.token.check()
         if ctx.new_pin_refused(result):

@@ -7,11 +7,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flowhelpers import GOOD_PIN, PRINTED_PHOTO, SCREEN_REPLAY, Kiosk, new_phone, wait_until
 
+from drivers.api import DeviceStatus
+from drivers.smartcard.api import CardOutcome
+from drivers.smartcard.virtual.card import CardConfig, sample_holder
+from drivers.smartcard.virtual.card import _parse as parse_apdu
+from drivers.smartcard.virtual.faulty import FAULTS
 from kiosk.flows.base import NextStep
+from kiosk.i18n import translate
+from kiosk.messages import card as card_messages
 from kiosk.messages import face as face_messages
 from kiosk.messages import flows as M
+from kiosk.messages import reconcile as R
 from kiosk.pin_policy import RULE_MESSAGES, WeakPinRule
 from models.policy import FaceOutcome
 
@@ -203,3 +212,69 @@ def test_cancel_on_the_pad_offers_a_resend_only_after_the_cooldown(kiosk: Kiosk)
     resend = {k: (enabled, note) for k, enabled, note in options.data["options"]}["resend"]
     assert resend == (False, M.SMS_RESEND_WAIT) and 50 <= options.data["seconds"] <= 60
     assert card.tries_left == 3
+
+
+@pytest.mark.parametrize("mode", ["unlock", "reset"])
+def test_a_lost_answer_after_the_card_acted_is_reconciled_by_its_tries_counter(kiosk: Kiosk, mode: str) -> None:
+    """The card unblocks (or takes the new PIN) and is pulled before its answer arrives: the visit
+    ends with "outcome unknown"; with the card back, its tries counter settles it, the person is
+    told it was done, and the records say unknown, then reconciled, then the operation."""
+    id_number, phone = kiosk.person("邱国梁")
+    assert phone is not None
+    card = kiosk.insert(id_number, "邱国梁")
+    card.tries_left = 0
+
+    def act_then_pull(apdu: bytes) -> bytes | None:
+        if apdu[:2] != b"\x84\x24":
+            return None
+        _lc, data, le = parse_apdu(apdu)
+        assert card._reset_or_unblock(apdu[2], apdu[3], data, le) == b"\x90\x00"   # the card acts...
+        kiosk.remove_card()                                                     # ...and is pulled
+        return b""                                                              # no answer arrives
+
+    card.before_command = act_then_pull
+    entries = [("sms_code", kiosk.latest_code(phone))] + ([("pin", NEW_PIN), ("pin", NEW_PIN)] if mode == "reset" else [])
+    p = kiosk.presenter(answers={"reset_or_unlock": mode, "consent": "accept"}, entries=entries)
+    first = kiosk.run("pin_reset", p)
+    assert first is None and p.result is None                 # the visit ended with the card: never "done"
+    assert card.tries_left == 3 and card.pin == (NEW_PIN if mode == "reset" else GOOD_PIN)
+    op = "pin_unblock" if mode == "unlock" else "pin_reset"
+    [unknown] = [r for r in kiosk.records() if r["type"] == "outcome_unknown" and r["payload"].get("id_number") == id_number]
+    assert unknown["payload"]["operation"] == op and unknown["payload"]["reason"] == "card_cardRemoved"
+
+    card.before_command = None
+    wait_until(lambda: kiosk.services.card.status is DeviceStatus.NO_MEDIA, 5, "the reader to see the card out")
+    kiosk.services.virtual_cards.readers.insert(card)          # the same card comes back
+    p2 = kiosk.presenter(entries=[("pin", card.pin)], answers={"write_reconciled": "continue"})
+    outcome = kiosk.run("card_status", p2)
+    assert outcome is not None and outcome.ok, (kiosk.last_cancel_reason, p2.shown)
+    [told] = p2.of_kind("ask")
+    assert told.text == (R.APPLIED_UNBLOCK if mode == "unlock" else R.APPLIED)
+    records = kiosk.records_of(outcome)
+    assert [r["type"] for r in records] == ["outcome_reconciled", op, "card_status"]
+    assert records[0]["payload"]["applied"] is True and records[0]["payload"]["by"] == "tries_counter"
+    assert records[0]["payload"]["unknown_record"] == unknown["id"] and records[1]["payload"]["reconciled"] is True
+
+
+@pytest.mark.parametrize(("mode", "fault"), [("reset", "short_challenge"), ("unlock", "data_on_unblock")])
+def test_a_malformed_card_answer_during_reset_or_unlock_is_never_done(kiosk: Kiosk, mode: str, fault: str) -> None:
+    """The issue's case: GET CHALLENGE answered with 3 bytes and 9000 during the reset once ended
+    as a failure whose code read "ok", and the citizen saw "办理完成"."""
+    id_number, phone = kiosk.person("邹国华")
+    assert phone is not None
+    card = kiosk.services.virtual_cards.insert_card(
+        CardConfig(generation=2, pin=GOOD_PIN, holder=sample_holder(name="邹国华", ssn=id_number)))
+    card.tries_left = 0
+    card.before_command = FAULTS[fault]
+    entries = [("sms_code", kiosk.latest_code(phone))] + ([("pin", NEW_PIN), ("pin", NEW_PIN)] if mode == "reset" else [])
+    p = kiosk.presenter(answers={"reset_or_unlock": mode, "consent": "accept"}, entries=entries)
+    outcome = kiosk.run("pin_reset", p)
+    assert outcome is not None and not outcome.ok and outcome.code == "card_unknownStatus"
+    assert p.result is None
+    [error] = p.errors
+    assert error.key == card_messages.OUTCOME[CardOutcome.UNKNOWN_STATUS]
+    shown_zh = translate(error.key, "zh_CN")
+    assert "办理完成" not in shown_zh and "返回异常" in shown_zh      # what the citizen reads, in Chinese
+    assert card_messages.OUTCOME[CardOutcome.OK] not in str(p.shown)
+    assert card.pin == GOOD_PIN and card.tries_left == 0            # nothing done on the card
+    assert [r["type"] for r in kiosk.records_of(outcome)] == ["attempt_failed"]

@@ -20,7 +20,7 @@ def test_a_card_pulled_during_read_record_ends_as_card_removed(pcsc_stack, pcsc_
     service, events = pcsc_service
     pcsc_stack.citizen.insert(VirtualSsCard(CardConfig(generation=2)))
     events.wait_for(lambda e: isinstance(e, CardInserted))
-    pcsc_stack.citizen.pull_on = lambda apdu: apdu[1] == 0xB2 and apdu[3] == 0x05
+    pcsc_stack.citizen.pull_on = lambda apdu: apdu[1] == 0xB2 and apdu[2] == 0x09   # the name
     started = time.monotonic()
     done = service.read_card().wait(10)
     assert card_outcome(done) is CardOutcome.CARD_REMOVED, done

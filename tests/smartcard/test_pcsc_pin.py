@@ -139,3 +139,22 @@ def test_the_apdu_trace_of_a_pin_flow_holds_no_pin_digits(pcsc_stack, pcsc_servi
         assert pin not in text and bcd not in text and pin not in text.replace(" ", "")
     assert "84 24 00 01 0C <12 bytes redacted>" in text
     assert "80 5E 01 00 07 <7 bytes redacted>" in text
+
+
+def test_a_pad_block_made_for_another_card_is_refused_and_spends_no_try(pcsc_stack, pcsc_service):
+    """The PSAM's decrypt is bound to the card in the reader: its card number is the PAN."""
+    service, events = pcsc_service
+    from drivers.smartcard.virtual.card import sample_issuer
+
+    card = _insert(pcsc_stack, events, generation=2, pin="314159", issuer=sample_issuer(2, card_number="B87654321"))
+    key = service.new_pin_working_key().wait(15).result
+    working = Sm4(TEST_PAD_MASTER_KEY).decrypt(key.wrapped)
+
+    def block(pin: bytes, card_number: str) -> PinBlockInput:
+        return PinBlockInput(encrypt_pin_block(bytearray(pin), card_number, PinBlockFormat.ISO0, Sm4(working),
+                                               expand_to_16=True, pan_has_check_digit=False))
+
+    foreign = service.verify_pin(block(b"314159", "A12345678")).wait(15)
+    assert card_outcome(foreign) is CardOutcome.INVALID_PIN_FORMAT
+    assert card.tries_left == 3
+    assert _pin(service, "verify_pin", block(b"314159", "B87654321")).ok

@@ -48,7 +48,8 @@ def test_second_generation_card_reads_without_the_psam_step(pcsc_stack, pcsc_ser
     assert info.holder.name == sample_holder().name
     assert info.holder.ssn == "44010619900307123X"
     assert info.algorithm == "des"
-    assert card.apdu_count == 5          # SELECT SSSE, SELECT EF05, READ, SELECT EF06, READ
+    # SELECT SSSE, SELECT EF05, its 7 records one by one, SELECT EF06, its 6 records + 4E (6A83)
+    assert card.apdu_count == 17
 
 
 def test_third_generation_card_needs_and_gets_the_external_authentication(pcsc_stack, pcsc_service):

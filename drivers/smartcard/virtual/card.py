@@ -15,14 +15,27 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from drivers.smartcard.api import HolderData, IssuerData
-from drivers.smartcard.records import encode_holder, encode_issuer
+from drivers.smartcard.records import holder_records, issuer_records
+from drivers.smartcard.ssse_layout import (
+    EF06,
+    FILES,
+    FILES_BY_SFI,
+    P2_IDENTIFIER_FIRST,
+    P2_IDENTIFIER_LAST,
+    P2_NUMBER,
+    P2_NUMBER_TO_END,
+    RecordNumbering,
+)
 from drivers.smartcard.virtual import scheme
 from drivers.smartcard.virtual.keys import TEST_MASTER_KEYS
 
 SSSE_AID = bytes.fromhex("7378312E73682EC9E7BBE1B1A3D5CF")
 ALGORITHM_CODES = {"des": 0x01, "ssf33": 0x02, "sm4": 0x03}
 ATR_GEN2 = bytes.fromhex("3B6D000080318065B0872701BC83089000")   # shape of a T=0 card ATR
-ATR_GEN3 = bytes.fromhex("3B6C00000000434E53534533303031")      # test ATR, historical "CNSSE3001"
+# Test ATR: T0 6B = TB1, TC1 and 11 historical bytes: 80 (compact TLV), 59 (tag 5 "card issuer's
+# data", 9 bytes) "CNSSE3001". It once declared 12 historical bytes and carried 11 (ATR_analysis:
+# "ATR is truncated"); tests/smartcard/test_atr.py runs the parser on every simulator ATR.
+ATR_GEN3 = bytes.fromhex("3B6B00008059434E53534533303031")
 
 SW_OK = b"\x90\x00"
 
@@ -51,6 +64,7 @@ class CardConfig:
     max_tries: int = 3
     t0_get_response: bool = False             # answer data as 61xx + GET RESPONSE
     t0_wrong_length: bool = False             # answer 6Cxx when Le does not match
+    record_numbering: RecordNumbering = RecordNumbering.SEQUENTIAL   # EF06's (see ssse_layout)
     issuer: IssuerData | None = None
     holder: HolderData | None = None
     master_keys: dict[int, bytes] = field(default_factory=lambda: dict(TEST_MASTER_KEYS))
@@ -73,7 +87,8 @@ class VirtualSsCard:
                       for kid, key in config.master_keys.items()}
         self._pin = bytearray(config.pin.encode())
         self.tries_left = config.max_tries
-        self._files = {0xEF05: encode_issuer(issuer), 0xEF06: encode_holder(self.holder)}
+        # One TLV per record, as real cards keep them (layout: drivers/smartcard/ssse_layout.py).
+        self._records = {0xEF05: issuer_records(issuer), 0xEF06: holder_records(self.holder)}
         self._lock = threading.Lock()
         self.apdu_count = 0
         self.before_command: Callable[[bytes], bytes | None] | None = None   # test hook: canned answer
@@ -157,20 +172,47 @@ class VirtualSsCard:
             return SW_OK
         if p1 == 0x02 and len(data) == 2:
             fid = int.from_bytes(data, "big")
-            if not self._app_selected or fid not in self._files:
+            if not self._app_selected or fid not in FILES:
                 return _sw(0x6A82)
             self._current_ef = fid
             return SW_OK
         return _sw(0x6A86)
 
     def _read_record(self, p1: int, p2: int, data: bytes, le: int | None) -> bytes:
-        if self._current_ef is None:
-            return _sw(0x6986)
-        if p1 != 0x01 or p2 not in (0x04, 0x05):
-            return _sw(0x6A83)
-        if self._current_ef == 0xEF06 and self.config.generation >= 3 and 0x0A not in self._authenticated:
+        """READ RECORD as a record-structured file answers it (ISO 7816-4): P2 bits 8-4 = SFI
+        (0: the current EF; an SFI also makes that file current), bits 3-1 = how P1 is meant."""
+        if data:
+            return _sw(0x6700)
+        sfi, mode = p2 >> 3, p2 & 0x07
+        if sfi:
+            if not self._app_selected or sfi not in FILES_BY_SFI:
+                return _sw(0x6A82)                     # file not found
+            self._current_ef = FILES_BY_SFI[sfi].fid
+        elif self._current_ef is None:
+            return _sw(0x6986)                         # command not allowed: no current EF
+        layout = FILES[self._current_ef]
+        if layout is EF06 and self.config.generation >= 3 and 0x0A not in self._authenticated:
             return _sw(0x6982)
-        return self._answer(self._files[self._current_ef], le)
+        records = self._records[layout.fid]
+        numbering = self.config.record_numbering if layout is EF06 else RecordNumbering.BY_TAG
+        numbered = {layout.record_number(tag, numbering): tlv for tag, tlv in records.items()}
+        if mode in (P2_IDENTIFIER_FIRST, P2_IDENTIFIER_LAST):
+            found = records.get(p1)
+        elif mode == P2_NUMBER:
+            found = numbered.get(p1) if p1 else None   # P1 = 0: current record; there is none
+        elif mode == P2_NUMBER_TO_END:
+            chosen = [numbered[n] for n in sorted(numbered) if n >= p1] if p1 else []
+            found = b"".join(chosen) or None
+        else:
+            return _sw(0x6A86)                         # next/previous occurrence: not supported
+        if found is None:
+            return _sw(0x6A83)                         # record not found
+        return self._answer(found, le)
+
+    def _read_binary(self, p1: int, p2: int, data: bytes, le: int | None) -> bytes:
+        if self._current_ef is None and not p1 & 0x80:
+            return _sw(0x6986)
+        return _sw(0x6981)                             # command incompatible with file structure
 
     def _get_challenge(self, p1: int, p2: int, data: bytes, le: int | None) -> bytes:
         if le not in (4, 8):
@@ -293,6 +335,7 @@ def _bcd_to_digits(bcd: bytes) -> bytes | None:
 _HANDLERS: dict[tuple[int, int], Callable[..., bytes]] = {
     (0x00, 0xA4): VirtualSsCard._select,
     (0x00, 0xB2): VirtualSsCard._read_record,
+    (0x00, 0xB0): VirtualSsCard._read_binary,
     (0x00, 0x84): VirtualSsCard._get_challenge,
     (0x00, 0x82): VirtualSsCard._external_auth,
     (0x00, 0x20): VirtualSsCard._verify,

@@ -137,3 +137,8 @@ class InProcessReaders:
 
     def connect_direct(self, reader: str) -> InProcessConnection:
         raise ReaderError(ReaderErrorKind.UNSUPPORTED, "in-process readers have no direct mode")
+
+    def fresh(self) -> InProcessReaders:
+        # The same slots (the demo panel holds this object); an in-process call cannot hang on
+        # a lock of its own the way a PC/SC context can.
+        return self

@@ -44,6 +44,9 @@ class VpcdSlot:
         # Test hook: return True for an APDU to drop the connection instead of answering
         # (the card pulled out in the middle of that command).
         self.pull_on: Callable[[bytes], bool] | None = None
+        # Test hook: return True for an APDU that the card carries out, then the card is pulled
+        # before its answer goes out (the answer is lost, the card has changed).
+        self.pull_after: Callable[[bytes], bool] | None = None
 
     @property
     def inserted(self) -> bool:
@@ -123,6 +126,11 @@ class VpcdSlot:
             if self.pull_on is not None and self.pull_on(payload):
                 self.pull_on = None
                 self._stop.set()              # the card is out: stay out until inserted again
+                return
+            if self.pull_after is not None and self.pull_after(payload):
+                self.pull_after = None
+                card.process(payload)
+                self._stop.set()
                 return
             _send(sock, card.process(payload))
 
