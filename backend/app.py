@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend import auth, bank, ecard, ecard_pin, field, ingest, persons, seed, sms
+from backend import auth, bank, card_loss, ecard, ecard_pin, field, ingest, persons, seed, sms
 from backend.clock import format_rfc3339
 from backend.context import Services
 from backend.crypto import SEALED_ALG, b64e, open_sealed, raw_public_key
@@ -46,7 +46,7 @@ class TokenBody(BaseModel):
 
 
 class SmsRequestBody(BaseModel):
-    purpose: Literal["pin_reset", "pin_unblock", "registration", "certification", "phone_check"]
+    purpose: Literal["pin_reset", "pin_unblock", "registration", "certification", "phone_check", "card_loss"]
     id_number: str | None = Field(default=None, description="send to the phone bound to this person")
     phone: str | None = Field(default=None, description="or send to this phone")
     verification_id: str | None = Field(default=None, description="or resend for this bank verification")
@@ -278,6 +278,11 @@ def create_app(services: Services) -> FastAPI:
     @app.post("/v1/operator/enrollment-tokens", status_code=201, tags=["operator"], responses=ERRORS)
     def enrollment_token(_op: Operator, body: TokenBody | None = None) -> dict[str, Any]:
         return auth.issue_enrollment_token(services, body.kiosk_id if body else None)
+
+    @app.get("/v1/operator/card-loss/{id_number}", tags=["operator"], responses=ERRORS)
+    def operator_card_loss(_op: Operator, id_number: str) -> dict[str, Any]:
+        """The card's state and its last temporary loss report (backend/card_loss.py)."""
+        return card_loss.status(services, id_number)
 
     @app.get("/v1/operator/records", tags=["operator"], responses=ERRORS)
     def operator_records(_op: Operator, person: str | None = None, kiosk: str | None = None,

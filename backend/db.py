@@ -247,3 +247,8 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK_KEY})")
                 conn.commit()
+
+
+# Tables an area keeps in its own module register on the same metadata; import them here so that
+# every user of ``metadata`` (create_all, compare_metadata) sees every table.
+from backend import card_loss as _card_loss  # noqa: E402,F401  (defines card_loss_reports)

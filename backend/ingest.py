@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from backend import card_loss
 from backend.clock import parse_rfc3339
 from backend.context import Services
 from backend.crypto import b64d, canonical_json, record_signing_bytes, verify_ed25519
@@ -149,6 +150,8 @@ def _apply(services: Services, conn: Connection, kiosk_id: str, env: Envelope) -
     idn = idn.upper() if idn else None       # the check digit X may arrive lower-case
     if env.type == "certification":
         return _apply_certification(services, conn, env, idn)
+    if env.type == card_loss.RECORD_TYPE:
+        return card_loss.apply(conn, kiosk_id, env.id, env.created_at, env.payload, idn)
     if env.type in NOTIFY_TYPES:
         phone = None
         if idn is not None:

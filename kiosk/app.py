@@ -41,6 +41,8 @@ class KioskServices:
     sync: Any = None                   # kiosk.sync.SyncService (store, client, worker)
     embedded_backend: Any = None       # demo: backend.embedded.EmbeddedBackend
     problems: list[str] = field(default_factory=list)        # parts that did not start, and why
+    idcard: Any = None                 # drivers.idcard.api.IdCardReaderService
+    idcard_simulator: Any = None       # demo: drivers.idcard.simulator.IdCardReaderSimulator
     _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -65,7 +67,7 @@ def make_session(config: KioskConfig, clock: Any = None) -> SessionCore:
 
 def build_kiosk(config: KioskConfig, *, session: SessionCore | None = None) -> KioskServices:
     services = KioskServices(config, session or make_session(config), FlowRunner())
-    for part in (_start_backend_and_sync, _start_card, _start_pinpad, _start_camera_and_face):
+    for part in (_start_backend_and_sync, _start_card, _start_pinpad, _start_camera_and_face, _start_idcard):
         try:
             part(services)
         except Exception as exc:
@@ -155,6 +157,23 @@ def _start_camera_and_face(services: KioskServices) -> None:
     services.face = face
     services._closers.append(face.stop)
     services._closers.append(camera.stop)
+
+
+def _start_idcard(services: KioskServices) -> None:
+    """The resident ID-card reader (docs/idcard.md); its reads are checked with the GB 11643 helper."""
+    from drivers.idcard.factory import create_idcard_reader
+    from kiosk.identity import id_number_valid
+
+    c = services.config.idcard
+    if not c.enabled:
+        return
+    setup = create_idcard_reader(
+        backend=c.backend, port=c.port, baudrate=c.baudrate, poll_interval_s=c.poll_interval_s,
+        answer_timeout_s=c.answer_timeout_s, read_timeout_s=c.read_timeout_s, retries=c.retries,
+        reconnect_max_backoff_s=c.reconnect_max_backoff_s, id_number_check=id_number_valid)
+    services.idcard, services.idcard_simulator = setup.service, setup.simulator
+    services.devices["idcard"] = setup.service
+    services._closers.append(setup.close)
 
 
 def _load_pin_working_key(services: KioskServices) -> None:

@@ -20,6 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from kiosk.identity import IdentitySource, VisitIdentity, allows
 from kiosk.logs import set_visit_id
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,7 @@ class Visit:
     service: str | None = None
     step: Step | None = None
     personal: PersonalData = field(default_factory=PersonalData)
+    identity: VisitIdentity | None = None     # who the visit is for, and how that was established
 
 
 Observer = Callable[[SessionEvent], None]
@@ -196,10 +198,44 @@ class SessionCore:
     def card_inserted(self) -> None:
         if self._visit is None:
             self.start_visit("card")
+            self._require_visit().identity = VisitIdentity(IdentitySource.SOCIAL_SECURITY_CARD)
         elif self._state is VisitState.HOME:
+            # The social-security card is now the visit's key (its removal ends the visit).
+            self._visit.identity = VisitIdentity(IdentitySource.SOCIAL_SECURITY_CARD)
             self._state = VisitState.CARD_PRESENT
             self.touch()
             self._emit(EventKind.STATE)
+
+    # -- identity ------------------------------------------------------------------------------
+    @property
+    def identity(self) -> VisitIdentity | None:
+        return self._visit.identity if self._visit is not None else None
+
+    def identify(self, identity: VisitIdentity) -> str | None:
+        """An identity document was read (ID card, e-card): it starts the visit, or identifies the
+        one in progress. Returns None when accepted, else why not: "other_person" (the visit
+        belongs to someone else: finish it first) or "busy" (a service is running; the document is
+        not needed now). With the social-security card in the reader the card stays the key."""
+        visit = self._visit
+        if visit is None:
+            visit = self.start_visit(identity.source.value)
+        elif visit.identity is not None and visit.identity.id_number not in ("", identity.id_number):
+            log.warning("identity refused: the visit belongs to another person",
+                        extra={"source": identity.source.value})
+            return "other_person"
+        elif visit.identity is not None and visit.identity.source is IdentitySource.SOCIAL_SECURITY_CARD:
+            return None
+        elif self._state not in (VisitState.HOME, VisitState.RESULT):
+            return "busy"
+        visit.identity = identity
+        self.touch()
+        log.info("visit identified", extra={"source": identity.source.value, "person": identity.masked_id})
+        self._emit(EventKind.STATE)
+        return None
+
+    def allows(self, service: str) -> bool:
+        """Whether this visit's identity may start ``service`` (kiosk/identity.py decides)."""
+        return allows(self.identity, service)
 
     def card_removed(self) -> None:
         """Pulling the card ends the visit at once, whatever step it was on."""
@@ -256,6 +292,7 @@ class SessionCore:
         self._emit(EventKind.ENDED, reason=reason)
         visit.personal.wipe()
         visit.service, visit.step = None, None
+        visit.identity = None
         self._visit = None
         self._emit(EventKind.WIPED)
         self._clear_marker()

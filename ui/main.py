@@ -166,6 +166,12 @@ def run(config: KioskConfig, args: argparse.Namespace, services: Any = None) -> 
         from ui.demo import attach_demo
 
         window.demo_panel, _opener = attach_demo(window, services)
+        from ui.idcard_demo import add_idcard_column
+
+        add_idcard_column(window.demo_panel, services)
+    from ui.idcard import attach_idcard
+
+    attach_idcard(window, services)         # an ID card on the reader starts or identifies the visit
     # exit(), not quit(): Qt 6's quit() first asks every window to close, and the kiosk window
     # refuses to close for anyone but the operator, so quit() would do nothing.
     window.exit_requested.connect(lambda: app.exit(0))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from kiosk.i18n import N_
+from kiosk.messages import card_loss as card_loss_messages
 
 if TYPE_CHECKING:
     from ui.host import FlowHost
@@ -40,6 +41,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("retiree_certification", N_("Retiree certification"),
                 N_("Annual pension eligibility check by face"), False),
     ServiceSpec("real_name", N_("Real-name registration"), N_("Register for the online service platform"), True),
+    ServiceSpec("card_loss", card_loss_messages.SERVICE_TITLE, card_loss_messages.SERVICE_SUBTITLE, False),
 )
 
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from kiosk import i18n
 from kiosk.i18n import N_, _
+from kiosk.messages.idcard import needs_for
 from kiosk.session import EndReason, EventKind, SessionCore, SessionEvent, VisitState
 from ui.bridge import CITIZEN_CARD_READER, DeviceBridge
 from ui.guard import KioskGuard
@@ -209,6 +210,9 @@ class KioskWindow(QMainWindow):
         actions = [ErrorAction(GO_HOME, self.go_home), self.host.finish_action()]
         if factory is None:
             self.show_error(NOT_AVAILABLE, counter, actions)
+            return
+        if not self.core.allows(key):       # the session decides what this visit's identity opens
+            self.show_error(*needs_for(key), actions)
             return
         if spec.needs_card and (self.bridge is None or not self.bridge.has(CITIZEN_CARD_READER)):
             self.show_error(NO_CARD_READER, counter, actions)

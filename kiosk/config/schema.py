@@ -246,6 +246,30 @@ class FieldSection:
 
 
 @dataclass(frozen=True)
+class IdcardSection:
+    """The resident ID-card reader (SAM interface, docs/idcard.md)."""
+
+    enabled: bool = True                              # false: the kiosk has no ID-card reader
+    backend: Literal["serial", "simulator"] = "simulator"
+    port: str = "/dev/sscard-idr"                     # stable udev symlink on a real kiosk
+    baudrate: int = 115200                            # the SAM's UART: 115200 8N1 on current readers
+    poll_interval_s: float = 0.25                     # "find card" every this long between commands
+    answer_timeout_s: float = 0.5                     # find / select / SAM id: wait this long for an answer
+    read_timeout_s: float = 3.0                       # text+photo read (about 1 s on a real card)
+    retries: int = 2                                  # re-asks after a damaged answer
+    reconnect_max_backoff_s: float = 30.0
+
+    def validate(self) -> tuple[str, str] | None:
+        if self.baudrate not in (9600, 19200, 38400, 57600, 115200):
+            return "baudrate", "expected one of 9600, 19200, 38400, 57600, 115200"
+        if not 0.05 <= self.poll_interval_s <= 5:
+            return "poll_interval_s", "expected 0.05 to 5 seconds"
+        if self.answer_timeout_s <= 0 or self.read_timeout_s < 1 or self.retries < 0:
+            return "read_timeout_s", "expected answer_timeout_s > 0, read_timeout_s >= 1 and retries >= 0"
+        return None
+
+
+@dataclass(frozen=True)
 class KioskConfig:
     kiosk: KioskSection = field(default_factory=KioskSection)
     ui: UiSection = field(default_factory=UiSection)
@@ -258,4 +282,5 @@ class KioskConfig:
     store: StoreSection = field(default_factory=StoreSection)
     policy: PolicySection = field(default_factory=PolicySection)
     banks: list[Bank] = field(default_factory=list)
+    idcard: IdcardSection = field(default_factory=IdcardSection)
     field: FieldSection = field(default_factory=FieldSection)

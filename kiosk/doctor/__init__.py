@@ -30,7 +30,7 @@ class CheckResult:
 
 
 # Order is the order of the printed table.
-CHECK_MODULES = ["core", "smartcard", "pinpad", "camera", "face", "backend", "field"]
+CHECK_MODULES = ["core", "smartcard", "pinpad", "camera", "face", "backend", "field", "idcard"]
 
 
 def run_checks(config: KioskConfig, modules: Iterable[str] = CHECK_MODULES) -> list[CheckResult]:

@@ -251,6 +251,9 @@ class FlowContext:
             unsubscribe()
         info = completion.result
         self.card_info, self.id_number = info, info.holder.ssn
+        from kiosk.flows.card_loss import lost_card_check
+
+        lost_card_check(self, info.holder.ssn)      # a card reported lost is refused, with what to do
         self._watch_card()
         from kiosk.flows.reconcile import reconcile_on_read
 

@@ -28,6 +28,7 @@ class FlowDeps:
     templates: TemplateSource | None = None   # default: the backend (BackendTemplates)
     operator_id: str | None = None   # field profile: the signed-in operator, written on records
     today: Callable[[], date] = field(default=date.today)
+    identity: Any = None             # kiosk.identity.VisitIdentity the session established, if any
 
     def __post_init__(self) -> None:
         if self.templates is None and self.client is not None:
@@ -39,7 +40,8 @@ class FlowDeps:
         sync = getattr(services, "sync", None)
         return cls(config=services.config, card=services.card, pinpad=services.pinpad, camera=services.camera,
                    face=services.face, client=getattr(sync, "client", None), store=getattr(sync, "store", None),
-                   templates=templates, operator_id=operator_id)
+                   templates=templates, operator_id=operator_id,
+                   identity=getattr(getattr(services, "session", None), "identity", None))
 
 
 def face_policy(deps: FlowDeps) -> Any:

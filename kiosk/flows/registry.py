@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.flows.base import CancelToken, FlowRunner, Presenter
+from kiosk.flows.card_loss import card_loss
 from kiosk.flows.card_status import card_status
 from kiosk.flows.common import FlowOutcome
 from kiosk.flows.deps import FlowDeps
@@ -30,6 +31,7 @@ SERVICES: dict[str, ServiceFunction] = {
     "pin_reset": pin_reset,
     "retiree_certification": retiree_certification,   # option: operator_id="..." (field profile)
     "real_name": real_name,
+    "card_loss": card_loss,                           # needs a visit identified by the ID card
 }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from kiosk.flows.base import Choice, NextStep, ResultLine
 from kiosk.flows.common import FlowContext, FlowOutcome, face_fields, service_flow
 from kiosk.flows.templates import PersonDirectory
+from kiosk.identity import IdentitySource
 from kiosk.messages import flows as M
 from kiosk.privacy import mask_id_number, mask_name
 
@@ -83,7 +84,13 @@ def _lines(ctx: FlowContext, id_number: str, name: str | None) -> list[ResultLin
 
 # -- who is it ------------------------------------------------------------------------------------
 def _identify(ctx: FlowContext) -> tuple[str, str, str | None]:
-    """("card" | "id_number", ID number, name or masked name)."""
+    """("card" | "id_card" | "id_number", ID number, name or masked name)."""
+    identity = ctx.deps.identity
+    if identity is not None and identity.source is IdentitySource.ID_CARD:
+        # The session identified the visit by the ID card (its SAM authenticated the card): no
+        # card question, no typed number, no name to confirm; the face match still decides.
+        ctx.id_number = identity.id_number
+        return "id_card", identity.id_number, identity.name
     card_in = False
     if ctx.deps.card is not None:
         info = ctx.deps.card.reader_info().wait(5)

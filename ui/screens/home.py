@@ -1,9 +1,9 @@
-"""The home screen: the five services as large buttons, plus "finish" to end the visit."""
+"""The home screen: the services as large buttons, plus "finish" to end the visit."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.i18n import N_, _
 from ui import theme
@@ -54,7 +54,9 @@ class HomeScreen(QWidget):
         layout.setSpacing(24)
         self.title_label = label("title")
         self.hint_label = label("muted")
-        layout.addWidget(self.title_label)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.title_label, 1)
+        layout.addLayout(title_row)
         layout.addWidget(self.hint_label)
         grid = QGridLayout()
         grid.setSpacing(32)
@@ -67,8 +69,11 @@ class HomeScreen(QWidget):
         # "Finish" takes the free sixth cell: everything fits 1080 px without scrolling.
         self.finish_button = button("secondary")
         self.finish_button.clicked.connect(self.finish_requested)
-        grid.addWidget(self.finish_button, len(SERVICES) // 2, len(SERVICES) % 2,
-                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom)
+        if len(SERVICES) % 2:
+            grid.addWidget(self.finish_button, len(SERVICES) // 2, len(SERVICES) % 2,
+                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom)
+        else:   # no free cell: beside the title, so that every service still fits 1080 px
+            title_row.addWidget(self.finish_button, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout.addLayout(grid)
         layout.addStretch(1)
         self.retranslate()
