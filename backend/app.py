@@ -25,6 +25,7 @@ from backend import (
     card_loss,
     dberrors,
     ecard,
+    ecard_pin,
     field,
     ingest,
     lockouts,
@@ -104,6 +105,27 @@ class BankVerifyBody(BaseModel):
 class EcardRedeemBody(BaseModel):
     model_config = STRICT
     code: str = Field(min_length=1, max_length=400, description="the QR text the kiosk read off the phone")
+
+
+class EcardPinSessionBody(BaseModel):
+    model_config = STRICT
+    id_number: str = Field(pattern=ID_NUMBER, description="the citizen of the current e-card visit")
+    purpose: Literal["set", "change", "reset"]
+
+
+class EcardPinSubmitBody(BaseModel):
+    model_config = STRICT
+    blocks: dict[str, str] = Field(description="hex ISO 9564 format-0 blocks: new, repeat (and old for a change)")
+    face_passed: bool | None = Field(default=None, description="reset: the kiosk's face check passed")
+    sms_request_id: str | None = Field(default=None, max_length=64, description="reset: the SMS code request")
+    sms_code: str | None = Field(default=None, max_length=12, description="reset: the code the citizen typed")
+
+
+class EcardPadKeyBody(BaseModel):
+    model_config = STRICT
+    algorithm: Literal["sm4", "3des"]
+    components: list[str] = Field(min_length=2, max_length=3, description="one hex key component per custodian")
+    kcv: str = Field(pattern=r"^[0-9A-Fa-f]{6,16}$", description="the pad's check value of the combined key")
 
 
 class EcardIssueBody(BaseModel):
@@ -316,6 +338,22 @@ def create_app(services: Services) -> FastAPI:
     def ecard_redeem(body: EcardRedeemBody, kiosk: Kiosk) -> dict[str, Any]:
         """Spend a dynamic e-card sign-in code once: the citizen it names (409 if used before)."""
         return ecard.redeem_code(services, kiosk, body.code)
+
+    @app.post("/v1/ecard/pin/sessions", tags=["kiosk"], responses={**ERRORS, 423: ERRORS[409]})
+    def ecard_pin_session(body: EcardPinSessionBody, kiosk: Kiosk) -> dict[str, Any]:
+        """A one-use working key for an e-card PIN operation, wrapped under this kiosk's e-card pad key."""
+        return ecard_pin.open_session(services, kiosk, body.id_number, body.purpose)
+
+    @app.post("/v1/ecard/pin/sessions/{session_id}", tags=["kiosk"], responses={**ERRORS, 423: ERRORS[409]})
+    def ecard_pin_submit(session_id: Annotated[str, FPath(pattern=r"^[0-9a-f]{32}$")], body: EcardPinSubmitBody, kiosk: Kiosk) -> dict[str, Any]:
+        """Set, change or reset the e-card PIN from the pad's PIN blocks (decrypted only here)."""
+        return ecard_pin.submit(services, kiosk, session_id, body.model_dump())
+
+    @app.put("/v1/operator/kiosks/{kiosk_id}/ecard-pin-key", tags=["operator"], responses=ERRORS)
+    def ecard_pad_key(_op: Operator, kiosk_id: Annotated[str, FPath(min_length=1, max_length=64)],
+                      body: EcardPadKeyBody) -> dict[str, Any]:
+        """Key ceremony: the custodians' components of a kiosk pad's e-card PIN master key, and its KCV."""
+        return ecard_pin.register_pad_key(services, kiosk_id, body.model_dump())
 
     @app.get("/v1/field/operators", tags=["kiosk"], responses=ERRORS)
     def field_operator_list(_kiosk: Kiosk) -> dict[str, Any]:

@@ -111,12 +111,15 @@ class EmbeddedSection:
 class EcardSection:
     issuer: str = "hrss-demo"             # the e-card platform's name in its codes (kiosks trust it by name)
     code_ttl_s: int = 60                  # a dynamic sign-in code is valid this long
+    pin_max_failures: int = 5             # wrong e-card PINs in a row before the e-card PIN locks
 
     def validate(self) -> tuple[str, str] | None:
         if not 1 <= len(self.issuer) <= 32 or not self.issuer.isascii():
             return "issuer", "expected 1 to 32 ASCII characters"
         if not 10 <= self.code_ttl_s <= 3600:
             return "code_ttl_s", "expected 10 to 3600 seconds"
+        if not 1 <= self.pin_max_failures <= 10:
+            return "pin_max_failures", "expected 1 to 10"
         return None
 
 

@@ -47,7 +47,16 @@ KEY_LENGTHS = {"3des": (16, 24), "sm4": (16,)}
 class _WorkKey:
     algorithm: str
     index: int
+    master: int | None = None       # the master key index it is wrapped under (None: the pad's default)
     verified: bool = False
+
+
+def _work_key(algorithm: str, slot: int | tuple[int, int]) -> _WorkKey:
+    """A slot is a working-key index under the default master key, or (master index, key index):
+    a key owned by another party, such as the e-card PIN service's, under its own master key."""
+    if isinstance(slot, tuple):
+        return _WorkKey(algorithm, slot[1], master=slot[0])
+    return _WorkKey(algorithm, slot)
 
 
 class SerialPinPad:
@@ -58,7 +67,7 @@ class SerialPinPad:
                  wire_form: str = "binary", command_timeout_s: float = 5.0, pin_timeout_s: float = 30.0,
                  reconnect_initial_s: float = 0.2, reconnect_max_backoff_s: float = 30.0,
                  ceremony_mode: bool = False, master_key_index: int = 0,
-                 key_slots: dict[str, int] | None = None, name: str = DEVICE_NAME) -> None:
+                 key_slots: dict[str, int | tuple[int, int]] | None = None, name: str = DEVICE_NAME) -> None:
         if algorithm not in KEY_LENGTHS:
             raise ValueError(f"unsupported PIN algorithm {algorithm!r}; expected 'sm4' or '3des'")
         if pin_format is PinBlockFormat.ISO4 and algorithm != "sm4":
@@ -77,7 +86,7 @@ class SerialPinPad:
         self._link: Link | None = None
         self._proto: PadProtocol | None = None
         self._info: PadInfo | None = None
-        self._work_keys = {n: _WorkKey(algorithm, i) for n, i in (key_slots or {"pin": 1, "mac": 2}).items()}
+        self._work_keys = {n: _work_key(algorithm, i) for n, i in (key_slots or {"pin": 1, "mac": 2}).items()}
         self._backoff_initial = reconnect_initial_s
         self._backoff_max = reconnect_max_backoff_s
         self._backoff = reconnect_initial_s
@@ -226,10 +235,14 @@ class SerialPinPad:
                     key.verified = False
         return self._submit("reset", body, self.command_timeout_s)
 
-    def load_master_key(self, key: bytes, expected_kcv: bytes = b"") -> CommandHandle[KeyLoadResult]:
+    def load_master_key(self, key: bytes, expected_kcv: bytes = b"",
+                        master_index: int | None = None) -> CommandHandle[KeyLoadResult]:
         """Ceremony mode only: the clear master key goes straight to the pad; the caller must
-        zero its own copy. The pad's check value is compared with ``expected_kcv`` when given."""
+        zero its own copy. The pad's check value is compared with ``expected_kcv`` when given.
+        ``master_index`` loads another party's master key (e.g. the e-card PIN service's) into
+        its own index; the default is the pad's PSAM master key."""
         key = bytes(key)
+        index = self.master_key_index if master_index is None else master_index
 
         def body(_ctx: CommandContext, proto: PadProtocol) -> KeyLoadResult:
             if not self.ceremony_mode:
@@ -238,13 +251,17 @@ class SerialPinPad:
             if len(key) not in KEY_LENGTHS[self.algorithm]:
                 raise PinPadError(CompletionCode.INVALID_DATA, PinPadErrorCode.BAD_INPUT,
                                   f"a {self.algorithm} master key has {KEY_LENGTHS[self.algorithm]} bytes")
-            check = proto.load_master_key(self.algorithm, self.master_key_index, key)
+            check = proto.load_master_key(self.algorithm, index, key)
             _verify_kcv(check, expected_kcv, "master")
             for work in self._work_keys.values():
-                work.verified = False          # working keys under the old master are gone
+                if self._master_of(work) == index:
+                    work.verified = False      # working keys under the old master are gone
             log.info("pinpad master key loaded", extra={"device": self.name, "algorithm": self.algorithm})
             return KeyLoadResult("master", self.algorithm, check[:len(expected_kcv) or 3])
         return self._submit("loadMasterKey", body, self.command_timeout_s)
+
+    def _master_of(self, slot: _WorkKey) -> int:
+        return self.master_key_index if slot.master is None else slot.master
 
     def load_work_key(self, name: str, wrapped_key: bytes, expected_kcv: bytes) -> CommandHandle[KeyLoadResult]:
         """Load a working key encrypted under the master key (from the PSAM) and check its KCV."""
@@ -262,7 +279,7 @@ class SerialPinPad:
                 raise PinPadError(CompletionCode.INVALID_DATA, PinPadErrorCode.BAD_INPUT,
                                   "the expected key check value needs at least 3 bytes")
             slot.verified = False
-            check = proto.load_work_key(self.algorithm, self.master_key_index, slot.index, wrapped)
+            check = proto.load_work_key(self.algorithm, self._master_of(slot), slot.index, wrapped)
             _verify_kcv(check, expected_kcv, name)
             slot.verified = True
             log.info("pinpad work key loaded", extra={"device": self.name, "key_name": name,
@@ -290,7 +307,7 @@ class SerialPinPad:
                 raise PinPadError(CompletionCode.COMMAND_ERROR, PinPadErrorCode.KEY_NOT_LOADED,
                                   f"working key {key_name!r} is not loaded and verified")
             proto.set_card_number(_card_digits(pan, self.pin_format, pan_has_check_digit))
-            proto.activate_work_key(self.algorithm, self.master_key_index, slot.index)
+            proto.activate_work_key(self.algorithm, self._master_of(slot), slot.index)
             proto.begin_pin_entry(min_len, max_len, auto_end, int(timeout) + 1)
             try:
                 digits = self._collect_keys(ctx, proto, EntryMode.PIN, min_len, max_len, None,

@@ -45,7 +45,7 @@ def create_pinpad(*, backend: str = "simulator", port: str = "/dev/sscard-epp", 
                   algorithm: str = "sm4", pin_block_format: str = "iso0", sm4_expansion: str = "zero_suffix",
                   pin_timeout_s: float = 30.0, command_timeout_s: float = 3.5, answer_timeout_s: float = 1.0,
                   retries: int = 2, reconnect_max_backoff_s: float = 30.0, ceremony_mode: bool = False,
-                  backspace_byte: int = 0x7F, key_slots: dict[str, int] | None = None,
+                  backspace_byte: int = 0x7F, key_slots: dict[str, int | tuple[int, int]] | None = None,
                   simulator_master_key: bytes | None = None, start: bool = True) -> PinPadSetup:
     """Return the PIN pad service (started unless ``start=False``).
 
