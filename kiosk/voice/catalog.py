@@ -1,7 +1,8 @@
 """Every prompt the voice can say, and the pieces its sentences are composed of.
 
 The prompts are the citizen-facing translations (``locale/<lang>/LC_MESSAGES``: card, face,
-flows, kiosk, pinpad, ui; the operator-only field and sync catalogs are never spoken). A prompt
+flows, kiosk, pinpad, ui and the later idcard, card_loss, ecard, reconcile, ui_issue19; the
+operator-only field, sync and console catalogs are never spoken). A prompt
 with ``{placeholders}`` is a :class:`Template`: its literal parts are rendered as phrases and
 each slot is filled at run time from pre-rendered pieces (numbers, digits, dates, bank names)
 or, for personal data, not said at all (:data:`PRIVATE`).
@@ -19,7 +20,8 @@ from pathlib import Path
 from kiosk.i18n import LOCALE_DIR, parse_po
 from kiosk.voice import numbers
 
-SPOKEN_CATALOGS = ("card", "face", "flows", "kiosk", "pinpad", "ui")
+SPOKEN_CATALOGS = ("card", "card_loss", "ecard", "face", "flows", "idcard", "kiosk", "pinpad", "reconcile", "ui",
+                   "ui_issue19")
 LANGUAGES = ("zh_CN", "en")
 BANKS_FILE = LOCALE_DIR.parent / "config" / "base.toml"
 

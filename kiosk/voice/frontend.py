@@ -60,6 +60,9 @@ PHRASE_READINGS: dict[str, str] = {
     "均为": "jun1 wei2",
     "发卡": "fa1 ka3",
     "幺": "yao1",
+    "窗口重新": "chuang1 kou3 chong2 xin1",     # not 口重 (kǒu zhòng, "salty")
+    "没收到": "mei2 shou1 dao4",                 # not 没收 (mò shōu, "confiscate")
+    "应为": "ying1 wei2",
 }
 PAUSE = "/"
 _PUNCTUATION = re.compile(r"[，。！？、：；,.!?:;（）()…—\-\n]+")
