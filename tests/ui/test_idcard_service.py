@@ -135,21 +135,20 @@ def test_cards_that_cannot_identify_are_told_clearly(citizen: Citizen, kiosk: Ki
 
 
 def test_demo_panel_places_and_lifts_the_id_cards(citizen: Citizen, kiosk: Kiosk) -> None:
-    from PySide6.QtCore import Qt
+    from ui.demo import DemoPanel
 
-    from ui.demo import attach_demo
-
-    panel, _opener = attach_demo(citizen.window, kiosk.services)
+    # The panel itself, not attach_demo(): that also starts the demo-face enrolment in the
+    # background, whose late answer must not reach a window this test has already closed.
+    panel = DemoPanel(kiosk.services, citizen.window)
     buttons = add_idcard_column(panel, kiosk.services)
-    panel.show_panel()
     assert set(buttons) == {"normal", "expired", "foreign", "removed_mid_read", "remove"}
-    assert all(b.isVisible() and b.text() for b in buttons.values())
-    citizen.qtbot.mouseClick(buttons["normal"], Qt.MouseButton.LeftButton)
+    assert all(b.text() for b in buttons.values())
+    assert buttons["normal"].text() == "身份证 李秀英（退休人员）"
+    buttons["normal"].click()
     assert kiosk.services.idcard_simulator.card is not None
     citizen.qtbot.waitUntil(lambda: kiosk.services.session.identity is not None, timeout=10000)
-    citizen.qtbot.mouseClick(buttons["remove"], Qt.MouseButton.LeftButton)
+    buttons["remove"].click()
     assert kiosk.services.idcard_simulator.card is None
-    panel.hide_panel()
 
 
 def test_card_loss_report_from_the_home_screen_then_the_lost_card_is_refused(citizen: Citizen, kiosk: Kiosk) -> None:
