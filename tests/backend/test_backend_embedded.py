@@ -31,10 +31,10 @@ def test_embedded_backend_in_process(tmp_path):
                                                         "token": token})
         assert r.status_code == 201, r.text
         # the demo seed is loaded into the empty store
-        s = k.call(httpx.Client(base_url=url), "GET", "/v1/persons/440106195203154321/summary")
+        s = k.call(httpx.Client(base_url=url), "GET", "/v1/persons/440106195203154324/summary")
         assert s.status_code == 200 and s.json()["name_masked"] == "张*明"
-        batch = k.batch([k.record("pin_change", {"id_number": "440106195203154321"}),
-                         k.record("certification", {"id_number": "440105194002283317", "result": "passed"})])
+        batch = k.batch([k.record("pin_change", {"id_number": "440106195203154324"}),
+                         k.record("certification", {"id_number": "440105194002283313", "result": "passed"})])
         first = httpx.post(url + "/v1/records:batch", json=batch).json()["results"]
         assert [x["outcome"] for x in first] == ["ok", "deceased"]
         replay = httpx.post(url + "/v1/records:batch", json=batch).json()["results"]
