@@ -20,7 +20,7 @@ from kiosk.flows.base import NextStep
 from kiosk.i18n import N_, _
 from ui import dispatch
 from ui.presenter import QtPresenter
-from ui.services import SERVICES, FlowFactory
+from ui.services import SERVICES, SIGN_IN_SERVICES, FlowFactory
 from ui.widgets.error_panel import GO_HOME, ErrorAction
 
 if TYPE_CHECKING:
@@ -87,6 +87,9 @@ class ServiceFlowRunner:
             return
         if outcome is None:                  # the visit ended under it: the shell shows that
             return
+        identity = getattr(outcome, "identity", None)
+        if identity is not None:             # a sign-in (e-card): the session core takes it here
+            self.host.session.identify(identity)
         step = outcome.next_step
         if step is None:                     # the result is on screen: the citizen chooses
             return
@@ -111,7 +114,7 @@ def flow_factories(services: Any, field: Any = None) -> dict[str, FlowFactory]:
         return FlowDeps.from_services(services)
 
     factories: dict[str, FlowFactory] = {}
-    for spec in SERVICES:
+    for spec in (*SERVICES, *SIGN_IN_SERVICES):
         if spec.key not in FLOW_SERVICES:
             continue
         factories[spec.key] = (lambda host, key=spec.key, **options: ServiceFlowRunner(host, key, services, deps_for,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from kiosk.i18n import N_
 from kiosk.messages import card_loss as card_loss_messages
+from kiosk.messages import ecard as ecard_messages
 
 if TYPE_CHECKING:
     from ui.host import FlowHost
@@ -45,8 +46,15 @@ SERVICES: tuple[ServiceSpec, ...] = (
 )
 
 
+# Started from the attract screen beside "insert your card", not from the home grid: they identify
+# the visit (kiosk/identity.py), after which the home grid offers what that identity allows.
+SIGN_IN_SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec("ecard_signin", ecard_messages.SERVICE_TITLE, ecard_messages.SERVICE_SUBTITLE, False),
+)
+
+
 def service(key: str) -> ServiceSpec:
-    for spec in SERVICES:
+    for spec in (*SERVICES, *SIGN_IN_SERVICES):
         if spec.key == key:
             return spec
     raise KeyError(f"unknown service {key!r}; expected one of {[s.key for s in SERVICES]}")

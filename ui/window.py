@@ -121,6 +121,8 @@ class KioskWindow(QMainWindow):
         self.operator.exit_confirmed.connect(self._operator_exit)
 
         self.attract.touched.connect(self._attract_touched)
+        self.attract.ecard_requested.connect(self._ecard_requested)
+        self.attract.set_ecard_available("ecard_signin" in self.flows)
         self.home.service_chosen.connect(self.start_service)
         self.home.finish_requested.connect(lambda: self.core.end_visit(EndReason.FINISHED))
         self.step.back_requested.connect(self._step_back)
@@ -270,6 +272,7 @@ class KioskWindow(QMainWindow):
         """The kiosk's parts are up (ui.main.run builds them after the screen is shown)."""
         self.bridge = bridge
         self.flows = dict(flows or {})
+        self.attract.set_ecard_available("ecard_signin" in self.flows)
         if bridge is not None:
             self._wire_bridge(bridge)
         self.starting = False
@@ -287,6 +290,16 @@ class KioskWindow(QMainWindow):
             self.core.start_visit("touch")      # -> STATE HOME -> the home page
         else:
             self.go_home()                      # defensive: a visit without its screen
+
+    def _ecard_requested(self) -> None:
+        """The citizen has only the phone: a visit starts with the e-card sign-in."""
+        if self.starting:
+            return
+        if self.core.visit is None and self.handback is not None and self.handback.refuse_touch():
+            return                              # a card nobody may use is in the reader
+        if self.core.visit is None:
+            self.core.start_visit("ecard")
+        self.start_service("ecard_signin")
 
     def _step_back(self) -> None:
         back = getattr(self.flow, "back", None)

@@ -55,6 +55,7 @@ class FlowOutcome:
     code: str                                   # "done", "already_certified", or the failure reason
     record_ids: tuple[str, ...] = ()            # every record this run committed, in order
     next_step: NextStep | None = None           # the action the citizen chose on the final error
+    identity: Any = field(default=None, repr=False)   # kiosk.identity.VisitIdentity a sign-in established
 
 
 class FlowStop(Exception):

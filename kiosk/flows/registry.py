@@ -17,6 +17,7 @@ from kiosk.flows.card_loss import card_loss
 from kiosk.flows.card_status import card_status
 from kiosk.flows.common import FlowOutcome
 from kiosk.flows.deps import FlowDeps
+from kiosk.flows.ecard import ecard_signin
 from kiosk.flows.pin_change import pin_change
 from kiosk.flows.pin_reset import pin_reset
 from kiosk.flows.real_name import real_name
@@ -32,6 +33,7 @@ SERVICES: dict[str, ServiceFunction] = {
     "retiree_certification": retiree_certification,   # option: operator_id="..." (field profile)
     "real_name": real_name,
     "card_loss": card_loss,                           # needs a visit identified by the ID card
+    "ecard_signin": ecard_signin,                     # identifies the visit by the e-card's QR code
 }
 
 

@@ -26,3 +26,17 @@ UNKNOWN_PERSON: str = N_("Your e-card is not known at this bureau. Please go to 
 
 def refusal_sentence(refusal: CodeRefusal) -> str:
     return _(REFUSAL[refusal])
+
+# The sign-in service on screen (kiosk/flows/ecard.py).
+SERVICE_TITLE: str = N_("E-card sign-in")
+SERVICE_SUBTITLE: str = N_("Show the QR code of your electronic social security card")
+SCAN_TITLE: str = N_("Show your e-card code")
+SCAN_INSTRUCTION: str = N_("Open the electronic social security card in your phone app and hold its QR code up to "
+                           "the camera above the screen, about 30 cm away, screen facing the camera.")
+NO_CODE: str = N_("No e-card code was seen.")
+NO_CODE_TODO: str = N_("Hold the phone still in front of the camera, screen brightness up, and try again.")
+NO_TRUST: str = N_("This kiosk cannot check e-card codes now.")
+SIGNED_IN_TITLE: str = N_("Signed in with your e-card")
+SIGNED_IN_MESSAGE: str = N_("Choose a service on the home screen. Services that write to the social security "
+                            "card still need the card.")
+REFUSED_TODO: str = N_("Touch Try again, or go to the service counter.")

@@ -63,6 +63,8 @@ PHRASE_READINGS: dict[str, str] = {
     "窗口重新": "chuang1 kou3 chong2 xin1",     # not 口重 (kǒu zhòng, "salty")
     "没收到": "mei2 shou1 dao4",                 # not 没收 (mò shōu, "confiscate")
     "应为": "ying1 wei2",
+    "电子": "dian4 zi3",
+    "调亮": "tiao2 liang4",
 }
 PAUSE = "/"
 _PUNCTUATION = re.compile(r"[，。！？、：；,.!?:;（）()…—\-\n]+")

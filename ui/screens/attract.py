@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEasingCurve, QRectF, Qt, QVariantAnimation, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk.i18n import N_, _
 from ui import theme
 from ui.qt_compat import emit
-from ui.widgets.common import label
+from ui.widgets.common import button, label
 
 WELCOME = N_("Welcome to the social security card self-service kiosk")
 INSERT_OR_TOUCH = N_("Insert your card or touch the screen to start")
 CARD_HINT = N_("Chip facing up, pushed gently into the card slot")
+ECARD_BUTTON = N_("No card with you? Show your e-card QR code")
 
 
 class CardHint(QWidget):
@@ -63,6 +64,7 @@ class AttractScreen(QWidget):
     """Any press on it asks for a visit to start (the card path comes from the device bridge)."""
 
     touched = Signal()
+    ecard_requested = Signal()       # "show your e-card code": the e-card sign-in (kiosk/flows/ecard.py)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,7 +80,18 @@ class AttractScreen(QWidget):
         layout.addStretch(1)
         layout.addWidget(self.welcome_label)
         layout.addWidget(self.instruction_label)
-        layout.addWidget(self.hint, 0, Qt.AlignmentFlag.AlignHCenter)
+        # Side by side: the card (how to insert it) and the e-card, for a citizen who carries only a
+        # phone. The e-card button shows only where the kiosk offers the sign-in (set_ecard_available).
+        self.ecard_button = button("secondary")
+        self.ecard_button.clicked.connect(lambda: emit(self.ecard_requested))
+        self.ecard_button.setVisible(False)
+        row = QHBoxLayout()
+        row.setSpacing(96)
+        row.addStretch(1)
+        row.addWidget(self.hint, 0, Qt.AlignmentFlag.AlignVCenter)
+        row.addWidget(self.ecard_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        row.addStretch(1)
+        layout.addLayout(row)
         layout.addWidget(self.hint_label)
         layout.addStretch(1)
         self.notice_label = label("muted", align=Qt.AlignmentFlag.AlignCenter)
@@ -101,8 +114,12 @@ class AttractScreen(QWidget):
         self.welcome_label.setText(_(WELCOME))
         self.instruction_label.setText(_(INSERT_OR_TOUCH))
         self.hint_label.setText(_(CARD_HINT))
+        self.ecard_button.setText(_(ECARD_BUTTON))
         self.notice_label.setText(f"{theme.ICON_INFO} {_(self._notice)}" if self._notice else "")
         self.notice_label.setVisible(bool(self._notice))
+
+    def set_ecard_available(self, available: bool) -> None:
+        self.ecard_button.setVisible(available)
 
     def set_notice(self, msgid: str | None) -> None:
         """Why the last visit ended (never anything personal); cleared when a visit starts."""
