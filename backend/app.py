@@ -104,7 +104,7 @@ class BankVerifyBody(BaseModel):
 
 class EcardRedeemBody(BaseModel):
     model_config = STRICT
-    code: str = Field(min_length=1, max_length=400, description="the QR text the kiosk read off the phone")
+    code: str = Field(pattern=r"^ESSC1:[A-Z2-7]{100,394}$", description="the QR text the kiosk read off the phone")
 
 
 class EcardPinSessionBody(BaseModel):
@@ -124,7 +124,8 @@ class EcardPinSubmitBody(BaseModel):
 class EcardPadKeyBody(BaseModel):
     model_config = STRICT
     algorithm: Literal["sm4", "3des"]
-    components: list[str] = Field(min_length=2, max_length=3, description="one hex key component per custodian")
+    components: list[Annotated[str, Field(pattern=r"^[0-9A-Fa-f]{32}$")]] = Field(
+        min_length=2, max_length=3, description="one hex key component (16 bytes) per custodian")
     kcv: str = Field(pattern=r"^[0-9A-Fa-f]{6,16}$", description="the pad's check value of the combined key")
 
 

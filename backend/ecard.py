@@ -106,12 +106,14 @@ def issue_code(services: Services, id_number: str) -> dict[str, Any]:
     return {"code": text, "expires_at": format_rfc3339(datetime.fromtimestamp(issued_at + ttl, UTC))}
 
 
+# A well-formed request whose code does not entitle a sign-in is refused as forbidden (403), with
+# the reason; a code spent before is a conflict (409). Malformed requests stay 422 (the schema).
 _REFUSALS = {
-    ecard_code.CodeRefusal.NOT_A_CODE: (422, "code_invalid", "this is not an e-card sign-in code"),
-    ecard_code.CodeRefusal.FOREIGN_PLATFORM: (422, "code_foreign", "the code was issued by another platform"),
-    ecard_code.CodeRefusal.TAMPERED: (422, "code_invalid", "the code's signature does not verify"),
-    ecard_code.CodeRefusal.EXPIRED: (422, "code_expired", "the code has expired; refresh it on the phone"),
-    ecard_code.CodeRefusal.NOT_YET_VALID: (422, "code_not_yet_valid", "the code is dated in the future"),
+    ecard_code.CodeRefusal.NOT_A_CODE: (403, "code_invalid", "this is not an e-card sign-in code"),
+    ecard_code.CodeRefusal.FOREIGN_PLATFORM: (403, "code_foreign", "the code was issued by another platform"),
+    ecard_code.CodeRefusal.TAMPERED: (403, "code_invalid", "the code's signature does not verify"),
+    ecard_code.CodeRefusal.EXPIRED: (403, "code_expired", "the code has expired; refresh it on the phone"),
+    ecard_code.CodeRefusal.NOT_YET_VALID: (403, "code_not_yet_valid", "the code is dated in the future"),
 }
 
 
@@ -136,7 +138,7 @@ def redeem_code(services: Services, kiosk_id: str, text: str) -> dict[str, Any]:
                                  .where(ecard_codes.c.jti == checked.jti_hex)).first()
             if known is None:
                 # Signed by our key but never issued by us: a key leak or a test key; never serve it.
-                raise ApiError(422, "code_invalid", "the code is not one this platform issued")
+                raise ApiError(403, "code_invalid", "the code is not one this platform issued")
             raise ApiError(409, "code_already_used",
                            "this code was used before; show the live code on the phone, not a screenshot")
         row = conn.execute(

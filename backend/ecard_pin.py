@@ -130,7 +130,7 @@ def register_pad_key(services: Services, kiosk_id: str, body: dict[str, Any]) ->
     given = str(body.get("kcv", "")).upper()
     if len(given) < 6 or not check.startswith(given):
         key[:] = bytes(len(key))
-        raise ApiError(422, "kcv_mismatch", "the combined key's check value differs from the pad's: "
+        raise ApiError(409, "kcv_mismatch", "the combined key's check value differs from the pad's: "
                                             "enter the components again")
     sealed = _seal_key(services, bytes(key), kiosk_id.encode())
     key[:] = bytes(len(key))

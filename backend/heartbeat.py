@@ -43,6 +43,29 @@ sa.Index("ix_heartbeats_kiosk_time", kiosk_heartbeats.c.kiosk_id, kiosk_heartbea
 
 REASONS = frozenset({"timer", "status_change", "start"})
 MAX_BODY = 16_384
+MAX_NUMBER = 2**53            # counts and bytes: exact in JSON and in a bigint column
+MAX_DEPTH = 2**31 - 1         # the outbox depth column is a 32-bit integer
+_SHORT_MAP = {"type": "object", "maxProperties": 32,
+              "additionalProperties": {"type": "string", "maxLength": 80}, "propertyNames": {"maxLength": 64}}
+_NUMBER = {"type": "number", "minimum": 0, "maximum": MAX_NUMBER}
+# What record_heartbeat accepts, published in the OpenAPI description (the route reads the raw
+# body itself: the signature covers those exact bytes).
+HEARTBEAT_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["reason", "software", "outbox"],
+    "properties": {
+        "reason": {"enum": ["start", "status_change", "timer"]},
+        "software": {"type": "object", "required": ["version"], "properties": {
+            "version": {"type": "string", "maxLength": 64},
+            "sha256": {"type": ["string", "null"], "maxLength": 64}}},
+        "models": _SHORT_MAP,
+        "devices": _SHORT_MAP,
+        "outbox": {"type": "object", "required": ["depth"], "properties": {
+            "depth": {**_NUMBER, "maximum": MAX_DEPTH}, "oldest_unsent_age_s": {**_NUMBER, "type": ["number", "null"]}}},
+        "free_disk_bytes": {**_NUMBER, "type": ["number", "null"]},
+        "last_sync_at": {"type": ["string", "null"], "maxLength": 64,
+                         "description": "RFC 3339; an unreadable value is stored as unknown"},
+    },
+}
 
 
 def _str_map(value: Any, name: str, limit: int = 32) -> dict[str, str]:
@@ -52,12 +75,12 @@ def _str_map(value: Any, name: str, limit: int = 32) -> dict[str, str]:
     return value
 
 
-def _number(body: dict[str, Any], key: str, *, optional: bool = False) -> float | None:
+def _number(body: dict[str, Any], key: str, *, optional: bool = False, maximum: float = MAX_NUMBER) -> float | None:
     value = body.get(key)
     if value is None and optional:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ApiError(422, "malformed", f"{key} must be a non-negative number")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= maximum:
+        raise ApiError(422, "malformed", f"{key} must be a number from 0 to {maximum}")
     return float(value)
 
 
@@ -66,10 +89,11 @@ def record_heartbeat(services: Services, kiosk_id: str, signed_at: str, body: An
     if not isinstance(body, dict):
         raise ApiError(422, "malformed", "the heartbeat must be a JSON object")
     reason = body.get("reason")
-    if reason not in REASONS:
+    if not isinstance(reason, str) or reason not in REASONS:
         raise ApiError(422, "malformed", f"reason must be one of {sorted(REASONS)}")
     software = body.get("software") or {}
-    if not isinstance(software, dict) or not isinstance(software.get("version"), str):
+    if not isinstance(software, dict) or not isinstance(software.get("version"), str) \
+            or len(software["version"]) > 64:
         raise ApiError(422, "malformed", "software must be {\"version\": str, \"sha256\": str or null}")
     sha = software.get("sha256")
     if sha is not None and (not isinstance(sha, str) or len(sha) > 64):
@@ -79,15 +103,19 @@ def record_heartbeat(services: Services, kiosk_id: str, signed_at: str, body: An
     outbox = body.get("outbox") or {}
     if not isinstance(outbox, dict):
         raise ApiError(422, "malformed", "outbox must be {\"depth\", \"oldest_unsent_age_s\"}")
-    depth = _number(outbox, "depth")
+    depth = _number(outbox, "depth", maximum=MAX_DEPTH)
     oldest = _number(outbox, "oldest_unsent_age_s", optional=True)
     free_disk = _number(body, "free_disk_bytes", optional=True)
     last_sync = None
-    if body.get("last_sync_at") is not None:
+    raw_sync = body.get("last_sync_at")
+    if raw_sync is not None and (not isinstance(raw_sync, str) or len(raw_sync) > 64):
+        raise ApiError(422, "malformed", "last_sync_at must be an RFC 3339 string or null")
+    if raw_sync:
         try:
-            last_sync = parse_rfc3339(str(body["last_sync_at"]))
+            last_sync = parse_rfc3339(raw_sync.upper())
         except ValueError:
-            raise ApiError(422, "malformed", "last_sync_at must be RFC 3339 or null") from None
+            # Informational only: an unreadable time is kept as "unknown", the heartbeat is not lost.
+            last_sync = None
     now = services.clock()
     sent_at = parse_rfc3339(signed_at)      # already checked by the signature: fresh on every send
     with services.engine.begin() as conn:
@@ -113,7 +141,10 @@ def router(services: Services) -> APIRouter:
                                            target, body)
         return kiosk_id, request.headers["x-kiosk-timestamp"], body
 
-    @api.post("/v1/kiosks/heartbeat", tags=["kiosk"])
+    _signed_kiosk.kiosk_signed = True       # type: ignore[attr-defined]  (backend/openapi.py: kiosk security)
+
+    @api.post("/v1/kiosks/heartbeat", tags=["kiosk"], openapi_extra={"requestBody": {
+        "required": True, "content": {"application/json": {"schema": HEARTBEAT_SCHEMA}}}})
     async def heartbeat(signed: tuple[str, str, bytes] = Depends(_signed_kiosk)) -> dict[str, Any]:
         """A kiosk's state: versions, device statuses, outbox depth and age, last sync, free disk."""
         kiosk_id, stamp, raw = signed

@@ -61,6 +61,16 @@ def _dependency_calls(route: APIRoute) -> set[Callable[..., Any]]:
     return calls
 
 
+def _api_routes(routes: Any) -> Any:
+    """Every APIRoute, including those of included routers (FastAPI wraps each included router)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _api_routes(inner.routes)
+
+
 def install(app: FastAPI, kiosk_auth: Callable[..., Any], operator_auth: Callable[..., Any],
             enums: dict[tuple[str, str], list[str]] | None = None) -> None:
     """Replace ``app.openapi`` with the completed description (built once, then cached)."""
@@ -75,8 +85,8 @@ def install(app: FastAPI, kiosk_auth: Callable[..., Any], operator_auth: Callabl
         components.setdefault("schemas", {})["ApiError"] = API_ERROR_SCHEMA
         for (model, prop), values in (enums or {}).items():     # values known only at run time
             components["schemas"][model]["properties"][prop]["enum"] = values
-        for route in app.routes:
-            if not isinstance(route, APIRoute) or not route.include_in_schema:
+        for route in _api_routes(app.routes):
+            if not route.include_in_schema:
                 continue
             calls = _dependency_calls(route)
             for method in route.methods or ():
@@ -87,7 +97,7 @@ def install(app: FastAPI, kiosk_auth: Callable[..., Any], operator_auth: Callabl
                 for code, text in COMMON.items():
                     responses.setdefault(code, _error(text))
                 responses["422"] = _error(COMMON["422"])       # not FastAPI's HTTPValidationError shape
-                if kiosk_auth in calls:
+                if kiosk_auth in calls or any(getattr(call, "kiosk_signed", False) for call in calls):
                     op["security"] = KIOSK
                     responses.setdefault("401", _error("unsigned, badly signed, replayed or unknown kiosk"))
                 elif operator_auth in calls:

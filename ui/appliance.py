@@ -30,10 +30,11 @@ STATE_INTERVAL_S = 2.0          # the state file is fresh to within this, whatev
 class ApplianceLink(QObject):
     def __init__(self, core: SessionCore, services: Any = None, *, client: WatchdogClient | None = None,
                  state_file: Path | None = None, environ: Mapping[str, str] = os.environ,
-                 parent: QObject | None = None) -> None:
+                 wait_for_services: bool = False, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.core = core
         self.services = services
+        self.wait_for_services = wait_for_services    # the parts start behind the screen: READY on attach()
         self.client = client or WatchdogClient(environ=environ)
         self.state_file = state_file if state_file is not None else state_path(environ)
         self.release = running_release()
@@ -48,6 +49,15 @@ class ApplianceLink(QObject):
         self.timer.start()
 
     def _first_turn(self) -> None:
+        if not self.wait_for_services:      # built before the loop: ready on its first turn
+            self.attach(self.services)
+        else:                               # built behind the attract screen: ready once attached
+            self.tick()
+
+    def attach(self, services: Any) -> None:
+        """The kiosk's parts are wired to the screen: only now is the kiosk "on its home screen"
+        for systemd (READY=1) and for the updater's health check (devices, crash recovery done)."""
+        self.services = services
         self.home_ready = True
         self.client.ready(f"kiosk {self.release['version']} on its home screen")
         self.tick()

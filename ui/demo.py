@@ -54,7 +54,8 @@ def _age(seconds: float | None) -> str:
 
 
 # Device names and statuses in words, never the raw "smartcard: noMedia".
-DEVICE_NAMES = {"smartcard": N_("Card reader"), "pinpad": N_("PIN pad"), "camera": N_("Camera")}
+DEVICE_NAMES = {"smartcard": N_("Card reader"), "pinpad": N_("PIN pad"), "camera": N_("Camera"),
+                "idcard": N_("ID card reader")}
 STATUS_WORDS = {
     "online": N_("working"), "offline": N_("not connected"), "noDevice": N_("not found"),
     "noMedia": N_("working, no card"), "serviceDown": N_("card service not running"),
@@ -68,8 +69,9 @@ def device_status_words(status: Any) -> str:
     return _(STATUS_WORDS[value]) if value in STATUS_WORDS else value
 
 
-def status_lines(services: Any) -> list[str]:
-    """Operator status: sync state, device statuses, the parts that did not start."""
+def status_lines(services: Any, *, compact: bool = False) -> list[str]:
+    """Operator status: sync state, device statuses, the parts that did not start. ``compact`` (the
+    demo panel's narrow column) leaves out the "all parts started" line when nothing is wrong."""
     lines: list[str] = []
     sync = getattr(services, "sync", None)
     worker = getattr(sync, "worker", None)
@@ -90,7 +92,7 @@ def status_lines(services: Any) -> list[str]:
     if devices:
         lines.append(" · ".join(devices))
     problems = list(getattr(services, "problems", None) or [])
-    lines += [f"{theme.ICON_WARNING} {p}" for p in problems] or [_(NO_PROBLEMS)]
+    lines += [f"{theme.ICON_WARNING} {p}" for p in problems] or ([] if compact else [_(NO_PROBLEMS)])
     return lines
 
 
@@ -239,11 +241,13 @@ class DemoPanel(QFrame):
         self.closed.emit()
 
     def refresh(self) -> None:
-        lines = status_lines(self.services)
+        lines = status_lines(self.services, compact=True)
         if self.faces_ready:
             lines.append(_(FACES_READY))
         self.status_label.setText("\n".join(lines))
         self.phone_label.setText(self._sms_text or _(NO_SMS))
+        if self.layout() is not None:
+            self.layout().activate()        # the new lines get their height now, not on a later pass
         backend = getattr(self.services, "embedded_backend", None)
         if backend is not None and not self._bg.busy:
             self._bg.run(lambda: latest_sms(backend), self._sms_done)

@@ -146,6 +146,10 @@ def run(config: KioskConfig, args: argparse.Namespace, services: Any = None) -> 
         core = make_session(config)
     window = create_shell(config, core)
     parts: dict[str, Any] = {"services": services, "bridge": None, "field": None}
+    from ui.appliance import ApplianceLink
+
+    # systemd watchdog + run state (no-ops in a terminal); READY=1 once the parts are attached.
+    appliance = ApplianceLink(core, services, wait_for_services=owned)
 
     def attach(built: Any) -> None:
         """UI thread: the kiosk's parts are up; wire them to the screen already shown."""
@@ -183,6 +187,8 @@ def run(config: KioskConfig, args: argparse.Namespace, services: Any = None) -> 
         from ui.idcard import attach_idcard
 
         attach_idcard(window, built)        # an ID card on the reader starts or identifies the visit
+        if owned:
+            appliance.attach(built)         # READY=1 and the health state only now (docs/deploy.md)
         log.info("kiosk services ready", extra={"ready_ms": round((time.monotonic() - started) * 1000)})
 
     builder: threading.Thread | None = None
@@ -219,9 +225,6 @@ def run(config: KioskConfig, args: argparse.Namespace, services: Any = None) -> 
     fullscreen = config.ui.fullscreen and not windowed
     window.show_kiosk(fullscreen=fullscreen, hide_cursor=config.ui.hide_cursor and not windowed,
                       width=config.ui.screen_width, height=config.ui.screen_height)
-    from ui.appliance import ApplianceLink
-
-    appliance = ApplianceLink(core, services)      # systemd watchdog + run state (no-ops in a terminal)
     appliance.start()
     QTimer.singleShot(0, lambda: log.info("kiosk screen ready", extra={
         "startup_ms": round((time.monotonic() - started) * 1000), "fullscreen": fullscreen,

@@ -117,6 +117,9 @@ def test_missed_watchdog_restart_is_recorded_as_a_visit_end(tmp_path: Path) -> N
         pings_before = len(listener.pings())
         second = start(["-m", "kiosk.cli", "run"])             # Restart=on-failure
         wait_until(lambda: len(listener.pings()) > pings_before, 90, "the restarted kiosk pings")
+        # READY=1 comes once its parts are attached, the crashed visit closed and recorded.
+        wait_until(lambda: sum(m[1].startswith("READY=1") for m in listener.messages) >= 2, 90,
+                   "the restarted kiosk is ready")
         assert not marker.exists()
         second.send_signal(signal.SIGTERM)
         assert second.wait(20) == 0

@@ -160,4 +160,4 @@ def test_no_session_without_the_key_ceremony(client: TestClient, kiosk: SigningK
 def test_ceremony_refuses_a_wrong_check_value(client: TestClient, kiosk: SigningKiosk) -> None:
     r = client.put(f"/v1/operator/kiosks/{kiosk.kiosk_id}/ecard-pin-key", headers=operator_headers(),
                    json={"algorithm": "sm4", "components": COMPONENTS, "kcv": "000000"})
-    assert r.status_code == 422 and r.json()["error"] == "kcv_mismatch"
+    assert r.status_code == 409 and r.json()["error"] == "kcv_mismatch"

@@ -41,12 +41,13 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBacke
 
 @pytest.fixture
 def kiosk(platform: EmbeddedBackend, tmp_path: Path) -> Iterator[tuple[EcardSignIn, Store]]:
+    kiosk_id = f"kiosk-ecard-{tmp_path.name[-20:]}"        # one enrolment per kiosk id: re-keying is refused
     signer = create_key(tmp_path / "kiosk.key")
-    client = BackendClient(platform.url, "kiosk-ecard-visit", signer, timeout_s=5.0)
-    client.enroll(signer.public_key_b64, platform.enrollment_token("kiosk-ecard-visit"))
+    client = BackendClient(platform.url, kiosk_id, signer, timeout_s=5.0)
+    assert type(client.enroll(signer.public_key_b64, platform.enrollment_token(kiosk_id))).__name__ == "Enrolled"
     key = client.ecard_platform_key()
     assert isinstance(key, EcardPlatformKey), key
-    store = Store(tmp_path / "kiosk.sqlite3", kiosk_id="kiosk-ecard-visit", signer=signer)
+    store = Store(tmp_path / "kiosk.sqlite3", kiosk_id=kiosk_id, signer=signer)
     yield EcardSignIn({key.iss: key.public_key}, client, store), store
     store.close()
     client.close()
