@@ -24,8 +24,8 @@ from drivers.crypto.ciphers import Sm4, kcv
 from drivers.pinpad import kmy
 from drivers.pinpad.api import EntryMode
 from drivers.pinpad.factory import create_pinpad
-from drivers.pinpad.serial_link import SerialLink
 from drivers.pinpad.simulator import PinPadSimulator
+from drivers.serial_link import SerialLink
 
 MASTER = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")   # test keys only
 WORK = bytes.fromhex("00112233445566778899AABBCCDDEEFF")

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from drivers.idcard.api import IdCardReaderService
 from drivers.idcard.driver import IdNumberCheck, SerialIdCardReader
-from drivers.idcard.serial_link import SerialLink
 from drivers.idcard.simulator import IdCardReaderSimulator, Timing
+from drivers.serial_link import SerialLink
 
 
 @dataclass
@@ -36,7 +36,7 @@ def create_idcard_reader(*, backend: str = "simulator", port: str = "/dev/sscard
     if backend == "simulator":
         simulator = IdCardReaderSimulator(timing=simulator_timing or Timing(baud=baudrate))
         port = simulator.start()
-    service = SerialIdCardReader(lambda: SerialLink(port, baudrate), port=port, answer_timeout_s=answer_timeout_s,
+    service = SerialIdCardReader(lambda: SerialLink(port, baudrate, poll_s=0.01), port=port, answer_timeout_s=answer_timeout_s,
                                  read_timeout_s=read_timeout_s, retries=retries, poll_interval_s=poll_interval_s,
                                  command_timeout_s=command_timeout_s,
                                  reconnect_max_backoff_s=reconnect_max_backoff_s, id_number_check=id_number_check)

@@ -22,6 +22,7 @@ from typing import Protocol
 
 from drivers.api import CompletionCode
 from drivers.idcard.api import IdCardError, IdCardErrorCode
+from drivers.serial_link import PortGone as PortGone  # the reader code names it from here
 
 PREAMBLE = bytes.fromhex("AAAAAA9669")
 MAX_LEN = 0x1400              # the longest answer (text+photo+fingerprint) is under 4 KiB
@@ -62,8 +63,6 @@ STATUS: dict[int, tuple[CompletionCode, IdCardErrorCode, str]] = {
 }
 
 
-class PortGone(Exception):
-    """The serial port vanished (USB pulled, pty closed). Carries only the OS reason."""
 
 
 class Link(Protocol):

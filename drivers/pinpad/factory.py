@@ -10,9 +10,9 @@ from drivers.pinpad import kmy
 from drivers.pinpad.api import PinPadService
 from drivers.pinpad.driver import SerialPinPad
 from drivers.pinpad.protocol import Link, PadProtocol
-from drivers.pinpad.serial_link import SerialLink
 from drivers.pinpad.simulator import PinPadSimulator
 from drivers.pinpad.timing import timing_problem
+from drivers.serial_link import SerialLink
 
 FORMATS = {"iso0": PinBlockFormat.ISO0, "iso3": PinBlockFormat.ISO3, "iso4": PinBlockFormat.ISO4}
 

@@ -13,10 +13,7 @@ from typing import Protocol
 
 from drivers.crypto.pinblock import PinBlockFormat
 from drivers.pinpad.api import KeyKind
-
-
-class PortGone(Exception):
-    """The serial port vanished (USB pulled, pty closed). Carries no data, only the OS reason."""
+from drivers.serial_link import PortGone as PortGone  # the pad code names it from here
 
 
 class Link(Protocol):

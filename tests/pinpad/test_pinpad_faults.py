@@ -16,8 +16,8 @@ from drivers.pinpad import kmy
 from drivers.pinpad.api import KeyKind, PinPadError, PinPadErrorCode
 from drivers.pinpad.factory import PinPadSetup
 from drivers.pinpad.protocol import PortGone
-from drivers.pinpad.serial_link import SerialLink
 from drivers.pinpad.simulator import PinPadSimulator
+from drivers.serial_link import SerialLink
 
 
 def test_noise_before_an_answer_is_skipped(pad: PinPadSetup) -> None:

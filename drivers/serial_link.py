@@ -1,4 +1,5 @@
-"""The serial port under the pad: pyserial, opened exclusively, read without waiting out timeouts.
+"""The serial port under a serial device (the PIN pad, the ID-card reader): pyserial, opened
+exclusively, read without waiting out timeouts.
 
 Reads take ``ser.in_waiting or 1`` bytes with a short poll timeout: a fixed ``read(256)`` would add
 the whole timeout to every exchange. Any OS error on the port means it vanished (USB pulled):
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 import serial
 
-from drivers.pinpad.protocol import PortGone
+
+class PortGone(Exception):
+    """The serial port vanished (USB pulled, pty closed). Carries no data, only the OS reason."""
 
 
 class SerialLink:
