@@ -76,6 +76,8 @@ def test_stuck_device_worker_withholds_the_ping(tmp_path: Path) -> None:
         release.set()
         wait_until(lambda: worker.overdue_s() == 0.0, 5, "worker back round its loop")
         assert client.tick()
+        # The datagrams reach the listener's thread a moment after they are sent.
+        wait_until(lambda: len(listener.messages) >= 3, 5, "the last ping arrives")
     finally:
         release.set()
         worker.stop()
