@@ -222,7 +222,9 @@ def capture_services(app, out: Path, shot) -> None:
                 time.sleep(0.01)
 
         def screen_has(text: str) -> bool:
-            return any(w.isVisible() and text in (w.text() if hasattr(w, "text") else "")
+            # Long numbers are shown grouped ("138 0013 8000"): compare without the group spaces.
+            return any(w.isVisible() and (text in (shown := (w.text() if hasattr(w, "text") else ""))
+                                          or (text.isdigit() and text in shown.replace(" ", "")))
                        for w in window.findChildren(QPushButton) + window.findChildren(__import__(
                            "PySide6.QtWidgets", fromlist=["QLabel"]).QLabel))
 
@@ -250,6 +252,10 @@ def capture_services(app, out: Path, shot) -> None:
         from kiosk.messages import flows as M
 
         tr = i18n._
+        # 0. the first screen of the real demo kiosk: the card and, beside it, the e-card
+        until(lambda: window.current_page == "attract" and window.attract.ecard_button.isVisible(),
+              "the attract screen with the e-card button")
+        shot("25-attract-ecard")
         # 1. card status
         insert("card", pin="147258")
         until(lambda: window.current_page == "home", "home")
