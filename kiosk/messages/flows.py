@@ -99,7 +99,7 @@ FACE_INSTRUCTION = N_("Put your face inside the frame, in good light. No hat or 
 FACE_RETRY_TODO = N_("Touch Try again. You have {left} more tries here.")
 SMS_TITLE = N_("Enter the text message code")
 SMS_INSTRUCTION = N_(
-    "A 6-digit code was sent to {phone}. Enter it on the PIN pad and press Enter. It is valid for {minutes} minutes. Press Cancel on the pad to get a new code."
+    "A 6-digit code was sent to {phone}. Enter it on the PIN pad and press Enter. It is valid for {minutes} minutes. No code? Touch \"Send a new code\" below once its countdown ends."
 )
 SMS_OPTIONS = N_("What would you like to do?")
 SMS_ENTER_AGAIN = N_("Enter the code")
