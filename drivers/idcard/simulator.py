@@ -19,10 +19,8 @@ import logging
 import os
 import random
 import select
-import tempfile
 import threading
 import time
-import tty
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -30,6 +28,7 @@ from pathlib import Path
 from drivers.idcard import sam
 from drivers.idcard.api import IdCardHolder
 from drivers.idcard.text import encode_foreign_permanent, encode_resident
+from drivers.pty_link import close_fds, open_pty_at, own_link, remove_own_link
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +111,7 @@ SAM_ID_RAW = bytes([5, 1]) + (20101012).to_bytes(4, "little") + (12345).to_bytes
 
 class IdCardReaderSimulator:
     def __init__(self, link_path: str | None = None, *, timing: Timing | None = None) -> None:
-        self._own_dir = None if link_path else tempfile.mkdtemp(prefix="idcard-sim-")
-        self.link_path = link_path or os.path.join(self._own_dir or "", "idr")
+        self._own_dir, self.link_path = (None, link_path) if link_path else own_link("idcard-sim-", "idr")
         self.timing = timing or Timing()
         self.faults = Faults()
         self.received: list[tuple[int, int]] = []     # (command, parameter), in order (for tests)
@@ -139,10 +137,8 @@ class IdCardReaderSimulator:
         if self._thread is not None:
             self._thread.join(3.0)
         self._unplug()
-        if self._own_dir:
-            Path(self.link_path).unlink(missing_ok=True)
-            os.rmdir(self._own_dir)
-            self._own_dir = None
+        remove_own_link(self.link_path, self._own_dir)
+        self._own_dir = None
 
     def unplug(self) -> None:
         """Like pulling the USB cable: the pty closes and the stable path disappears."""
@@ -156,24 +152,12 @@ class IdCardReaderSimulator:
         with self._lock:
             if self._master_fd is not None:
                 return
-            master, slave = os.openpty()
-            tty.setraw(master)
-            tty.setraw(slave)
-            self._master_fd, self._slave_fd = master, slave
-            tmp = f"{self.link_path}.tmp"
-            Path(tmp).unlink(missing_ok=True)
-            os.symlink(os.ttyname(slave), tmp)
-            os.replace(tmp, self.link_path)
+            self._master_fd, self._slave_fd = open_pty_at(self.link_path)
             self._parser = sam.FrameParser()
 
     def _unplug(self) -> None:
         with self._lock:
-            for fd in (self._master_fd, self._slave_fd):
-                if fd is not None:
-                    try:
-                        os.close(fd)
-                    except OSError:
-                        pass
+            close_fds(self._master_fd, self._slave_fd)
             self._master_fd = self._slave_fd = None
 
     # -- the card field ----------------------------------------------------------------------------

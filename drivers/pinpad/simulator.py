@@ -12,10 +12,8 @@ from __future__ import annotations
 import logging
 import os
 import select
-import tempfile
 import threading
 import time
-import tty
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from drivers.crypto.ciphers import BlockCipher, cipher_for
 from drivers.crypto.pinblock import PinBlockFormat, encrypt_pin_block
 from drivers.pinpad import kmy
 from drivers.pinpad.api import KeyKind
+from drivers.pty_link import close_fds, open_pty_at, own_link, remove_own_link
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +61,7 @@ class PinPadSimulator:
     def __init__(self, link_path: str | None = None, *, wire_form: str = "binary", send_etx: bool = True,
                  ceremony_mode: bool = False, version: str = "KMY350X-SIM V1.0", serial: str = "SIM0000001",
                  keys: kmy.KeyMap | None = None) -> None:
-        self._own_dir = None if link_path else tempfile.mkdtemp(prefix="pinpad-sim-")
-        self.link_path = link_path or os.path.join(self._own_dir or "", "epp")
+        self._own_dir, self.link_path = (None, link_path) if link_path else own_link("pinpad-sim-", "epp")
         self.wire_form = wire_form
         self.send_etx = send_etx
         self.ceremony_mode = ceremony_mode
@@ -102,10 +100,8 @@ class PinPadSimulator:
         with self._lock:
             self._entry.wipe()
             self._wipe_ready()
-        if self._own_dir:
-            Path(self.link_path).unlink(missing_ok=True)
-            os.rmdir(self._own_dir)
-            self._own_dir = None
+        remove_own_link(self.link_path, self._own_dir)
+        self._own_dir = None
 
     def unplug(self) -> None:
         """Like pulling the USB adapter: the pty closes and the stable path disappears."""
@@ -123,26 +119,14 @@ class PinPadSimulator:
         with self._lock:
             if self._master_fd is not None:
                 return
-            master, slave = os.openpty()
-            tty.setraw(master)
-            tty.setraw(slave)               # or 03h reads as Ctrl-C and frames are mangled
-            self._master_fd, self._slave_fd = master, slave
-            tmp = f"{self.link_path}.tmp"
-            Path(tmp).unlink(missing_ok=True)
-            os.symlink(os.ttyname(slave), tmp)
-            os.replace(tmp, self.link_path)
+            self._master_fd, self._slave_fd = open_pty_at(self.link_path)
             self._parser = kmy.FrameParser(self.wire_form, frozenset())
             self._plugged.set()
 
     def _unplug(self) -> None:
         with self._lock:
             self._plugged.clear()
-            for fd in (self._master_fd, self._slave_fd):
-                if fd is not None:
-                    try:
-                        os.close(fd)
-                    except OSError:
-                        pass
+            close_fds(self._master_fd, self._slave_fd)
             self._master_fd = self._slave_fd = None
             self._entry = _Entry()
 
