@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from waiting import wait_until as wait_until  # re-exported: the appliance tests import it from here
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -128,14 +130,6 @@ def standin_source(dest: Path, behaviour: str) -> Path:
 
 STANDIN_PARTS = ("kiosk", "drivers", "pyproject.toml", "standin_kiosk.py", "BEHAVIOUR")
 DEPS_FROM = Path(sys.prefix)
-
-
-def wait_until(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout}s")
-        time.sleep(0.05)
 
 
 def env_for(tmp: Path) -> dict[str, str]:

@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
+from waiting import wait_until as wait_until  # re-exported: the flow and UI tests import it from here
 
 from drivers.smartcard.virtual.card import CardConfig, VirtualSsCard, sample_holder
 from kiosk.flows.base import CancelToken, FlowRunner
@@ -183,15 +184,6 @@ class Kiosk:
         return result["outcome"]
 
     last_cancel_reason: str = ""
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"{what} not reached in {timeout}s")
 
 
 def build(tmp: Path, **site: dict[str, Any]) -> Any:

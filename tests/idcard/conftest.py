@@ -39,12 +39,3 @@ def reader(make_reader: Callable[..., IdCardSetup]) -> IdCardSetup:
     return make_reader()
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    import time
-
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from conftest import wait_until
+from waiting import wait_until
 
 from drivers.api import CompletionCode, DeviceEvent, DeviceStatus, StatusChanged
 from drivers.idcard import sam
