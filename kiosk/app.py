@@ -44,6 +44,8 @@ class KioskServices:
     idcard: Any = None                 # drivers.idcard.api.IdCardReaderService
     idcard_simulator: Any = None       # demo: drivers.idcard.simulator.IdCardReaderSimulator
     heartbeat: Any = None              # kiosk.heartbeat.HeartbeatService (fleet page)
+    headphones: Any = None             # drivers.headphone.api.HeadphoneJack (private audio, docs/voice.md)
+    headphone_simulator: Any = None    # demo: drivers.headphone.simulator.HeadphoneJackSimulator
     _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -68,7 +70,8 @@ def make_session(config: KioskConfig, clock: Any = None) -> SessionCore:
 
 def build_kiosk(config: KioskConfig, *, session: SessionCore | None = None) -> KioskServices:
     services = KioskServices(config, session or make_session(config), FlowRunner())
-    for part in (_start_backend_and_sync, _start_card, _start_pinpad, _start_camera_and_face, _start_idcard):
+    for part in (_start_backend_and_sync, _start_card, _start_pinpad, _start_camera_and_face, _start_idcard,
+                 _start_headphones):
         try:
             part(services)
         except Exception as exc:
@@ -190,6 +193,23 @@ def _start_idcard(services: KioskServices) -> None:
         reconnect_max_backoff_s=c.reconnect_max_backoff_s, id_number_check=id_number_valid)
     services.idcard, services.idcard_simulator = setup.service, setup.simulator
     services.devices["idcard"] = setup.service
+    services._closers.append(setup.close)
+
+
+def _start_headphones(services: KioskServices) -> None:
+    """The headphone socket: private audio and the eyes-free visit (docs/voice.md). No socket found
+    is no problem: the voice then stays public."""
+    from drivers.headphone.factory import create_headphone_jack
+
+    ui = services.config.ui
+    if not ui.private_audio:
+        return
+    setup = create_headphone_jack(ui.headphone_jack, ui.headphone_jack_device)
+    if setup.service is None:
+        log.info("no headphone socket", extra={"detail": setup.detail})
+        return
+    services.headphones, services.headphone_simulator = setup.service, setup.simulator
+    services.devices["headphones"] = setup.service
     services._closers.append(setup.close)
 
 

@@ -36,6 +36,8 @@ LAST_ERROR = N_("Last sync error: {error}")
 NO_PROBLEMS = N_("All parts started.")
 PHONE = N_("Demo phone: the latest text message")
 NO_SMS = N_("No text message yet.")
+PLUG_HEADPHONES = N_("Plug headphones in")       # private audio (docs/voice.md); in voice.po
+UNPLUG_HEADPHONES = N_("Pull headphones out")
 FACES_READY = N_("The demo camera's face is registered for the demo people.")
 DEMO_PIN = "147258"
 SYNC_STATES = {"idle": N_("all sent"), "sending": N_("sending"), "waiting_retry": N_("waiting to retry"),
@@ -134,6 +136,12 @@ class DemoPanel(QFrame):
             btn.clicked.connect(handler)
             cards.addWidget(btn)
             self.card_buttons[key] = btn
+        # The simulated headphone socket: plugging in turns on private audio and the eyes-free visit.
+        self.headphones_button = button("secondary")
+        self.headphones_button.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+        self.headphones_button.clicked.connect(self.toggle_headphones)
+        self.headphones_button.setVisible(getattr(services, "headphone_simulator", None) is not None)
+        cards.addWidget(self.headphones_button)
         cards.addStretch(1)
         row.addLayout(cards, 0)
 
@@ -219,6 +227,12 @@ class DemoPanel(QFrame):
             cards.remove_card()
         self.refresh()
 
+    def toggle_headphones(self) -> None:
+        jack = getattr(self.services, "headphone_simulator", None)
+        if jack is not None:
+            jack.unplug() if jack.plugged else jack.plug()
+            self.retranslate()
+
     def press(self, key: str) -> None:
         simulator = getattr(self.services, "pinpad_simulator", None)
         if simulator is not None:
@@ -276,6 +290,8 @@ class DemoPanel(QFrame):
         for key, msgid in (("normal", NORMAL), ("initial", INITIAL), ("locked", LOCKED),
                            ("second_gen", SECOND_GEN), ("remove", REMOVE)):
             self.card_buttons[key].setText(_(msgid))
+        jack = getattr(self.services, "headphone_simulator", None)
+        self.headphones_button.setText(_(UNPLUG_HEADPHONES if jack is not None and jack.plugged else PLUG_HEADPHONES))
         self.keys_title.setText(_(KEYS))
         names = {"enter": _("Enter"), "cancel": _("Cancel"), "clear": _("Clear"), "backspace": _("Backspace")}
         for name, btn in self.pad_buttons.items():

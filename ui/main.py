@@ -65,12 +65,14 @@ def create_shell(config: KioskConfig, core: SessionCore, *, bridge: DeviceBridge
     dispatch.ensure()                   # on the UI thread, before any flow thread posts to it
     if prompter is None:
         prompter = make_prompter(config.ui.voice_engine, config.ui.voice, sink, hotline=config.policy.hotline,
-                                 pack_dir=resolve_path(config.ui.voice_pack_dir), audio_device=config.ui.audio_device)
+                                 pack_dir=resolve_path(config.ui.voice_pack_dir), audio_device=config.ui.audio_device,
+                                 private_audio_device=config.ui.headphone_audio_device)
     lock = OperatorLock(config.ui.operator_max_failures, config.ui.operator_lockout_s)
     return KioskWindow(core, prompter, hotline=config.policy.hotline,
                        operator_secret_hash=config.ui.operator_secret_hash, operator_lock=lock,
                        bridge=bridge, flows=flows, take_card_s=config.ui.take_card_s,
-                       retain_left_card=config.ui.retain_left_card)
+                       retain_left_card=config.ui.retain_left_card, private_audio=config.ui.private_audio,
+                       eyes_free=config.ui.eyes_free)
 
 
 def _bridge_from(services: Any) -> DeviceBridge | None:

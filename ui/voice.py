@@ -63,6 +63,7 @@ class Utterance:
     volume: float = 1.0
     withheld: tuple[str, ...] = ()      # kinds of what was not said (never the values)
     seq: int = 0
+    private: bool = False               # holds a personal value: headphones only (docs/voice.md)
 
     @property
     def pcm(self) -> bytes:
@@ -104,27 +105,38 @@ class RecordingSink:
 
 
 class AudioSink:
-    """Plays through ALSA on the player thread; silent (with a warning) where aplay is missing."""
+    """Plays through ALSA on the player thread; silent (with a warning) where aplay is missing.
 
-    def __init__(self, device: str = "default") -> None:
+    ``private_device``: the ALSA PCM of the headphone socket where the sound card does not mute
+    its loudspeaker by itself when headphones go in (``ui.headphone_audio_device``); a private
+    utterance is played there only. Empty: the same device (the codec switches its output)."""
+
+    def __init__(self, device: str = "default", private_device: str = "") -> None:
         self.player: AlsaPlayer | None
+        self.private_player: AlsaPlayer | None = None
         try:
             self.player = AlsaPlayer(device)
+            if private_device and private_device != device:
+                self.private_player = AlsaPlayer(private_device)
         except FileNotFoundError as exc:
             log.warning("voice prompts cannot be played", extra={"why": str(exc)})
             self.player = None
 
     def play(self, utterance: Utterance) -> None:
-        if self.player is not None and utterance.parts:
-            self.player.play(Playback(utterance.parts, utterance.rate, utterance.volume, utterance.seq))
+        player = self.private_player if utterance.private and self.private_player is not None else self.player
+        if player is not None and utterance.parts:
+            self.stop()
+            player.play(Playback(utterance.parts, utterance.rate, utterance.volume, utterance.seq))
 
     def stop(self) -> None:
-        if self.player is not None:
-            self.player.stop()
+        for player in (self.player, self.private_player):
+            if player is not None:
+                player.stop()
 
     def close(self) -> None:
-        if self.player is not None:
-            self.player.close()
+        for player in (self.player, self.private_player):
+            if player is not None:
+                player.close()
 
 
 def _silence(ms: int, rate: int) -> bytes:
@@ -200,6 +212,7 @@ class VoicePrompter(QObject):
     _rendered = Signal(object, int)
     spoken = Signal(object)             # an Utterance handed to the sink
     muted_changed = Signal(bool)
+    private_changed = Signal(bool)      # headphones in (True) or out: private audio mode
     settings_changed = Signal()
 
     def __init__(self, engine: Engine | None, sink: Sink | None = None, parent: QObject | None = None,
@@ -209,11 +222,12 @@ class VoicePrompter(QObject):
         self.sink: Sink = sink if sink is not None else AudioSink()
         self.hotline = hotline
         self._muted = False
+        self._private = False
         self.volume_index = DEFAULT_VOLUME
         self.speed = "normal"
         self._seq = 0
         self._last: tuple[str, str] | None = None
-        self._pending: tuple[int, str, str, str, float] | None = None
+        self._pending: tuple[int, str, str, str, float, bool] | None = None
         self._cond = threading.Condition()
         self._closed = False
         self._thread: threading.Thread | None = None
@@ -233,6 +247,21 @@ class VoicePrompter(QObject):
     @property
     def volume(self) -> float:
         return VOLUMES[self.volume_index]
+
+    @property
+    def private(self) -> bool:
+        """Private audio mode: headphones are plugged in, personal values may be said."""
+        return self._private
+
+    def set_private(self, private: bool) -> None:
+        """Headphones in or out. Out: whatever is playing or rendering stops at once (it may hold
+        a personal value) before anything else is said, in public mode."""
+        if private == self._private:
+            return
+        self._private = private
+        if not private:
+            self.stop()
+        emit(self.private_changed, private)
 
     def set_muted(self, muted: bool) -> None:
         if muted == self._muted:
@@ -265,8 +294,8 @@ class VoicePrompter(QObject):
         self.set_muted(False)
         emit(self.settings_changed)
 
-    def compose(self, text: str, language: str) -> Composition:
-        return composer(language, self.hotline).compose(text)
+    def compose(self, text: str, language: str, private: bool = False) -> Composition:
+        return composer(language, self.hotline).compose(text, private=private)
 
     def say(self, text: str, language: str) -> None:
         text = " ".join(text.split())
@@ -277,7 +306,7 @@ class VoicePrompter(QObject):
         if self.engine is None or self._muted:
             return
         with self._cond:
-            self._pending = (self._seq, text, language, self.speed, self.volume)
+            self._pending = (self._seq, text, language, self.speed, self.volume, self._private)
             self._cond.notify()
 
     def stop(self) -> None:
@@ -326,30 +355,33 @@ class VoicePrompter(QObject):
                 if self._closed:
                     return
                 assert self._pending is not None
-                seq, text, language, speed, volume = self._pending
+                seq, text, language, speed, volume, private = self._pending
                 self._pending = None
             try:
-                composition = self.compose(text, language)
+                composition = self.compose(text, language, private)
                 utterance = self.engine.render(composition, speed)
             except (OSError, RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:
                 log.warning("voice prompt not rendered", extra={"error": type(exc).__name__})
                 continue
             if utterance is None:
                 continue
-            said = text if composition.complete else utterance.text
-            emit(self._rendered, _replace(utterance, said, volume, composition.withheld, seq), seq)
+            said = text if composition.complete and not composition.private else utterance.text
+            emit(self._rendered, _replace(utterance, said, volume, composition.withheld, seq, composition.private),
+                 seq)
 
     @Slot(object, int)
     def _deliver(self, utterance: Utterance, seq: int) -> None:
-        # Main thread. A newer prompt, a stop or a mute since the request makes this one stale.
-        if seq != self._seq or self._muted:
+        # Main thread. A newer prompt, a stop or a mute since the request makes this one stale;
+        # so does a private utterance once the headphones are out (set_private stopped it too).
+        if seq != self._seq or self._muted or (utterance.private and not self._private):
             return
         self.sink.play(utterance)
         emit(self.spoken, utterance)
 
 
-def _replace(u: Utterance, text: str, volume: float, withheld: tuple[str, ...], seq: int) -> Utterance:
-    return Utterance(text, u.language, u.engine, u.voice, u.parts, u.rate, u.speed, volume, withheld, seq)
+def _replace(u: Utterance, text: str, volume: float, withheld: tuple[str, ...], seq: int,
+             private: bool = False) -> Utterance:
+    return Utterance(text, u.language, u.engine, u.voice, u.parts, u.rate, u.speed, volume, withheld, seq, private)
 
 
 def load_pack(root: Path | None = None) -> voice_pack.VoicePack | None:
@@ -362,7 +394,7 @@ def load_pack(root: Path | None = None) -> voice_pack.VoicePack | None:
 
 def make_prompter(engine_name: str, enabled: bool = True, sink: Sink | None = None,
                   parent: QObject | None = None, *, hotline: str = "12333", pack_dir: Path | None = None,
-                  audio_device: str = "default") -> VoicePrompter:
+                  audio_device: str = "default", private_audio_device: str = "") -> VoicePrompter:
     """Pick the engine from ``ui.voice_engine`` with the documented fallbacks."""
     engine: Engine | None = None
     if enabled and engine_name != "none":
@@ -376,5 +408,5 @@ def make_prompter(engine_name: str, enabled: bool = True, sink: Sink | None = No
         else:
             engine = PackEngine(load_pack(pack_dir), espeak)
     if sink is None and engine is not None:
-        sink = AudioSink(audio_device)
+        sink = AudioSink(audio_device, private_audio_device)
     return VoicePrompter(engine, sink if sink is not None else RecordingSink(), parent, hotline=hotline)

@@ -31,6 +31,7 @@ from kiosk.i18n import N_, _
 from kiosk.messages.idcard import needs_for
 from kiosk.session import EndReason, EventKind, SessionCore, SessionEvent, VisitState
 from ui.bridge import CITIZEN_CARD_READER, DeviceBridge
+from ui.eyes_free import EyesFreeNavigator
 from ui.guard import KioskGuard
 from ui.handback import CardHandback
 from ui.host import FlowHost
@@ -79,7 +80,7 @@ class KioskWindow(QMainWindow):
     def __init__(self, core: SessionCore, prompter: VoicePrompter, *, hotline: str, operator_secret_hash: str,
                  operator_lock: OperatorLock, bridge: DeviceBridge | None = None,
                  flows: Mapping[str, FlowFactory] | None = None, take_card_s: float = 30.0,
-                 retain_left_card: bool = False) -> None:
+                 retain_left_card: bool = False, private_audio: bool = True, eyes_free: bool = True) -> None:
         super().__init__()
         global _listening
         self.core = core
@@ -137,6 +138,8 @@ class KioskWindow(QMainWindow):
         self.voice_controls = VoiceControls(self.prompter, self.speak_current)
         self.topbar.layout().insertWidget(2, self.voice_controls)
         self.prompter.muted_changed.connect(self.topbar.set_muted)
+        # Headphones: private audio and the eyes-free visit with the pad's keys (ui/eyes_free.py).
+        self.eyes_free = EyesFreeNavigator(self, private_audio=private_audio, eyes_free=eyes_free)
         # Card hand-back (ui/handback.py): only with a citizen card reader.
         self.handback: CardHandback | None = None
         self._take_card_s, self._retain_left_card = take_card_s, retain_left_card
@@ -194,6 +197,9 @@ class KioskWindow(QMainWindow):
             if self.stack.currentWidget() is self.step and not self.step.showing_error and progress is not None \
                     and progress.text():
                 text = f"{progress.text()} {text}"      # the step count is spoken too ("第二步，共三步")
+            if self.prompter.private and self.stack.currentWidget() is self.result:
+                text = f"{text} {self.result.details_text()}"     # headphones only (docs/voice.md)
+            text = self.eyes_free.spoken_text(text)
         self.prompter.say(text, i18n.language())
 
     def _step_prompt_changed(self) -> None:
@@ -260,6 +266,7 @@ class KioskWindow(QMainWindow):
     def _wire_bridge(self, bridge: DeviceBridge) -> None:
         bridge.media_inserted.connect(self._media_inserted)
         bridge.media_removed.connect(self._media_removed)
+        self.eyes_free.attach(bridge)
         if bridge.has(CITIZEN_CARD_READER):
             self.handback = CardHandback(self, CardCustody(self._take_card_s, retain=self._retain_left_card,
                                                            clock=self.core.clock))

@@ -340,6 +340,24 @@ class SerialPinPad:
                 _close_quietly(proto)
         return self._submit("dataEntry", body, timeout + 3 * self.command_timeout_s)
 
+    def start_navigation(self, timeout_s: float = 300.0) -> CommandHandle[None]:
+        """Eyes-free navigation (docs/voice.md): the keypad open in plain mode, every key reported as
+        a :class:`KeyEvent` (a digit with its value, ``count`` always 0) until the host cancels the
+        command or ``timeout_s`` passes; nothing typed is kept. Only while no entry is wanted: an
+        entry submitted meanwhile waits behind it until it is canceled."""
+        def body(ctx: CommandContext, proto: PadProtocol) -> None:
+            proto.open_keypad()
+            try:
+                while True:
+                    key = proto.next_key(ctx.check)
+                    if key is None or key.kind is KeyKind.DIGIT_HIDDEN:
+                        continue
+                    value = key.value if key.kind is KeyKind.DIGIT else ""
+                    ctx.emit(KeyEvent(self.name, key.kind, 0, EntryMode.PLAIN, value))
+            finally:
+                _close_quietly(proto)
+        return self._submit("navigation", body, timeout_s)
+
     def _collect_keys(self, ctx: CommandContext, proto: PadProtocol, mode: EntryMode, min_len: int,
                       max_len: int, buffer: bytearray | None, auto_end: bool = False,
                       deadline: float = float("inf")) -> int:

@@ -48,6 +48,12 @@ class UiSection:
     retain_left_card: bool = False        # capture a card not taken in time, where the reader can
     voice_pack_dir: str = "voice"         # the pre-rendered voice pack (relative to the project)
     audio_device: str = "default"         # ALSA PCM the voice plays on (e.g. "plughw:0,0", "null")
+    # Private audio (headphone socket) and the eyes-free visit with the pad's keys: docs/voice.md.
+    private_audio: bool = True            # headphones in: personal details may be said in them
+    eyes_free: bool = True                # headphones in: the pad's keys move between choices
+    headphone_jack: Literal["evdev", "simulator", "none"] = "evdev"   # how plugging is seen
+    headphone_jack_device: str = "auto"   # evdev: /dev/input/eventN, or "auto" (the switch's device)
+    headphone_audio_device: str = ""      # ALSA PCM for private speech; "" = audio_device (codec auto-mutes)
 
     def validate(self) -> tuple[str, str] | None:
         if self.idle_timeout_s < 10:

@@ -20,8 +20,8 @@ from pathlib import Path
 from kiosk.i18n import LOCALE_DIR, parse_po
 from kiosk.voice import numbers
 
-SPOKEN_CATALOGS = ("card", "card_loss", "ecard", "face", "flows", "idcard", "kiosk", "pinpad", "reconcile", "ui",
-                   "ui_issue19")
+SPOKEN_CATALOGS = ("card", "card_loss", "ecard", "eyes_free", "face", "flows", "idcard", "kiosk", "pinpad",
+                   "reconcile", "ui", "ui_issue19")
 LANGUAGES = ("zh_CN", "en")
 BANKS_FILE = LOCALE_DIR.parent / "config" / "base.toml"
 
@@ -38,6 +38,7 @@ PIN_LENGTH_TEMPLATES = frozenset({"{count} of {total} digits entered", "Enter {n
                                   "Too few digits. Enter at least {n} digits."})
 MAX_SPOKEN_NUMBER = 120         # numbers rendered as words; larger ones are read digit by digit
 YEARS = range(2020, 2061)         # dates said: certification periods, near today
+PAST_YEARS = range(1990, 2020)    # private mode only: a card's issue date on its status screen
 
 _SLOT = re.compile(r"\{(\w+)\}")
 _ONLY_PUNCTUATION = re.compile(r"^[\s，。！？、：；“”,.!?:;\"'()（）…\-—]*$")
@@ -143,6 +144,9 @@ def date_words(language: str, year: int, month: int, day: int) -> list[str]:
 
 
 def year_words_en(year: int) -> str:
+    if 1900 <= year < 2000:                 # nineteen ninety-five, as people say it
+        rest = year % 100
+        return f"nineteen {numbers.en_cardinal(rest) if rest >= 10 else f'oh {numbers.en_cardinal(rest)}'}"
     return numbers.en_cardinal(year)
 
 
@@ -171,4 +175,10 @@ def pieces(language: str) -> tuple[Piece, ...]:
             add(date_words(language, 2000, 1, day)[2], "day")
     for zh, en in banks():
         add(zh if language == "zh_CN" else en, "bank")
+    from kiosk.voice import private  # headphone mode's pieces (family names, "ending in")
+
+    for text in private.pieces(language):
+        add(text, "private")
+    for year in PAST_YEARS:
+        add(date_words(language, year, 1, 1)[2 if language == "en" else 0], "year")
     return tuple(found.values())

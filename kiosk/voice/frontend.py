@@ -65,11 +65,17 @@ PHRASE_READINGS: dict[str, str] = {
     "应为": "ying1 wei2",
     "电子": "dian4 zi3",
     "调亮": "tiao2 liang4",
+    "重听": "chong2 ting1",
+    # Family names (private headphone mode, kiosk/voice/private.py) read as surnames.
+    "曾某": "zeng1 mou3",
+    "任某": "ren2 mou3",
+    "覃某": "qin2 mou3",
 }
 PAUSE = "/"
 _PUNCTUATION = re.compile(r"[，。！？、：；,.!?:;（）()…—\-\n]+")
 _DROP = re.compile(r"[\s“”\"'‘’《》「」]+")
 _SYLLABLE = re.compile(r"^[a-z]+[1-5]$")
+_DIGIT_CHARS = frozenset("零幺一二三四五六七八九")
 _loaded = False
 
 
@@ -111,9 +117,11 @@ def _sandhi(chars: list[str], syllables: list[str]) -> list[str]:
     result = list(syllables)
     for i, char in enumerate(chars[:-1]):
         nxt = syllables[i + 1][-1]
+        # A digit read out in a string of digits keeps its tone: 二零二一年 èr líng èr yī nián.
+        in_digits = chars[i + 1] in _DIGIT_CHARS or (i > 0 and chars[i - 1] in _DIGIT_CHARS)
         if char == "不" and syllables[i] == "bu4" and nxt == "4":
             result[i] = "bu2"
-        elif char == "一" and syllables[i] == "yi1" and not (i > 0 and chars[i - 1] == "第"):
+        elif char == "一" and syllables[i] == "yi1" and not in_digits and not (i > 0 and chars[i - 1] == "第"):
             result[i] = "yi2" if nxt == "4" else "yi4"
     return result
 

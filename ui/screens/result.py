@@ -85,6 +85,10 @@ class ResultScreen(QWidget):
     def prompt(self) -> str:
         return " ".join(t for t in (render(self._title), render(self._message)) if t)
 
+    def details_text(self) -> str:
+        """The detail lines (personal: said only in private audio mode, docs/voice.md)."""
+        return " ".join(t for t in (render(d) for d in self._details) if t)
+
     def reset(self) -> None:
         self._clear_details()
         self._ok, self._title, self._message, self._details = True, None, None, []

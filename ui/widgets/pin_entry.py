@@ -141,6 +141,11 @@ class PinEntryWidget(QWidget):
     def count(self) -> int:
         return self._count
 
+    @property
+    def last_kind(self) -> KeyKind | None:
+        """The kind of the last key shown (the eyes-free visit: Clear with nothing typed repeats)."""
+        return self._last_kind
+
     def feed(self, event: KeyEvent) -> None:
         """Thread-safe: hand a KeyEvent over to the GUI thread."""
         self._inbox.put(event)

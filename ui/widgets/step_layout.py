@@ -44,6 +44,7 @@ CANCEL = N_("Cancel")
 
 class StepLayout(QWidget):
     prompt_changed = Signal()
+    body_changed = Signal()             # a new body (entry, question...) under the same step
     back_requested = Signal()
     cancel_requested = Signal()
 
@@ -129,6 +130,7 @@ class StepLayout(QWidget):
             self._body_box.addWidget(widget)
         self._content.setCurrentWidget(self._body_holder)
         self._show_heading(True)
+        emit(self.body_changed)
 
     @property
     def body(self) -> QWidget | None:
