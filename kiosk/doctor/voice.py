@@ -1,4 +1,5 @@
-"""Doctor: the voice pack (version, licence, every clip intact) and the audio path (aplay)."""
+"""Doctor: the voice pack (version, licence, every clip intact), the audio path (aplay) and the
+headphone socket of private audio (docs/voice.md)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def checks(config: KioskConfig) -> list[CheckResult]:
     if not config.ui.voice or config.ui.voice_engine == "none":
         return [CheckResult("voice", Verdict.WARN, "voice prompts are off (ui.voice / ui.voice_engine)",
                             "turn them on for citizens with poor sight: ui.voice = true, ui.voice_engine = \"pack\"")]
-    return [_pack(config), _player()]
+    return [_pack(config), _player(), headphones(config)]
 
 
 def _pack(config: KioskConfig) -> CheckResult:
@@ -42,3 +43,28 @@ def _player() -> CheckResult:
         return CheckResult("voice output", Verdict.WARN, "aplay is missing: prompts cannot be played",
                            "install the Debian package alsa-utils (scripts/setup.sh)")
     return CheckResult("voice output", Verdict.OK, "ALSA via aplay")
+
+
+def headphones(config: KioskConfig) -> CheckResult:
+    """Private audio needs a headphone switch the kiosk can read (a Linux input event device)."""
+    import os
+
+    from drivers.headphone.evdev import find_jack_device
+
+    ui = config.ui
+    name = "headphone socket"
+    if not ui.private_audio or ui.headphone_jack == "none":
+        return CheckResult(name, Verdict.OK, "private audio is off: the voice never says personal details")
+    if ui.headphone_jack == "simulator":
+        return CheckResult(name, Verdict.OK, "simulated socket (demo panel: plug headphones in)")
+    path = find_jack_device() if ui.headphone_jack_device == "auto" else ui.headphone_jack_device
+    if path is None or not os.path.exists(path):
+        where = path or "auto: no input device with SW_HEADPHONE_INSERT"
+        return CheckResult(name, Verdict.WARN, f"no headphone switch found ({where}): private audio and the "
+                           "eyes-free visit are unavailable",
+                           "connect the sound card's headphone socket and set ui.headphone_jack_device, or "
+                           "ui.headphone_jack = \"none\" on a kiosk without one")
+    if not os.access(path, os.R_OK):
+        return CheckResult(name, Verdict.WARN, f"{path} is not readable by the kiosk user",
+                           "add the kiosk user to the group 'input' (or a udev rule for this device)")
+    return CheckResult(name, Verdict.OK, f"{path}: plugging headphones in turns on private audio")

@@ -158,6 +158,10 @@ def test_pin_change_by_ear(person: Listener, kiosk: Kiosk) -> None:
     person.heard(zh("Please choose a service"))
     person.choose(zh("Change PIN"))
     person.heard(zh(M.OLD_PIN_TITLE))
+    person.qtbot.waitUntil(lambda: person.pad.entry_mode == "pin", timeout=30000)
+    mark = len(person.sink.utterances)
+    person.pad.press("clear")                                 # Clear with nothing typed: say the step again
+    person.heard(zh(M.OLD_PIN_TITLE), since=mark)
     person.types("111111")                                    # wrong: the error's choices by ear
     person.heard(zh("Try again"), zh(E.OPTION_OF).split("{")[0])
     person.key("enter")                                       # choice 1 is "try again"
