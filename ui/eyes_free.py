@@ -52,7 +52,6 @@ class EyesFreeNavigator:
         self.eyes_free = eyes_free              # ui.eyes_free: false = private audio without pad navigation
         self.items: list[QPushButton] = []
         self.index = 0
-        self.keys_heard: list[str] = []         # navigation keys acted on (never digits of an entry)
         self._handle: Any = None
         self._page = ""
         self._prefix = ""
@@ -187,7 +186,6 @@ class EyesFreeNavigator:
             action = {KeyKind.ENTER: "choose", KeyKind.CANCEL: "back"}.get(event.kind)
         if action is not None:
             self.window.core.touch()            # a key is activity: the idle timer restarts
-            self.keys_heard.append(action)
             self.act(action)
 
     def act(self, action: str) -> None:

@@ -14,6 +14,7 @@ import fcntl
 import logging
 import os
 import struct
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -95,8 +96,6 @@ class EvdevHeadphoneJack:
 
     # -- worker thread ----------------------------------------------------------------------------
     def _idle(self) -> None:
-        import time
-
         if self._fd is None:
             if time.monotonic() >= self._next_open:
                 self._open()

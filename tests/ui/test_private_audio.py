@@ -109,3 +109,23 @@ def test_unplugging_cuts_real_playback(qtbot: Any, make_window: Any, alsa_null: 
     qtbot.waitUntil(lambda: sink.player is not None and not sink.player.busy, timeout=2000)
     assert time.monotonic() - started < 1.0
     assert sink.player.played == played                                # cut, not finished
+
+
+def test_the_demo_panel_plugs_headphones_in(qtbot: Any, make_window: Any, jack: HeadphoneSetup) -> None:
+    from types import SimpleNamespace
+
+    from ui.demo import PLUG_HEADPHONES, UNPLUG_HEADPHONES, DemoPanel
+
+    assert jack.service is not None and jack.simulator is not None
+    bridge = bridge_for_devices({"headphones": jack.service})
+    window = make_window(bridge=bridge)
+    try:
+        panel = DemoPanel(SimpleNamespace(headphone_simulator=jack.simulator), window)
+        assert panel.headphones_button.text() == i18n._(PLUG_HEADPHONES)
+        panel.headphones_button.click()
+        qtbot.waitUntil(lambda: window.prompter.private, timeout=5000)
+        assert panel.headphones_button.text() == i18n._(UNPLUG_HEADPHONES)
+        panel.headphones_button.click()
+        qtbot.waitUntil(lambda: not window.prompter.private, timeout=5000)
+    finally:
+        bridge.detach_all()
