@@ -57,7 +57,7 @@ def _age(seconds: float | None) -> str:
 
 # Device names and statuses in words, never the raw "smartcard: noMedia".
 DEVICE_NAMES = {"smartcard": N_("Card reader"), "pinpad": N_("PIN pad"), "camera": N_("Camera"),
-                "idcard": N_("ID card reader")}
+                "idcard": N_("ID card reader"), "headphones": N_("Headphone socket")}   # the last: voice.po
 STATUS_WORDS = {
     "online": N_("working"), "offline": N_("not connected"), "noDevice": N_("not found"),
     "noMedia": N_("working, no card"), "serviceDown": N_("card service not running"),
