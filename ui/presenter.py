@@ -194,7 +194,7 @@ class QtPresenter:
 
         def show() -> None:
             self._cleanup()
-            self.host.step.set_body(None)
+            self.host.step.set_body(_step_picture(key))
             self.host.enter_step(key, tr(title, fmt), tr(instruction, fmt), index, total)
             self.host.step.set_navigation(back=False, cancel=True)
 
@@ -292,3 +292,12 @@ class QtPresenter:
             self.host.step.show_error(tr(guidance.what_happened, fmt), tr(guidance.what_to_do, fmt), actions)
 
         return NextStep(self._ask_ui(build))
+
+
+def _step_picture(key: str) -> QWidget | None:
+    """A picture under a step's instruction where one shows how (the e-card sign-in: the phone)."""
+    if key == "ecard_scan":
+        from ui.widgets.phone_hint import PhoneHint
+
+        return PhoneHint()
+    return None

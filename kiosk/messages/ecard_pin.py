@@ -9,7 +9,7 @@ from __future__ import annotations
 from kiosk.i18n import N_
 
 SERVICE_TITLE: str = N_("E-card PIN")
-SERVICE_SUBTITLE: str = N_("Set, change or reset the PIN of your electronic social security card")
+SERVICE_SUBTITLE: str = N_("Set, change or reset your e-card PIN")
 
 CHOOSE: str = N_("What would you like to do with your e-card PIN? It is not your social "
                  "security card's PIN: the two are independent.")
