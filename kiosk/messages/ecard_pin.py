@@ -22,6 +22,7 @@ CHOICE_RESET_NOTE: str = N_("Or it is locked: reset it with a face check and an 
 
 INDEPENDENT: str = N_("This is the PIN of your electronic social security card, not the PIN of "
                       "your social security card. The two are independent.")
+PAD_TITLE: str = N_("Enter your e-card PIN on the PIN pad")      # over the dots (ui/widgets/pin_entry.py)
 OLD_TITLE: str = N_("Current e-card PIN")
 OLD_INSTRUCTION: str = N_("Type your current e-card PIN on the PIN pad and press Enter. "
                           "It is not your social security card's PIN.")

@@ -65,6 +65,7 @@ PHRASE_READINGS: dict[str, str] = {
     "应为": "ying1 wei2",
     "电子": "dian4 zi3",
     "调亮": "tiao2 liang4",
+    "设置过电子": "she4 zhi4 guo4 dian4 zi3",     # not 过电 (guò diàn) and a neutral 子
 }
 PAUSE = "/"
 _PUNCTUATION = re.compile(r"[，。！？、：；,.!?:;（）()…—\-\n]+")

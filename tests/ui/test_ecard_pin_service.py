@@ -234,7 +234,8 @@ def test_set_then_change_on_the_pad_with_the_tries_left_shown(citizen: Citizen, 
     # The screen names this PIN plainly and says it is not the card's.
     assert "电子社保卡密码" in citizen.text() and "两者互相独立" in citizen.text()
     citizen.touch(zh(EP.CHOICE_SET))
-    citizen.sees("电子社保卡密码")
+    citizen.sees(zh(EP.PAD_TITLE))                             # over the dots too: the e-card's PIN
+    assert "请在密码键盘上输入社保卡密码" not in citizen.text()
     citizen.new_pin("123456")                                   # a sequence: the card PIN's own rule
     citizen.sees(zh(RULE_MESSAGES[WeakPinRule.SEQUENCE]))
     citizen.touch(zh(RETRY))
