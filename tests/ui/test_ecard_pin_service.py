@@ -42,7 +42,7 @@ from kiosk.messages import ecard_pin as EP  # noqa: E402
 from kiosk.messages import flows as M  # noqa: E402
 from kiosk.pin_policy import RULE_MESSAGES, WeakPinRule  # noqa: E402
 from kiosk.session import EndReason  # noqa: E402
-from ui.widgets.error_panel import RETRY  # noqa: E402
+from ui.widgets.error_panel import GO_HOME, RETRY  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -315,6 +315,19 @@ def test_backend_down_gives_clear_guidance(citizen: Citizen, kiosk: PgKiosk, pla
         platform.proc.start()
     failed = [r for r in kiosk.records() if r["type"] == "attempt_failed"][-1]["payload"]
     assert failed["service"] == "ecard_pin" and failed["reason"] == "backend_unavailable"
+    # Down while saving: the request may have arrived, so the kiosk does not claim nothing changed.
+    citizen.touch(zh(GO_HOME))
+    citizen.opens_ecard_pin()
+    citizen.touch(zh(EP.CHOICE_SET))
+    citizen.sees(zh(EP.NEW_TITLE))
+    citizen.types("807162")
+    citizen.sees(zh(EP.NEW_AGAIN_TITLE))
+    platform.proc.stop()
+    try:
+        citizen.types("807162")
+        citizen.sees(zh(EP.UNCERTAIN), zh(EP.UNCERTAIN_TODO))
+    finally:
+        platform.proc.start()
 
 
 def test_no_pin_block_or_key_anywhere(kiosk: PgKiosk, platform: Platform) -> None:
