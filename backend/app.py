@@ -81,7 +81,8 @@ class SmsRequestBody(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"oneOf": [
         {"required": [name], "properties": {name: {"type": "string"}}}
         for name in ("id_number", "phone", "verification_id")]})
-    purpose: Literal["pin_reset", "pin_unblock", "registration", "certification", "phone_check", "card_loss"]
+    purpose: Literal["pin_reset", "pin_unblock", "registration", "certification", "phone_check", "card_loss",
+                     "ecard_pin_reset"]
     id_number: str | None = Field(default=None, pattern=ID_NUMBER, description="send to the phone bound to this person")
     phone: str | None = Field(default=None, pattern=PHONE, description="or send to this phone")
     verification_id: str | None = Field(default=None, description="or resend for this bank verification")
@@ -117,8 +118,8 @@ class EcardPinSubmitBody(BaseModel):
     model_config = STRICT
     blocks: dict[str, str] = Field(description="hex ISO 9564 format-0 blocks: new, repeat (and old for a change)")
     face_passed: bool | None = Field(default=None, description="reset: the kiosk's face check passed")
-    sms_request_id: str | None = Field(default=None, max_length=64, description="reset: the SMS code request")
-    sms_code: str | None = Field(default=None, max_length=12, description="reset: the code the citizen typed")
+    sms_request_id: str | None = Field(default=None, max_length=64,
+                                       description="reset: the ecard_pin_reset SMS request this kiosk verified")
 
 
 class EcardPadKeyBody(BaseModel):

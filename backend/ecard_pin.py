@@ -37,9 +37,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from backend import sms
 from backend.context import Services
-from backend.db import UtcDateTime, metadata, notifications, persons
+from backend.db import UtcDateTime, metadata, notifications, persons, sms_requests
 from backend.ecard import ecard_accounts
 from backend.errors import ApiError
 from drivers.crypto.ciphers import cipher_for, kcv
@@ -51,6 +50,9 @@ PEPPER_INFO = b"sscard e-card PIN digest pepper v1"
 ALGORITHMS = {"sm4": 16, "3des": 16}
 PURPOSES = ("set", "change", "reset")
 SESSION_TTL = timedelta(minutes=5)
+RESET_SMS_PURPOSE = "ecard_pin_reset"           # the SMS purpose a reset's code is asked with
+RESET_SMS_SPENT = "ecard_pin_reset:used"        # ... and what it becomes once a reset used it
+RESET_PROOF_TTL = timedelta(minutes=10)         # a verified code proves the person this long
 # Argon2id at 64 MiB, 3 passes: ~0.1 s per check here. A six-digit PIN has 10^6 values, so the
 # hash alone would not resist an offline search: the keyed digest (pepper from the backend's key,
 # never in the database) is what makes a stolen table useless.
@@ -249,11 +251,11 @@ def submit(services: Services, kiosk_id: str, session_id: str, body: dict[str, A
         if not isinstance(blocks, dict) or set(blocks) != wanted or \
                 not all(isinstance(v, str) and len(v) in (16, 32) for v in blocks.values()):
             raise ApiError(422, "malformed", f"blocks must hold exactly {sorted(wanted)} as hex PIN blocks")
-        if purpose == "reset":
-            _check_reset_proof(services, kiosk_id, body)
         pad = conn.execute(sa.select(pad_pin_keys.c.algorithm).where(pad_pin_keys.c.kiosk_id == kiosk_id)).scalar()
         person = conn.execute(sa.select(persons.c.phone).where(persons.c.id_number == session["id_number"])).first()
         phone = person.phone if person else None
+        # A refused proof rolls this transaction back: the session stays unspent.
+        proof = _check_reset_proof(conn, services, kiosk_id, body, phone) if purpose == "reset" else None
         state = _state(conn, session["id_number"])
         if purpose == "change" and state and state["locked_at"] is not None:
             raise ApiError(423, "pin_locked", "the e-card PIN is locked: reset it with face and SMS checks")
@@ -264,6 +266,8 @@ def submit(services: Services, kiosk_id: str, session_id: str, body: dict[str, A
     if old_ok is False:
         _count_failure(services, session["id_number"], now)
     with services.engine.begin() as conn:
+        if proof is not None:
+            _spend_reset_proof(conn, proof)
         values = {"pin_hash": new_hash, "set_at": now, "failures": 0, "locked_at": None}
         if state is None:
             conn.execute(ecard_pins.insert().values(id_number=session["id_number"], **values))
@@ -295,17 +299,37 @@ def _count_failure(services: Services, id_number: str, now: Any) -> None:
     raise ApiError(422, "wrong_pin", "wrong e-card PIN", tries_left=limit - failures)
 
 
-def _check_reset_proof(services: Services, kiosk_id: str, body: dict[str, Any]) -> None:
-    """A reset needs the face check the kiosk ran (its signed request says so) and a fresh SMS
-    code to the bound phone, verified here."""
+def _check_reset_proof(conn: sa.Connection, services: Services, kiosk_id: str, body: dict[str, Any],
+                       phone: str | None) -> str:
+    """A reset needs the face check the kiosk ran (its signed request says so) and an SMS code to the
+    bound phone that THIS kiosk had verified (``/v1/sms/verify``, purpose ``ecard_pin_reset``) within
+    the proof's lifetime. Returns the request id; :func:`_spend_reset_proof` spends it with the reset,
+    so a weak new PIN (session spent) can be chosen again without a new code, and a code serves one
+    reset only."""
     if body.get("face_passed") is not True:
         raise ApiError(422, "face_required", "an e-card PIN reset needs a passed face check")
-    request_id, code = body.get("sms_request_id"), body.get("sms_code")
-    if not isinstance(request_id, str) or not isinstance(code, str):
+    request_id = body.get("sms_request_id")
+    if not isinstance(request_id, str) or not phone:
         raise ApiError(422, "sms_required", "an e-card PIN reset needs the SMS code sent to the bound phone")
-    answer = sms.verify_code(services, kiosk_id, request_id, code)
-    if not answer["ok"]:
-        raise ApiError(422, "sms_" + answer["reason"], answer["message"], attempts_left=answer["attempts_left"])
+    row = conn.execute(sa.select(sms_requests.c.verified_at).where(
+        sms_requests.c.request_id == request_id, sms_requests.c.kiosk_id == kiosk_id,
+        sms_requests.c.purpose == RESET_SMS_PURPOSE, sms_requests.c.phone == phone)).first()
+    if row is None or row.verified_at is None:
+        raise ApiError(422, "sms_required", "no SMS code for this e-card PIN reset was verified at this kiosk: "
+                                            "ask for a code and type it first")
+    verified_at = row.verified_at if row.verified_at.tzinfo else row.verified_at.replace(tzinfo=services.clock().tzinfo)
+    if services.clock() - verified_at > RESET_PROOF_TTL:
+        raise ApiError(422, "sms_required", "the SMS check is too old: start the reset again")
+    return request_id
+
+
+def _spend_reset_proof(conn: sa.Connection, request_id: str) -> None:
+    """One conditional UPDATE (safe across replicas): the verified code serves this reset only."""
+    spent = conn.execute(sms_requests.update().where(
+        sms_requests.c.request_id == request_id, sms_requests.c.purpose == RESET_SMS_PURPOSE)
+        .values(purpose=RESET_SMS_SPENT)).rowcount
+    if spent != 1:
+        raise ApiError(409, "sms_already_used", "this SMS check was used by another reset: start again")
 
 
 def _alert_text(purpose: str, kiosk_id: str, stamp: str) -> str:

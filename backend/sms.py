@@ -27,13 +27,15 @@ from backend.db import kiosks, persons, sms_phone_locks, sms_requests
 from backend.errors import ApiError
 from kiosk.privacy import mask_phone
 
-PURPOSES = frozenset({"pin_reset", "pin_unblock", "registration", "certification", "phone_check", "card_loss"})
+PURPOSES = frozenset({"pin_reset", "pin_unblock", "registration", "certification", "phone_check", "card_loss",
+                      "ecard_pin_reset"})
 
 _TEXT = {
     "registration": ("实名注册", "real-name registration"),
     "pin_reset": ("社保卡密码重置", "resetting your social security card PIN"),
     "pin_unblock": ("社保卡密码解锁", "unlocking your social security card PIN"),
     "card_loss": ("社保卡临时挂失或解挂", "reporting your social security card lost, or cancelling the report"),
+    "ecard_pin_reset": ("电子社保卡密码重置", "resetting your electronic social security card PIN"),
 }
 
 

@@ -62,7 +62,8 @@ class KioskServices:
 def make_session(config: KioskConfig, clock: Any = None) -> SessionCore:
     data_dir = resolve_path(config.kiosk.data_dir)
     kwargs: dict[str, Any] = {"result_timeout_s": config.ui.result_timeout_s,
-                              "marker_path": data_dir / MARKER_FILE}
+                              "marker_path": data_dir / MARKER_FILE,
+                              "ecard_services": config.ecard.visit_services}
     if clock is not None:
         kwargs["clock"] = clock
     return SessionCore(config.ui.idle_timeout_s, config.ui.countdown_s, **kwargs)
@@ -81,6 +82,7 @@ def build_kiosk(config: KioskConfig, *, session: SessionCore | None = None) -> K
             services.problems.append(message)
     if services.card is not None and services.pinpad is not None:
         _load_pin_working_key(services)
+    _demo_ecard_pin_key(services)
     _start_heartbeat(services)
     return services
 
@@ -156,7 +158,10 @@ def _start_pinpad(services: KioskServices) -> None:
     extra = {"send_etx", "pin_block_format", "sm4_expansion", "answer_timeout_s", "retries", "ceremony_mode",
              "backspace_byte"}
     options.update({name: getattr(p, name) for name in extra if hasattr(p, name)})
-    setup = create_pinpad(algorithm=p.pin_algorithm, simulator_master_key=simulator_key, **options)
+    from kiosk.ecard.pad import KEY_SLOTS
+
+    setup = create_pinpad(algorithm=p.pin_algorithm, simulator_master_key=simulator_key, key_slots=KEY_SLOTS,
+                          **options)
     services.pinpad, services.pinpad_simulator = setup.service, setup.simulator
     services.devices["pinpad"] = setup.service
     services._closers.append(setup.close)
@@ -222,6 +227,19 @@ def _load_pin_working_key(services: KioskServices) -> None:
     loaded = services.pinpad.load_work_key("pin", key.result.wrapped, key.result.kcv).wait(15)
     if not loaded.ok:
         services.problems.append(f"pin working key: the PIN pad refused it ({loaded.error_code or loaded.code})")
+
+
+def _demo_ecard_pin_key(services: KioskServices) -> None:
+    """Demo only (simulated pad, embedded platform): the e-card PIN key ceremony's stand-in."""
+    backend = services.embedded_backend
+    if backend is None or services.pinpad_simulator is None:
+        return
+    from kiosk.ecard.pad import demo_ceremony
+
+    problem = demo_ceremony(services.pinpad_simulator, backend.url, backend.operator_token,
+                            services.config.kiosk.id, services.config.pinpad.pin_algorithm)
+    if problem is not None:
+        services.problems.append(problem)
 
 
 def data_path(config: KioskConfig, name: str) -> Path:

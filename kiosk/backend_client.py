@@ -65,6 +65,8 @@ class Rejected:
     error: str
     reason: str
     retry_after_s: float | None = None
+    # The backend's named extras (tries_left, rule, attempts_left): numbers and rule names only.
+    details: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,24 @@ class EcardSignedIn:
 
     id_number: str = field(repr=False)
     name_masked: str = ""
+
+
+@dataclass(frozen=True)
+class EcardPinSession:
+    """One e-card PIN operation's working key, wrapped under this kiosk's e-card master key."""
+
+    session_id: str = field(repr=False)
+    algorithm: str
+    wrapped_key: bytes = field(repr=False)
+    kcv: bytes = field(repr=False)
+    pan: str = field(repr=False)          # from the citizen's ID number: personal
+    expires_in_s: int = 300
+
+
+@dataclass(frozen=True)
+class EcardPinDone:
+    purpose: str
+    alert_sent: bool
 
 
 @dataclass(frozen=True)
@@ -222,8 +242,9 @@ class BackendClient:
             retry_s = float(retry) if retry is not None else None
         except (TypeError, ValueError):
             retry_s = None
+        details = {k: data[k] for k in ("tries_left", "rule", "attempts_left") if isinstance(data.get(k), (int, str))}
         return Rejected(response.status_code, str(data.get("error", f"HTTP {response.status_code}")),
-                        str(data.get("reason", data.get("detail", ""))), retry_s)
+                        str(data.get("reason", data.get("detail", ""))), retry_s, details)
 
     def _call(self, method: str, path: str, payload: Mapping[str, Any] | None = None,
               extra_headers: Mapping[str, str] | None = None,
@@ -349,6 +370,32 @@ class BackendClient:
         if not isinstance(data.get("id_number"), str):
             return ServiceUnavailable("e-card redemption answer names no person")
         return EcardSignedIn(data["id_number"], str(data.get("name_masked") or ""))
+
+    def ecard_pin_session(self, id_number: str, purpose: str,
+                          ) -> EcardPinSession | NotFound | Rejected | ServiceUnavailable:
+        """A working key for one e-card PIN operation (``set``, ``change``, ``reset``)."""
+        data = self._call("POST", "/v1/ecard/pin/sessions", {"id_number": id_number, "purpose": purpose})
+        if not isinstance(data, dict):
+            return data
+        try:
+            return EcardPinSession(str(data["session_id"]), str(data["algorithm"]),
+                                   bytes.fromhex(str(data["wrapped_key"])), bytes.fromhex(str(data["kcv"])),
+                                   str(data["pan"]), int(data.get("expires_in_s", 300)))
+        except (KeyError, ValueError, TypeError):
+            return ServiceUnavailable("e-card PIN session answer is incomplete")
+
+    def ecard_pin_submit(self, session_id: str, blocks: Mapping[str, bytes], *, face_passed: bool | None = None,
+                         sms_request_id: str | None = None) -> EcardPinDone | NotFound | Rejected | ServiceUnavailable:
+        """The pad's encrypted PIN blocks (never clear digits) for the platform's one decrypting function."""
+        body: dict[str, Any] = {"blocks": {name: bytes(block).hex().upper() for name, block in blocks.items()}}
+        if face_passed is not None:
+            body["face_passed"] = face_passed
+        if sms_request_id is not None:
+            body["sms_request_id"] = sms_request_id
+        data = self._call("POST", f"/v1/ecard/pin/sessions/{quote(session_id, safe='')}", body)
+        if not isinstance(data, dict):
+            return data
+        return EcardPinDone(str(data.get("purpose", "")), bool(data.get("alert_sent")))
 
     # -- enrollment and records ----------------------------------------------------------------
     def enroll(self, public_key_b64: str, token: str) -> Enrolled | Rejected | ServiceUnavailable:

@@ -7,7 +7,10 @@ The session core (kiosk/session.py) holds one :class:`VisitIdentity` per visit a
 * the resident ID card read by the ID-card reader (its SAM authenticated the card): services
   that need no social-security card — retiree certification, and the temporary loss report of
   the social-security card (which only an ID card or the e-card can start: the card is lost);
-* the e-card sign-in (电子社保卡, to come): the same as the ID card;
+* the e-card sign-in (电子社保卡): the services listed in the configuration (``[ecard]
+  visit_services``, kiosk/config/schema.py validates it; SessionCore passes it here), by default
+  account status, retiree certification, real-name registration, the e-card PIN services and the
+  loss report; services that write the social-security card are never among them (they need it);
 * an ID number typed on the pad (a fallback that proves nothing): retiree certification only,
   where the flow confirms the name and the face match is what proves the person.
 
@@ -17,6 +20,7 @@ The ID number's check character is checked with the project's one GB 11643 helpe
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -35,13 +39,15 @@ class IdentitySource(StrEnum):
 
 # service key -> the identity sources that may start it. A visit with no identity yet (a touch)
 # may start anything: the service itself asks for the card or the number.
+# An e-card visit follows the configuration when SessionCore has one (the defaults below match it).
 SERVICE_SOURCES: dict[str, frozenset[IdentitySource]] = {
-    "card_status": frozenset({IdentitySource.SOCIAL_SECURITY_CARD}),
+    "card_status": frozenset({IdentitySource.SOCIAL_SECURITY_CARD, IdentitySource.E_CARD}),
     "pin_change": frozenset({IdentitySource.SOCIAL_SECURITY_CARD}),
     "pin_reset": frozenset({IdentitySource.SOCIAL_SECURITY_CARD}),
-    "real_name": frozenset({IdentitySource.SOCIAL_SECURITY_CARD}),
+    "real_name": frozenset({IdentitySource.SOCIAL_SECURITY_CARD, IdentitySource.E_CARD}),
     "retiree_certification": frozenset(IdentitySource),
     "card_loss": frozenset({IdentitySource.ID_CARD, IdentitySource.E_CARD}),
+    "ecard_pin": frozenset({IdentitySource.SOCIAL_SECURITY_CARD, IdentitySource.E_CARD}),
 }
 
 
@@ -60,9 +66,12 @@ class VisitIdentity:
         return mask_id_number(self.id_number)
 
 
-def allows(identity: VisitIdentity | None, service: str) -> bool:
+def allows(identity: VisitIdentity | None, service: str, ecard_services: Collection[str] | None = None) -> bool:
+    """``ecard_services``: the configured ``[ecard] visit_services`` (None: the defaults above)."""
     if identity is None:
         return True
+    if identity.source is IdentitySource.E_CARD and ecard_services is not None:
+        return service in ecard_services
     return identity.source in SERVICE_SOURCES.get(service, frozenset(IdentitySource))
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -136,8 +136,10 @@ Observer = Callable[[SessionEvent], None]
 
 class SessionCore:
     def __init__(self, idle_timeout_s: float, countdown_s: int, *, result_timeout_s: float | None = None,
-                 clock: Callable[[], float] = time.monotonic, marker_path: Path | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic, marker_path: Path | None = None,
+                 ecard_services: Collection[str] | None = None) -> None:
         self.idle_timeout_s = idle_timeout_s
+        self.ecard_services = frozenset(ecard_services) if ecard_services is not None else None   # [ecard]
         self.countdown_s = countdown_s
         self.result_timeout_s = result_timeout_s if result_timeout_s is not None else idle_timeout_s
         self._clock = clock
@@ -246,7 +248,7 @@ class SessionCore:
 
     def allows(self, service: str) -> bool:
         """Whether this visit's identity may start ``service`` (kiosk/identity.py decides)."""
-        return allows(self.identity, service)
+        return allows(self.identity, service, self.ecard_services)
 
     def card_removed(self) -> None:
         """Pulling the card ends the visit at once, whatever step it was on."""

@@ -188,7 +188,7 @@ def capture_services(app, out: Path, shot) -> None:
         backend = services.embedded_backend
         people = {"card": ("张建国", "440106195503150017"), "change": ("刘德明", "440106195503150025"),
                   "reset": ("陈淑芬", "440106195503150033"), "retiree": ("周桂兰", "440106195003150041"),
-                  "bank": ("唐国平", "440106197503150059")}
+                  "bank": ("唐国平", "440106197503150059"), "ecard": ("林秀英", "440106195803150067")}
         persons = []
         for key, (name, number) in people.items():
             number = complete_id_number(number[:17])
@@ -357,10 +357,74 @@ def capture_services(app, out: Path, shot) -> None:
         shot("24-operator-status")
         window.operator.dialog.reject()
         services.session.end_visit(__import__("kiosk.session", fromlist=["EndReason"]).EndReason.FINISHED)
+        until(lambda: window.current_page == "attract", "the attract screen")
+        # 6. the e-card: sign in with the phone's code, then its own PIN (issue 11)
+        capture_ecard(services, window, people["ecard"][1], camera_file, picture, until, screen_has, touch, typed,
+                      shot)
         window.shutdown()
         bridge.detach_all()
     finally:
         services.close()
+
+
+def capture_ecard(services, window, id_number: str, camera_file: Path, face, until, screen_has, touch, typed,
+                  shot) -> None:
+    """The e-card sign-in step (the phone picture), then the e-card PIN: choice, new PIN, result,
+    a wrong old PIN with the tries left."""
+    import cv2
+    import httpx
+
+    from drivers.codescan.phone_render import PhoneShot, render
+    from kiosk import i18n
+    from kiosk.messages import ecard as E
+    from kiosk.messages import ecard_pin as EP
+    from ui.widgets.phone_hint import PhoneHint
+
+    tr = i18n._
+    backend = services.embedded_backend
+    # The scan step while the camera sees no code yet: the drawn phone shows how to hold it.
+    window.attract.ecard_button.click()
+    until(lambda: isinstance(window.step.body, PhoneHint) and window.step.body.isVisible(), "the phone picture")
+    shot("26-ecard-scan")
+    window.step.cancel_button.click()
+    if services.session.visit is not None:
+        services.session.end_visit(__import__("kiosk.session", fromlist=["EndReason"]).EndReason.FINISHED)
+    until(lambda: window.current_page == "attract", "the attract screen after cancel")
+    r = httpx.post(f"{backend.url}/v1/dev/ecard/codes", json={"id_number": id_number}, timeout=10,
+                   headers={"Authorization": f"Bearer {backend.operator_token}"})
+    frame = render(r.json()["code"], PhoneShot(code_fraction=0.25, yaw_deg=12, glare=0.3, moire=0.4))
+    cv2.imwrite(str(camera_file.with_suffix(".tmp.png")), frame)
+    os.replace(camera_file.with_suffix(".tmp.png"), camera_file)
+    window.attract.ecard_button.click()
+    until(lambda: screen_has(tr(E.SIGNED_IN_TITLE)), "signed in with the e-card", 30)
+    shot("27-ecard-signed-in")
+    cv2.imwrite(str(camera_file.with_suffix(".tmp.jpg")), face)
+    os.replace(camera_file.with_suffix(".tmp.jpg"), camera_file)
+    until(lambda: window.result.home_button.isVisible(), "back to home")
+    window.result.home_button.click()
+    until(lambda: window.current_page == "home", "home")
+    window.home.service_buttons["ecard_pin"].click()
+    until(lambda: screen_has(tr(EP.CHOICE_SET)), "the e-card PIN choice")
+    shot("28-ecard-pin-choice")
+    touch(tr(EP.CHOICE_SET))
+    typed("807", enter=False)
+    until(lambda: screen_has("● ● ●") and screen_has(tr(EP.NEW_TITLE)), "three dots")
+    shot("29-ecard-pin-new")
+    typed("162")
+    typed("807162")
+    until(lambda: screen_has(tr(EP.SET_TITLE)), "the e-card PIN set", 30)
+    shot("31-ecard-pin-set")
+    window.result.home_button.click()
+    until(lambda: window.current_page == "home", "home")
+    window.home.service_buttons["ecard_pin"].click()
+    touch(tr(EP.CHOICE_CHANGE))
+    typed("593048")
+    typed("640395")
+    typed("640395")
+    until(lambda: window.step.showing_error, "the wrong old PIN", 30)
+    shot("32-ecard-pin-wrong-tries")
+    services.session.end_visit(__import__("kiosk.session", fromlist=["EndReason"]).EndReason.FINISHED)
+    until(lambda: window.current_page == "attract", "the end of the e-card visit")
 
 
 def main() -> int:

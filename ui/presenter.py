@@ -194,7 +194,7 @@ class QtPresenter:
 
         def show() -> None:
             self._cleanup()
-            self.host.step.set_body(None)
+            self.host.step.set_body(_step_picture(key))
             self.host.enter_step(key, tr(title, fmt), tr(instruction, fmt), index, total)
             self.host.step.set_navigation(back=False, cancel=True)
 
@@ -215,7 +215,8 @@ class QtPresenter:
     def bind_pin_entry(self, handle: Any, tries_left: int | None = None) -> None:
         relay = EventRelay(self._closed)
         handle.on_event(relay)
-        self._call(lambda: self._bind_entry(relay, "pin", tries_left))
+        title = _pin_title(self._step_key or "")
+        self._call(lambda: self._bind_entry(relay, "pin", tries_left, pin_title=title))
 
     def bind_plain_entry(self, handle: Any, kind: str) -> None:
         relay = EventRelay(self._closed)
@@ -224,8 +225,8 @@ class QtPresenter:
         self._call(lambda: self._bind_entry(relay, kind, None, handle if resend_s is not None else None, resend_s))
 
     def _bind_entry(self, relay: EventRelay, kind: str, tries_left: int | None, handle: Any = None,
-                    resend_s: int | None = None) -> None:
-        widget = entry_widget(kind, tries_left, demo_keys=self.keypad is not None)
+                    resend_s: int | None = None, pin_title: str | None = None) -> None:
+        widget = entry_widget(kind, tries_left, demo_keys=self.keypad is not None, pin_title=pin_title)
         if handle is not None and resend_s is not None:
             # A visible "send a new code" (with its countdown): it ends this entry like the pad's
             # Cancel key, and the flow offers the resend.
@@ -292,3 +293,21 @@ class QtPresenter:
             self.host.step.show_error(tr(guidance.what_happened, fmt), tr(guidance.what_to_do, fmt), actions)
 
         return NextStep(self._ask_ui(build))
+
+
+def _step_picture(key: str) -> QWidget | None:
+    """A picture under a step's instruction where one shows how (the e-card sign-in: the phone)."""
+    if key == "ecard_scan":
+        from ui.widgets.phone_hint import PhoneHint
+
+        return PhoneHint()
+    return None
+
+
+def _pin_title(step_key: str) -> str | None:
+    """The e-card PIN's steps name their PIN over the dots too: it is not the card's PIN."""
+    if step_key.startswith("ecard_"):
+        from kiosk.messages.ecard_pin import PAD_TITLE
+
+        return PAD_TITLE
+    return None

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from kiosk.i18n import N_
 from kiosk.messages import card_loss as card_loss_messages
 from kiosk.messages import ecard as ecard_messages
+from kiosk.messages import ecard_pin as ecard_pin_messages
 
 if TYPE_CHECKING:
     from ui.host import FlowHost
@@ -43,6 +44,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
                 N_("Annual pension eligibility check by face"), False),
     ServiceSpec("real_name", N_("Real-name registration"), N_("Register for the online service platform"), True),
     ServiceSpec("card_loss", card_loss_messages.SERVICE_TITLE, card_loss_messages.SERVICE_SUBTITLE, False),
+    ServiceSpec("ecard_pin", ecard_pin_messages.SERVICE_TITLE, ecard_pin_messages.SERVICE_SUBTITLE, False),
 )
 
 

@@ -302,6 +302,29 @@ class HeartbeatSection:
         return None
 
 
+# [ecard]: what a visit signed in with the electronic social-security card may start (docs/ecard.md).
+ECARD_VISIT_CHOICES = ("card_status", "retiree_certification", "real_name", "ecard_pin", "card_loss")
+CARD_WRITING_SERVICES = ("pin_change", "pin_reset")     # they write the card: the card must be there
+
+
+@dataclass(frozen=True)
+class EcardSection:
+    # Service keys an e-card visit may start; the others say what they need. Never the card-writing ones.
+    visit_services: list[str] = field(default_factory=lambda: [
+        "card_status", "retiree_certification", "real_name", "ecard_pin", "card_loss"])
+
+    def validate(self) -> tuple[str, str] | None:
+        for key in self.visit_services:
+            if key in CARD_WRITING_SERVICES:
+                return "visit_services", (f"{key!r} writes the social security card, so it needs the card "
+                                          "in the reader: remove it from the e-card list")
+            if key not in ECARD_VISIT_CHOICES:
+                return "visit_services", f"unknown service {key!r}; expected some of {list(ECARD_VISIT_CHOICES)}"
+        if len(set(self.visit_services)) != len(self.visit_services):
+            return "visit_services", "a service is listed twice"
+        return None
+
+
 @dataclass(frozen=True)
 class KioskConfig:
     kiosk: KioskSection = field(default_factory=KioskSection)
@@ -317,4 +340,5 @@ class KioskConfig:
     banks: list[Bank] = field(default_factory=list)
     idcard: IdcardSection = field(default_factory=IdcardSection)
     heartbeat: HeartbeatSection = field(default_factory=HeartbeatSection)   # before `field`, which shadows field()
+    ecard: EcardSection = field(default_factory=EcardSection)
     field: FieldSection = field(default_factory=FieldSection)

@@ -336,12 +336,13 @@ class FlowContext:
         raise FlowStop(FlowOutcome(self.service, False, reason, tuple(self.record_ids), choice))
 
     def enter_pin(self, key: str, index: int, title: str, instruction: str, *,
-                  tries_left: int | None = None, **fmt: Any) -> bytes:
-        """One PIN on the pad; returns the encrypted block (ISO 9564 format 0, PAN = card number)."""
+                  tries_left: int | None = None, pan: str | None = None, key_name: str = "pin", **fmt: Any) -> bytes:
+        """One PIN on the pad; returns the encrypted block (ISO 9564 format 0, PAN = card number, or
+        ``pan`` under the pad's working key ``key_name``: the e-card PIN service's own)."""
         while True:
             self.step(key, index, title, instruction, **fmt)
-            handle = self.deps.pinpad.start_pin_entry(pan=self.card_number, min_len=6, max_len=6,
-                                                      timeout_s=self.config.pinpad.pin_timeout_s)
+            handle = self.deps.pinpad.start_pin_entry(pan=pan or self.card_number, min_len=6, max_len=6,
+                                                      timeout_s=self.config.pinpad.pin_timeout_s, key_name=key_name)
             self.presenter.bind_pin_entry(handle, tries_left)
             completion = self.await_(handle)
             if completion.ok and completion.result is not None:

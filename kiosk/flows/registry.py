@@ -18,6 +18,7 @@ from kiosk.flows.card_status import card_status
 from kiosk.flows.common import FlowOutcome
 from kiosk.flows.deps import FlowDeps
 from kiosk.flows.ecard import ecard_signin
+from kiosk.flows.ecard_pin import ecard_pin
 from kiosk.flows.pin_change import pin_change
 from kiosk.flows.pin_reset import pin_reset
 from kiosk.flows.real_name import real_name
@@ -34,6 +35,7 @@ SERVICES: dict[str, ServiceFunction] = {
     "real_name": real_name,
     "card_loss": card_loss,                           # needs a visit identified by the ID card
     "ecard_signin": ecard_signin,                     # identifies the visit by the e-card's QR code
+    "ecard_pin": ecard_pin,                           # the e-card's own PIN: set, change, reset
 }
 
 

@@ -70,6 +70,7 @@ PHRASE_READINGS: dict[str, str] = {
     "曾某": "zeng1 mou3",
     "任某": "ren2 mou3",
     "覃某": "qin2 mou3",
+    "设置过电子": "she4 zhi4 guo4 dian4 zi3",     # not 过电 (guò diàn) and a neutral 子
 }
 PAUSE = "/"
 _PUNCTUATION = re.compile(r"[，。！？、：；,.!?:;（）()…—\-\n]+")

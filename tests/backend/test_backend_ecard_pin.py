@@ -121,17 +121,29 @@ def test_wrong_old_pins_lock_and_only_a_reset_unlocks(client: TestClient, kiosk:
     assert answers[-1]["error"] == "pin_locked"
     r = kiosk.call(client, "POST", "/v1/ecard/pin/sessions", {"id_number": ALICE, "purpose": "change"})
     assert r.status_code == 423
-    # Reset: face passed on the kiosk, and the SMS code sent to the bound phone.
-    sms = kiosk.call(client, "POST", "/v1/sms/request", {"purpose": "pin_reset", "id_number": ALICE}).json()
+    # Reset: face passed on the kiosk, and the SMS code sent to the bound phone verified by this kiosk.
+    new = {"new": "730615", "repeat": "730615"}
+    sms = kiosk.call(client, "POST", "/v1/sms/request", {"purpose": "ecard_pin_reset", "id_number": ALICE}).json()
+    r = run(client, kiosk, pad, "reset", new, face_passed=True, sms_request_id=sms["request_id"])
+    assert r.status_code == 422 and r.json()["error"] == "sms_required", "a code sent but not verified proves nothing"
     with services.engine.connect() as conn:
         text = conn.execute(sa.select(dev_sms_outbox.c.text).order_by(dev_sms_outbox.c.id.desc())).scalar()
+    assert "电子社保卡密码重置" in text
     code = "".join(c for c in text if c.isdigit())[:6]
-    r = run(client, kiosk, pad, "reset", {"new": "730615", "repeat": "730615"}, face_passed=False,
-            sms_request_id=sms["request_id"], sms_code=code)
+    r = kiosk.call(client, "POST", "/v1/sms/verify", {"request_id": sms["request_id"], "code": code})
+    assert r.status_code == 200 and r.json()["ok"], r.text
+    r = run(client, kiosk, pad, "reset", new, face_passed=False, sms_request_id=sms["request_id"])
     assert r.status_code == 422 and r.json()["error"] == "face_required"
-    r = run(client, kiosk, pad, "reset", {"new": "730615", "repeat": "730615"}, face_passed=True,
-            sms_request_id=sms["request_id"], sms_code=code)
+    # A weak new PIN spends the session, not the SMS check: the citizen chooses again.
+    r = run(client, kiosk, pad, "reset", {"new": "111111", "repeat": "111111"}, face_passed=True,
+            sms_request_id=sms["request_id"])
+    assert r.status_code == 422 and r.json()["rule"] == "all_same"
+    r = run(client, kiosk, pad, "reset", new, face_passed=True, sms_request_id=sms["request_id"])
     assert r.status_code == 200, r.text
+    # The verified code served that reset only.
+    r = run(client, kiosk, pad, "reset", {"new": "285714", "repeat": "285714"}, face_passed=True,
+            sms_request_id=sms["request_id"])
+    assert r.status_code == 422 and r.json()["error"] == "sms_required"
     assert run(client, kiosk, pad, "change", {"old": "730615", "new": "285714", "repeat": "285714"}).status_code == 200
 
 

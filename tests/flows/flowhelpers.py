@@ -188,6 +188,17 @@ class Kiosk:
 
 def build(tmp: Path, **site: dict[str, Any]) -> Any:
     from kiosk.app import build_kiosk
+
+    config = site_config(tmp, **site)
+    services = build_kiosk(config)
+    if services.problems:
+        services.close()
+        pytest.fail(f"the demo kiosk did not build: {services.problems}")
+    return services
+
+
+def site_config(tmp: Path, **site: dict[str, Any]) -> Any:
+    """The demo profile with the tests' site file (written to ``tmp``), loaded as the kiosk would."""
     from kiosk.config import load_config
 
     if not (MODELS / "manifest.json").is_file():
@@ -208,12 +219,7 @@ def build(tmp: Path, **site: dict[str, Any]) -> Any:
     text = "".join(f"[{name}]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
                    for name, values in tables.items())
     (tmp / "site.toml").write_text(text)
-    config = load_config("demo", site_file=tmp / "site.toml", environ={})
-    services = build_kiosk(config)
-    if services.problems:
-        services.close()
-        pytest.fail(f"the demo kiosk did not build: {services.problems}")
-    return services
+    return load_config("demo", site_file=tmp / "site.toml", environ={})
 
 
 def kiosk_with_templates(tmp: Path, **overrides: Any) -> Kiosk:

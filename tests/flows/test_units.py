@@ -106,7 +106,7 @@ def test_keys_for() -> None:
 # -- registry ---------------------------------------------------------------------------------------
 def test_registry_has_the_ui_keys() -> None:
     assert set(SERVICES) == {"card_status", "pin_change", "pin_reset", "retiree_certification", "real_name",
-                             "card_loss", "ecard_signin"}
+                             "card_loss", "ecard_signin", "ecard_pin"}
     with pytest.raises(KeyError, match="unknown service"):
         service_function("pension")
 

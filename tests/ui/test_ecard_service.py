@@ -74,7 +74,7 @@ def start_ecard(qtbot: Any, window: Any) -> None:
     from PySide6.QtCore import Qt
 
     qtbot.waitUntil(lambda: window.current_page == "attract", timeout=10000)
-    assert window.attract.ecard_button.isVisible()
+    assert window.attract.ecard_button.isVisible() and window.attract.phone_hint.isVisible()
     qtbot.mouseClick(window.attract.ecard_button, Qt.MouseButton.LeftButton)
 
 
@@ -104,3 +104,21 @@ def test_a_code_shown_again_is_refused_as_used(qtbot: Any, window: Any, kiosk: K
     start_ecard(qtbot, window)
     sees(qtbot, window, i18n._(E.REFUSAL[CodeRefusal.ALREADY_USED]))
     assert kiosk.services.session.identity is None
+
+
+def test_the_sign_in_screen_shows_how_to_hold_the_phone(qtbot: Any, window: Any, kiosk: Kiosk) -> None:
+    """While the camera looks for a code (it sees only a face here), the step shows the drawn phone."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor
+
+    from ui.widgets.phone_hint import PhoneHint
+
+    kiosk.camera_shows(LIVE)
+    start_ecard(qtbot, window)
+    sees(qtbot, window, i18n._(E.SCAN_TITLE))
+    qtbot.waitUntil(lambda: isinstance(window.step.body, PhoneHint) and window.step.body.isVisible(), timeout=10000)
+    image = window.step.body.grab().toImage()
+    colours = {image.pixelColor(x, y).name() for x in range(0, image.width(), 9) for y in range(0, image.height(), 9)}
+    assert QColor("#000000").name() in colours and len(colours) >= 4, "a drawn picture, not an empty box"
+    qtbot.mouseClick(window.step.cancel_button, Qt.MouseButton.LeftButton)
+

@@ -10,6 +10,7 @@ from kiosk.i18n import N_, _
 from ui import theme
 from ui.qt_compat import emit
 from ui.widgets.common import button, label
+from ui.widgets.phone_hint import PhoneHint
 
 WELCOME = N_("Welcome to the social security card self-service kiosk")
 INSERT_OR_TOUCH = N_("Insert your card or touch the screen to start")
@@ -85,11 +86,17 @@ class AttractScreen(QWidget):
         self.ecard_button = button("secondary")
         self.ecard_button.clicked.connect(lambda: emit(self.ecard_requested))
         self.ecard_button.setVisible(False)
+        self.phone_hint = PhoneHint(scale=0.7)      # how to hold the phone (ui/widgets/phone_hint.py)
+        self.phone_hint.setVisible(False)
+        ecard = QVBoxLayout()
+        ecard.setSpacing(16)
+        ecard.addWidget(self.phone_hint, 0, Qt.AlignmentFlag.AlignHCenter)
+        ecard.addWidget(self.ecard_button, 0, Qt.AlignmentFlag.AlignHCenter)
         row = QHBoxLayout()
         row.setSpacing(96)
         row.addStretch(1)
         row.addWidget(self.hint, 0, Qt.AlignmentFlag.AlignVCenter)
-        row.addWidget(self.ecard_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        row.addLayout(ecard)
         row.addStretch(1)
         layout.addLayout(row)
         layout.addWidget(self.hint_label)
@@ -120,6 +127,7 @@ class AttractScreen(QWidget):
 
     def set_ecard_available(self, available: bool) -> None:
         self.ecard_button.setVisible(available)
+        self.phone_hint.setVisible(available)
 
     def set_notice(self, msgid: str | None) -> None:
         """Why the last visit ended (never anything personal); cleared when a visit starts."""

@@ -15,19 +15,23 @@ CHOOSE = N_("Please choose a service")
 CHOOSE_HINT = N_("Touch a large button below. You can cancel at any step.")
 CARD_IN = N_("Your card is in the reader.")
 FINISH = N_("Finish")
+COMPACT_BUTTON_HEIGHT = 146
 
 
 class ServiceButton(QPushButton):
     """A large button with the service's name and, below it, one line on what it is for."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, compact: bool = False) -> None:
         super().__init__(parent)
         self.setProperty("role", "service")
-        self.setMinimumHeight(theme.SERVICE_BUTTON_HEIGHT)
+        height = COMPACT_BUTTON_HEIGHT if compact else theme.SERVICE_BUTTON_HEIGHT
+        if compact:
+            self.setStyleSheet(f"QPushButton {{ min-height: {height}px; }}")   # not its labels
+        self.setMinimumHeight(height)
         self.setMinimumWidth(760)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         box = QVBoxLayout(self)
-        box.setContentsMargins(40, 16, 40, 16)
+        box.setContentsMargins(40, 6 if compact else 16, 40, 6 if compact else 16)
         box.setSpacing(6)
         self.title_label = label("service-title", wrap=False)
         self.subtitle_label = label("service-subtitle")
@@ -59,10 +63,16 @@ class HomeScreen(QWidget):
         layout.addLayout(title_row)
         layout.addWidget(self.hint_label)
         grid = QGridLayout()
-        grid.setSpacing(32)
+        # Seven services or more take four rows: lower buttons (far above the touch minimum) and
+        # tighter margins, so that every service still fits 1080 px above the bottom notices.
+        compact = len(SERVICES) > 6
+        if compact:
+            layout.setContentsMargins(96, 24, 96, 24)
+            layout.setSpacing(16)
+        grid.setSpacing(12 if compact else 32)
         self.service_buttons: dict[str, ServiceButton] = {}
         for i, spec in enumerate(SERVICES):
-            btn = ServiceButton()
+            btn = ServiceButton(compact=compact)
             btn.clicked.connect(lambda _checked=False, key=spec.key: emit(self.service_chosen, key))
             grid.addWidget(btn, i // 2, i % 2)
             self.service_buttons[spec.key] = btn

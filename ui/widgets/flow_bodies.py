@@ -128,7 +128,8 @@ class EntryBody(QWidget):
 
     key_requested = Signal(str)
 
-    def __init__(self, kind: str, tries_left: int | None, demo_keys: bool, parent: QWidget | None = None) -> None:
+    def __init__(self, kind: str, tries_left: int | None, demo_keys: bool, parent: QWidget | None = None,
+                 pin_title: str | None = None) -> None:
         super().__init__(parent)
         self.kind = kind
         min_len, max_len, hint = ENTRY_KINDS.get(kind, (1, 19, ""))
@@ -136,6 +137,8 @@ class EntryBody(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.pin = PinEntryWidget(keyboard_keys=demo_keys)
+        if pin_title is not None:
+            self.pin.pin_title = pin_title
         self.pin.key_requested.connect(self.key_requested)
         mode = EntryMode.PIN if kind == "pin" else EntryMode.PLAIN
         self.pin.start(mode, min_len, max_len, tries_left)
@@ -228,8 +231,9 @@ def draw_face_frame(pixmap: QPixmap) -> None:
     painter.end()
 
 
-def entry_widget(kind: str, tries_left: int | None, *, demo_keys: bool = False) -> EntryBody:
-    return EntryBody(kind, tries_left, demo_keys)
+def entry_widget(kind: str, tries_left: int | None, *, demo_keys: bool = False,
+                 pin_title: str | None = None) -> EntryBody:
+    return EntryBody(kind, tries_left, demo_keys, pin_title=pin_title)
 
 
 class FaceBody(QWidget):

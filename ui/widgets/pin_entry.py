@@ -54,6 +54,7 @@ class PinEntryWidget(QWidget):
             self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setObjectName("pinEntry")
         self._mode = EntryMode.PIN
+        self.pin_title = PIN_TITLE          # msgid over the dots; the e-card PIN has its own
         self._min_len, self._max_len = 6, 6
         self._count = 0
         self._plain: list[str] = []
@@ -195,7 +196,7 @@ class PinEntryWidget(QWidget):
     # -- drawing ---------------------------------------------------------------------------------
     def _render(self) -> None:
         pin = self._mode is EntryMode.PIN
-        self._set(self.title, _(PIN_TITLE) if pin else _(PLAIN_TITLE))
+        self._set(self.title, _(self.pin_title) if pin else _(PLAIN_TITLE))
         if pin:
             slots = max(self._max_len, self._count)
             self._set(self.dots, " ".join([FILLED] * self._count + [EMPTY] * (slots - self._count)))
