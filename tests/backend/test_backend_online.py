@@ -61,7 +61,9 @@ def test_request_signature_rules(client, kiosk, clock):
     r = client.get(target, headers=headers)
     assert r.status_code == 401 and r.json()["error"] == "bad_signature"
     # replayed
+    assert kiosk.sign_in(client, PERSONS["alice"]).status_code == 201
     _, headers = kiosk.signed("GET", target)
+    headers["X-Visit-Token"] = kiosk.visit_token
     assert client.get(target, headers=headers).status_code == 200
     r = client.get(target, headers=headers)
     assert r.status_code == 401 and r.json()["error"] == "replayed_request"
