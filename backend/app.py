@@ -314,9 +314,10 @@ def create_app(services: Services) -> FastAPI:
         return visits.open_visit(services, kiosk, body.id_number, body.evidence, body.name)
 
     @app.delete("/v1/visits/current", tags=["kiosk"], responses=ERRORS)
-    def end_visit(kiosk: Kiosk) -> dict[str, Any]:
-        """The visit ended at the kiosk: its token stops working now."""
-        return visits.end_visit(services, kiosk)
+    def end_visit(kiosk: Kiosk, x_visit_token: VisitToken = None) -> dict[str, Any]:
+        """The visit ended at the kiosk: the visit X-Visit-Token names (without it, every open visit of
+        this kiosk) stops working now."""
+        return visits.end_visit(services, kiosk, x_visit_token)
 
     @app.post("/v1/sms/request", tags=["kiosk"], responses=ERRORS)
     def sms_request(body: SmsRequestBody, kiosk: Kiosk, x_visit_token: VisitToken = None) -> dict[str, Any]:

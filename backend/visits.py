@@ -113,11 +113,13 @@ def _insert(conn: sa.Connection, services: Services, kiosk_id: str, id_number: s
     return {"visit_token": token, "evidence": evidence, "expires_at": format_rfc3339(expires)}
 
 
-def end_visit(services: Services, kiosk_id: str) -> dict[str, Any]:
+def end_visit(services: Services, kiosk_id: str, token: str | None = None) -> dict[str, Any]:
+    """End the visit ``token`` names (only this kiosk's), or every open visit of the kiosk."""
+    where = [kiosk_visits.c.kiosk_id == kiosk_id, kiosk_visits.c.ended_at.is_(None)]
+    if token:
+        where.append(kiosk_visits.c.token_hash == _hash(token))
     with services.engine.begin() as conn:
-        ended = conn.execute(kiosk_visits.update().where(kiosk_visits.c.kiosk_id == kiosk_id,
-                                                         kiosk_visits.c.ended_at.is_(None))
-                             .values(ended_at=services.clock())).rowcount
+        ended = conn.execute(kiosk_visits.update().where(*where).values(ended_at=services.clock())).rowcount
     return {"ended": ended}
 
 

@@ -277,12 +277,22 @@ class BackendClient:
                 return                         # e.g. the e-card already opened it
             self._visit = _Visit(id_number.upper(), evidence, name)
 
-    def end_visit(self) -> None:
-        """The citizen left: the backend's visit token stops working (best effort) and is forgotten."""
+    def end_visit(self, *, wait: bool = True) -> None:
+        """The citizen left: the visit is forgotten now, and its token revoked at the backend (best
+        effort; ``wait=False`` revokes on a thread, for callers on the UI thread)."""
         with self._visit_lock:
             visit, self._visit = self._visit, None
-        if visit is not None and visit.token is not None:
-            self._send("DELETE", "/v1/visits/current", None, signed=True)
+        if visit is None or visit.token is None:
+            return
+        headers = {"X-Visit-Token": visit.token}
+
+        def revoke() -> None:
+            self._send("DELETE", "/v1/visits/current", None, signed=True, extra_headers=headers)
+
+        if wait:
+            revoke()
+        else:
+            threading.Thread(target=revoke, name="visit-end", daemon=True).start()
 
     def open_visit(self, id_number: str) -> VisitOpened | NotFound | Rejected | ServiceUnavailable | None:
         """Open the begun visit of ``id_number`` on the backend now (None: no visit of theirs was begun)."""
