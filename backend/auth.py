@@ -92,7 +92,8 @@ def rotate_key(services: Services, kiosk_id: str, new_public_key_b64: str, proof
     except ValueError:
         raise ApiError(422, "malformed", "public_key and proof must be base64") from None
     if len(new_key) != 32 or not verify_ed25519(new_key, proof, rotate_signing_bytes(kiosk_id, new_public_key_b64)):
-        raise ApiError(422, "malformed", "proof must be the new key's Ed25519 signature over "
+        # Well-formed but not the new key's signature: no proof of possession, so refused (403).
+        raise ApiError(403, "bad_proof", "proof must be the new key's Ed25519 signature over "
                        "'sscard-kiosk rotate v1\\n{kiosk_id}\\n{public_key}'", field="proof")
     now = services.clock()
     with services.engine.begin() as conn:

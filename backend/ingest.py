@@ -17,14 +17,13 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 
-from backend import card_loss, validate
+from backend import bulk, card_loss, validate
 from backend.clock import parse_rfc3339
 from backend.context import Services
 from backend.crypto import b64d, canonical_json, public_key_of, record_signing_bytes, verify_with
@@ -198,11 +197,11 @@ def _load_persons(conn: Connection, fresh: list[Envelope]) -> dict[str, _Person]
     cols = (persons.c.id_number, persons.c.phone, persons.c.certified_until, persons.c.deceased)
     found: dict[str, _Person] = {}
     if certified:
-        for r in conn.execute(sa.select(*cols).where(persons.c.id_number.in_(certified))
+        for r in conn.execute(sa.select(*cols).where(bulk.any_of(conn, persons.c.id_number, certified))
                               .order_by(persons.c.id_number).with_for_update()):
             found[r.id_number] = _Person(r.phone, r.certified_until, bool(r.deceased))
     if notified:
-        for r in conn.execute(sa.select(*cols).where(persons.c.id_number.in_(notified))):
+        for r in conn.execute(sa.select(*cols).where(bulk.any_of(conn, persons.c.id_number, notified))):
             found[r.id_number] = _Person(r.phone, r.certified_until, bool(r.deceased))
     return found
 
@@ -248,6 +247,18 @@ def _apply_certification(services: Services, env: Envelope, person: _Person | No
     return "ok", f"Certified until {new_until.isoformat()}."
 
 
+def _update_certified(conn: Connection, certified: list[dict[str, Any]]) -> None:
+    """The batch's new certified_until dates (one per person: a second certification of the same
+    person in the batch finds the first's date), in one statement on PostgreSQL."""
+    if bulk.on_postgresql(conn):
+        conn.execute(sa.text("UPDATE persons SET certified_until = v.until FROM unnest(CAST(:ids AS text[]), "
+                             "CAST(:untils AS date[])) AS v(id, until) WHERE persons.id_number = v.id"),
+                     {"ids": [c["b_id"] for c in certified], "untils": [c["b_until"] for c in certified]})
+        return
+    conn.execute(persons.update().where(persons.c.id_number == sa.bindparam("b_id"))
+                 .values(certified_until=sa.bindparam("b_until")), certified)
+
+
 def ingest_batch(services: Services, body: Any) -> dict[str, Any]:
     kiosk_id, envelopes = _parse_batch(services, body)
     now = services.clock()
@@ -264,7 +275,7 @@ def ingest_batch(services: Services, body: Any) -> dict[str, Any]:
         stored = {
             r.id: r for r in conn.execute(
                 sa.select(records.c.id, records.c.envelope, records.c.outcome, records.c.message)
-                .where(records.c.id.in_([e.id for e in envelopes])))
+                .where(bulk.any_of(conn, records.c.id, [e.id for e in envelopes])))
         }
         fresh: list[Envelope] = []
         for i, env in enumerate(envelopes):
@@ -304,12 +315,10 @@ def ingest_batch(services: Services, body: Any) -> dict[str, Any]:
                 "envelope": env.stored_text(), "outcome": outcome, "message": message,
             })
         if effects["certified"]:
-            conn.execute(persons.update().where(persons.c.id_number == sa.bindparam("b_id"))
-                         .values(certified_until=sa.bindparam("b_until")), effects["certified"])
-        if effects["notifications"]:
-            conn.execute(notifications.insert(), effects["notifications"])
+            _update_certified(conn, effects["certified"])
+        bulk.insert(conn, notifications, effects["notifications"])
         if rows:
-            _insert_records(conn, rows)
+            bulk.insert(conn, records, rows)
             conn.execute(kiosks.update().where(kiosks.c.kiosk_id == kiosk_id).values(last_seq=last_seq))
     if any(e.type in NOTIFY_TYPES for e in fresh):
         # This batch's notifications, and any left behind by a replica that stopped mid-way.
@@ -317,36 +326,6 @@ def ingest_batch(services: Services, body: Any) -> dict[str, Any]:
     log.info("batch ingested", extra={"kiosk": kiosk_id, "accepted": len(fresh),
                                       "duplicates": len(envelopes) - len(fresh)})
     return {"results": [results[e.id] for e in envelopes]}
-
-
-RECORD_COLUMNS = ("id", "kiosk_id", "seq", "type", "operator_id", "person_id", "created_at", "received_at", "day",
-                  "envelope", "outcome", "message")
-
-
-def _naive_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC).replace(tzinfo=None)      # what UtcDateTime stores
-
-
-def _insert_records(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """The batch's records in one COPY on PostgreSQL (a prepared INSERT per row cost ~60 us of
-    replica CPU per record); the plain executemany elsewhere (the embedded SQLite store)."""
-    if conn.dialect.name != "postgresql":
-        conn.execute(records.insert(), rows)
-        return
-    import psycopg
-
-    cursor = conn.connection.driver_connection.cursor()    # same connection, same transaction
-    try:
-        with cursor.copy(f"COPY records ({', '.join(RECORD_COLUMNS)}) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row((r["id"], r["kiosk_id"], r["seq"], r["type"], r["operator_id"], r["person_id"],
-                                _naive_utc(r["created_at"]), _naive_utc(r["received_at"]), r["day"],
-                                r["envelope"], r["outcome"], r["message"]))
-    except psycopg.Error as exc:
-        # The app's handler classifies SQLAlchemy's DBAPIError (503 only for a lost connection).
-        raise DBAPIError("COPY records", None, exc) from exc
-    finally:
-        cursor.close()
 
 
 def envelope_of(row_envelope: str) -> dict[str, Any]:
