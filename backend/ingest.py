@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 ENVELOPE_KEYS = frozenset({"id", "kiosk_id", "seq", "created_at", "type", "operator_id", "payload", "sig"})
 TYPE_RE = re.compile(r"[a-z][a-z0-9_]{1,39}")      # fullmatch: "pin_change\n" is not a type
+# Lower-case canonical UUIDv7 of the RFC 9562 variant: what uuid.UUID(x).version == 7 and
+# str(uuid.UUID(x)) == x accept.
+UUID7_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 NOTIFY_TYPES = frozenset({"pin_change", "pin_reset", "pin_unblock"})
 PASSED = "passed"
 
@@ -78,11 +81,12 @@ def parse_envelope(obj: Any, index: int, max_record_bytes: int = 1_000_000) -> E
         raise _malformed(rid, f"record {index} lacks {', '.join(sorted(missing))}", sorted(missing)[0])
     if extra:
         raise _malformed(rid, f"record {index} has unknown fields {', '.join(sorted(extra))}", sorted(extra)[0])
-    try:
-        parsed = uuid.UUID(obj["id"])
-    except (ValueError, TypeError, AttributeError):
-        raise _malformed(None, f"record {index}: id is not a UUID string", "id") from None
-    if parsed.version != 7 or str(parsed) != obj["id"]:
+    if not isinstance(obj["id"], str) or not UUID7_RE.fullmatch(obj["id"]):
+        # The regex is the fast path (uuid.UUID cost ~25 us per record); this names what is wrong.
+        try:
+            uuid.UUID(obj["id"])
+        except (ValueError, TypeError, AttributeError):
+            raise _malformed(None, f"record {index}: id is not a UUID string", "id") from None
         raise _malformed(None, f"record {index}: id must be a lower-case UUIDv7 string", "id")
 
     def bad(field: str, reason: str) -> ApiError:
