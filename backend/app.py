@@ -34,6 +34,7 @@ from backend import (
     seed,
     sms,
     validate,
+    visits,
 )
 from backend.clock import format_rfc3339
 from backend.context import Services
@@ -68,6 +69,23 @@ class EnrollBody(BaseModel):
     old_key_signature: str | None = Field(
         default=None, description="re-keying: base64 Ed25519 by the kiosk's current key over "
                                   "'sscard-kiosk rekey v1\\n{kiosk_id}\\n{public_key}'")
+
+
+class VisitBody(BaseModel):
+    model_config = STRICT
+    id_number: str = Field(pattern=ID_NUMBER, description="the person signing in")
+    evidence: Literal["sscard", "id_card", "typed"] = Field(
+        description="how: the social-security card or resident ID card read (name required, must match the "
+                    "bureau's record), or a typed number (retiree certification, decided by the face match)")
+    name: str | None = Field(default=None, min_length=1, max_length=64, description="the holder's name on the card")
+
+
+class RotateKeyBody(BaseModel):
+    model_config = STRICT
+    public_key: str = Field(pattern=r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$",
+                            description="base64 of the new raw 32-byte Ed25519 public key")
+    proof: str = Field(pattern=r"^[A-Za-z0-9+/]{85}[AQgw]==$",
+                       description="the new key's signature over 'sscard-kiosk rotate v1\\n{kiosk_id}\\n{public_key}'")
 
 
 class TokenBody(BaseModel):
@@ -188,6 +206,8 @@ def operator_auth(request: Request, authorization: Annotated[str | None, Header(
 
 
 Kiosk = Annotated[str, Depends(kiosk_auth)]
+VisitToken = Annotated[str | None, Header(alias="X-Visit-Token", max_length=64,
+                                          description="this kiosk's current visit (POST /v1/visits)")]
 Operator = Annotated[None, Depends(operator_auth)]
 
 
@@ -262,7 +282,15 @@ def create_app(services: Services) -> FastAPI:
             body = validate.loads(raw, check=False)   # each record is checked by itself
         except validate.Unstorable as exc:
             raise ApiError(422, "malformed", f"the body is not acceptable JSON: {exc}") from None
-        return await run_in_threadpool(ingest.ingest_batch, services, body)
+        # Rendered here: FastAPI's validation and encoding of a 500-result answer cost more replica
+        # CPU per record than storing it (bench/backend_ingest.py); the shape is ingest's own.
+        return JSONResponse(await run_in_threadpool(ingest.ingest_batch, services, body))  # type: ignore[return-value]
+
+    @app.post("/v1/kiosks/rotate-key", tags=["kiosk"], responses=ERRORS)
+    def kiosk_rotate_key(body: RotateKeyBody, kiosk: Kiosk) -> dict[str, Any]:
+        """The kiosk replaces its own signing key: signed with the current key, the new key's proof inside.
+        From the answer on, only the new key signs for this kiosk (records not yet uploaded must be sent first)."""
+        return auth.rotate_key(services, kiosk, body.public_key, body.proof)
 
     @app.get("/v1/kiosks/me", tags=["kiosk"], responses=ERRORS)
     def kiosk_me(kiosk: Kiosk) -> dict[str, Any]:
@@ -271,15 +299,31 @@ def create_app(services: Services) -> FastAPI:
         return auth.kiosk_state(services, kiosk)
 
     @app.get("/v1/persons/{id_number}/summary", tags=["kiosk"], responses=ERRORS)
-    def person_summary(id_number: Annotated[str, FPath(pattern=ID_NUMBER)], _kiosk: Kiosk) -> dict[str, Any]:
+    def person_summary(id_number: Annotated[str, FPath(pattern=ID_NUMBER)], kiosk: Kiosk,
+                       x_visit_token: VisitToken = None) -> dict[str, Any]:
+        visits.require(services, kiosk, x_visit_token, id_number, "person_summary")
         return persons.summary(services, id_number)
 
     @app.get("/v1/persons/{id_number}/face-template", tags=["kiosk"], responses=ERRORS)
-    def person_face_template(id_number: Annotated[str, FPath(pattern=ID_NUMBER)], _kiosk: Kiosk) -> dict[str, Any]:
+    def person_face_template(id_number: Annotated[str, FPath(pattern=ID_NUMBER)], kiosk: Kiosk,
+                             x_visit_token: VisitToken = None) -> dict[str, Any]:
+        visits.require(services, kiosk, x_visit_token, id_number, "face_template")
         return persons.face_template(services, id_number)
 
+    @app.post("/v1/visits", status_code=201, tags=["kiosk"], responses=ERRORS)
+    def open_visit(body: VisitBody, kiosk: Kiosk) -> dict[str, Any]:
+        """Sign a person in: a short-lived visit token for this kiosk and this person (ends its previous visit).
+        The e-card's visit comes with its redemption instead."""
+        return visits.open_visit(services, kiosk, body.id_number, body.evidence, body.name)
+
+    @app.delete("/v1/visits/current", tags=["kiosk"], responses=ERRORS)
+    def end_visit(kiosk: Kiosk, x_visit_token: VisitToken = None) -> dict[str, Any]:
+        """The visit ended at the kiosk: the visit X-Visit-Token names (without it, every open visit of
+        this kiosk) stops working now."""
+        return visits.end_visit(services, kiosk, x_visit_token)
+
     @app.post("/v1/sms/request", tags=["kiosk"], responses=ERRORS)
-    def sms_request(body: SmsRequestBody, kiosk: Kiosk) -> dict[str, Any]:
+    def sms_request(body: SmsRequestBody, kiosk: Kiosk, x_visit_token: VisitToken = None) -> dict[str, Any]:
         """Send a one-time code to the bound phone (id_number), to a phone, or again for a bank verification."""
         targets = [t for t in (body.id_number, body.phone, body.verification_id) if t is not None]
         if len(targets) != 1:
@@ -287,6 +331,7 @@ def create_app(services: Services) -> FastAPI:
         if body.verification_id is not None:
             return bank.resend_registration_code(services, kiosk, body.verification_id)
         if body.id_number is not None:
+            visits.require(services, kiosk, x_visit_token, body.id_number, "sms_request")
             phone = sms.bound_phone(services, body.id_number.upper())
         else:
             phone = body.phone
@@ -299,7 +344,8 @@ def create_app(services: Services) -> FastAPI:
         return sms.verify_code(services, kiosk, body.request_id, body.code)
 
     @app.post("/v1/bank/verify", tags=["kiosk"], responses=ERRORS)
-    def bank_verify(body: BankVerifyBody, kiosk: Kiosk) -> dict[str, Any]:
+    def bank_verify(body: BankVerifyBody, kiosk: Kiosk, x_visit_token: VisitToken = None) -> dict[str, Any]:
+        visits.require(services, kiosk, x_visit_token, body.id_number, "bank_verify")
         return bank.verify_bank_card(services, kiosk, body.model_dump())
 
     @app.post("/v1/accounts/register", tags=["kiosk"], responses=ERRORS)
@@ -324,7 +370,7 @@ def create_app(services: Services) -> FastAPI:
                            "signed-in operator; ask the office to assign them", field="districts")
         if not wanted:
             raise ApiError(422, "malformed", "give at least one district: ?districts=A,B")
-        return persons.roster(services, wanted)
+        return persons.roster(services, wanted, kiosk)
 
     @app.get("/v1/keys/field-signing", tags=["kiosk"])
     def field_signing_key() -> dict[str, str]:
@@ -338,12 +384,17 @@ def create_app(services: Services) -> FastAPI:
 
     @app.post("/v1/ecard/redeem", tags=["kiosk"], responses=ERRORS)
     def ecard_redeem(body: EcardRedeemBody, kiosk: Kiosk) -> dict[str, Any]:
-        """Spend a dynamic e-card sign-in code once: the citizen it names (409 if used before)."""
-        return ecard.redeem_code(services, kiosk, body.code)
+        """Spend a dynamic e-card sign-in code once: the citizen it names (409 if used before), and the
+        visit token for that citizen (the backend checked the code: it is the visit's evidence)."""
+        answer = ecard.redeem_code(services, kiosk, body.code)
+        with services.engine.begin() as conn:
+            answer.update(visits.open_for_ecard(conn, services, kiosk, answer["id_number"]))
+        return answer
 
     @app.post("/v1/ecard/pin/sessions", tags=["kiosk"], responses={**ERRORS, 423: ERRORS[409]})
-    def ecard_pin_session(body: EcardPinSessionBody, kiosk: Kiosk) -> dict[str, Any]:
+    def ecard_pin_session(body: EcardPinSessionBody, kiosk: Kiosk, x_visit_token: VisitToken = None) -> dict[str, Any]:
         """A one-use working key for an e-card PIN operation, wrapped under this kiosk's e-card pad key."""
+        visits.require(services, kiosk, x_visit_token, body.id_number, "ecard_pin_session")
         return ecard_pin.open_session(services, kiosk, body.id_number, body.purpose)
 
     @app.post("/v1/ecard/pin/sessions/{session_id}", tags=["kiosk"], responses={**ERRORS, 423: ERRORS[409]})
@@ -382,6 +433,11 @@ def create_app(services: Services) -> FastAPI:
                               subject: Annotated[str, FPath(max_length=64)]) -> dict[str, Any]:
         """Lift a lockout: the subject's rate-limit windows count again from now."""
         return lockouts.lift(services, kind, subject)
+
+    @app.get("/v1/operator/visit-refusals", tags=["operator"], responses=ERRORS)
+    def operator_visit_refusals(_op: Operator) -> dict[str, Any]:
+        """Person data refused to a kiosk outside its visit (another person, expired, another kiosk's token)."""
+        return visits.refusals(services)
 
     @app.get("/v1/operator/card-loss/{id_number}", tags=["operator"], responses=ERRORS)
     def operator_card_loss(_op: Operator, id_number: Annotated[str, FPath(pattern=ID_NUMBER)]) -> dict[str, Any]:

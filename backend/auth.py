@@ -79,6 +79,34 @@ def rekey_signing_bytes(kiosk_id: str, new_public_key_b64: str) -> bytes:
     return f"sscard-kiosk rekey v1\n{kiosk_id}\n{new_public_key_b64}".encode()
 
 
+def rotate_signing_bytes(kiosk_id: str, new_public_key_b64: str) -> bytes:
+    """What the NEW key signs in a kiosk's own key rotation (proof that the kiosk holds it)."""
+    return f"sscard-kiosk rotate v1\n{kiosk_id}\n{new_public_key_b64}".encode()
+
+
+def rotate_key(services: Services, kiosk_id: str, new_public_key_b64: str, proof_b64: str) -> dict[str, Any]:
+    """A kiosk replaces its own key: the request is signed with the current key (kiosk_auth), the
+    proof with the new one. No token: the old key's signature is the authority (docs/backend.md)."""
+    try:
+        new_key, proof = b64d(new_public_key_b64), b64d(proof_b64)
+    except ValueError:
+        raise ApiError(422, "malformed", "public_key and proof must be base64") from None
+    if len(new_key) != 32 or not verify_ed25519(new_key, proof, rotate_signing_bytes(kiosk_id, new_public_key_b64)):
+        # Well-formed but not the new key's signature: no proof of possession, so refused (403).
+        raise ApiError(403, "bad_proof", "proof must be the new key's Ed25519 signature over "
+                       "'sscard-kiosk rotate v1\\n{kiosk_id}\\n{public_key}'", field="proof")
+    now = services.clock()
+    with services.engine.begin() as conn:
+        row = conn.execute(sa.select(kiosks.c.public_key, kiosks.c.last_seq).where(kiosks.c.kiosk_id == kiosk_id)
+                           .with_for_update()).first()
+        if row is None:
+            raise ApiError(401, "unknown_kiosk", f"kiosk {kiosk_id!r} is not enrolled")
+        if bytes(row.public_key) != new_key:
+            conn.execute(kiosks.update().where(kiosks.c.kiosk_id == kiosk_id)
+                         .values(public_key=new_key, enrolled_at=now))
+    return {"kiosk_id": kiosk_id, "status": "rotated", "rotated_at": format_rfc3339(now), "last_seq": row.last_seq}
+
+
 def issue_enrollment_token(services: Services, kiosk_id: str | None, role: str = "office",
                            rekey: bool = False) -> dict[str, Any]:
     """One token for one kiosk id and one role; ``rekey`` is the operator's explicit consent to

@@ -46,6 +46,8 @@ class AuthSection:
     operator_token: str = ""              # bearer token for /v1/operator/* (secret: BACKEND__AUTH__OPERATOR_TOKEN)
     enrollment_token_ttl_h: int = 24      # one-time kiosk enrollment tokens expire after this long
     request_max_skew_s: int = 300         # X-Kiosk-Timestamp must be within this many seconds
+    visit_ttl_s: int = 900                # a visit token (person data for one signed-in person) lives this long
+    visits_per_kiosk_per_hour: int = 60   # visits a kiosk may open per rolling hour (a harvest trips it)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class BankSection:
 class CertificationSection:
     period_months: int = 12               # a certification covers this many months
     roster_due_within_days: int = 60      # the roster lists retirees due within this many days
+    roster_templates_valid_days: int = 7  # a roster's sealed face templates open until then; the kiosk purges it
 
 
 @dataclass(frozen=True)

@@ -263,3 +263,4 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 # Tables an area keeps in its own module register on the same metadata; import them here so that
 # every user of ``metadata`` (create_all, compare_metadata) sees every table.
 from backend import card_loss as _card_loss  # noqa: E402,F401  (defines card_loss_reports)
+from backend import visits as _visits  # noqa: E402,F401  (defines kiosk_visits, visit_refusals)

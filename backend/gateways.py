@@ -13,6 +13,7 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from backend import bulk
 from backend.clock import Clock
 from backend.db import bank_test_accounts, dev_sms_outbox
 from kiosk.config.schema import Bank
@@ -38,7 +39,7 @@ class DevSmsGateway:
         """A batch's notifications in one transaction (all or none: a failure retries them all)."""
         now = self._clock()
         with self._engine.begin() as conn:
-            conn.execute(dev_sms_outbox.insert(), [{"phone": p, "text": t, "sent_at": now} for p, t in messages])
+            bulk.insert(conn, dev_sms_outbox, [{"phone": p, "text": t, "sent_at": now} for p, t in messages])
 
 
 @dataclass(frozen=True)

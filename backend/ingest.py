@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from backend import card_loss, validate
+from backend import bulk, card_loss, validate
 from backend.clock import parse_rfc3339
 from backend.context import Services
 from backend.crypto import b64d, canonical_json, public_key_of, record_signing_bytes, verify_with
@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 ENVELOPE_KEYS = frozenset({"id", "kiosk_id", "seq", "created_at", "type", "operator_id", "payload", "sig"})
 TYPE_RE = re.compile(r"[a-z][a-z0-9_]{1,39}")      # fullmatch: "pin_change\n" is not a type
+# Lower-case canonical UUIDv7 of the RFC 9562 variant: what uuid.UUID(x).version == 7 and
+# str(uuid.UUID(x)) == x accept.
+UUID7_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 NOTIFY_TYPES = frozenset({"pin_change", "pin_reset", "pin_unblock"})
 PASSED = "passed"
 
@@ -50,6 +53,15 @@ class Envelope:
     payload: dict[str, Any]
     person_id: str | None          # payload.id_number, upper-cased (the check digit X)
     signed: bytes                  # canonical JSON without sig: what the signature covers
+
+    def stored_text(self) -> str:
+        """The canonical JSON with ``sig`` (the evidence stored), built from ``signed`` instead of
+        serialising the record again: keys sort as ..., "seq", "sig", "type", and both the type
+        (TYPE_RE) and the base64 signature serialise as they are."""
+        tail = b',"type":"' + self.type.encode("ascii") + b'"}'
+        if not self.signed.endswith(tail):          # cannot happen for a parsed envelope; stay exact
+            return canonical_json(self.raw).decode("utf-8")
+        return (self.signed[:-len(tail)] + b',"sig":"' + self.raw["sig"].encode("ascii") + b'"' + tail).decode("utf-8")
 
 
 def _malformed(record_id: str | None, reason: str, field: str | None = None) -> ApiError:
@@ -69,11 +81,12 @@ def parse_envelope(obj: Any, index: int, max_record_bytes: int = 1_000_000) -> E
         raise _malformed(rid, f"record {index} lacks {', '.join(sorted(missing))}", sorted(missing)[0])
     if extra:
         raise _malformed(rid, f"record {index} has unknown fields {', '.join(sorted(extra))}", sorted(extra)[0])
-    try:
-        parsed = uuid.UUID(obj["id"])
-    except (ValueError, TypeError, AttributeError):
-        raise _malformed(None, f"record {index}: id is not a UUID string", "id") from None
-    if parsed.version != 7 or str(parsed) != obj["id"]:
+    if not isinstance(obj["id"], str) or not UUID7_RE.fullmatch(obj["id"]):
+        # The regex is the fast path (uuid.UUID cost ~25 us per record); this names what is wrong.
+        try:
+            uuid.UUID(obj["id"])
+        except (ValueError, TypeError, AttributeError):
+            raise _malformed(None, f"record {index}: id is not a UUID string", "id") from None
         raise _malformed(None, f"record {index}: id must be a lower-case UUIDv7 string", "id")
 
     def bad(field: str, reason: str) -> ApiError:
@@ -188,11 +201,11 @@ def _load_persons(conn: Connection, fresh: list[Envelope]) -> dict[str, _Person]
     cols = (persons.c.id_number, persons.c.phone, persons.c.certified_until, persons.c.deceased)
     found: dict[str, _Person] = {}
     if certified:
-        for r in conn.execute(sa.select(*cols).where(persons.c.id_number.in_(certified))
+        for r in conn.execute(sa.select(*cols).where(bulk.any_of(conn, persons.c.id_number, certified))
                               .order_by(persons.c.id_number).with_for_update()):
             found[r.id_number] = _Person(r.phone, r.certified_until, bool(r.deceased))
     if notified:
-        for r in conn.execute(sa.select(*cols).where(persons.c.id_number.in_(notified))):
+        for r in conn.execute(sa.select(*cols).where(bulk.any_of(conn, persons.c.id_number, notified))):
             found[r.id_number] = _Person(r.phone, r.certified_until, bool(r.deceased))
     return found
 
@@ -238,6 +251,18 @@ def _apply_certification(services: Services, env: Envelope, person: _Person | No
     return "ok", f"Certified until {new_until.isoformat()}."
 
 
+def _update_certified(conn: Connection, certified: list[dict[str, Any]]) -> None:
+    """The batch's new certified_until dates (one per person: a second certification of the same
+    person in the batch finds the first's date), in one statement on PostgreSQL."""
+    if bulk.on_postgresql(conn):
+        conn.execute(sa.text("UPDATE persons SET certified_until = v.until FROM unnest(CAST(:ids AS text[]), "
+                             "CAST(:untils AS date[])) AS v(id, until) WHERE persons.id_number = v.id"),
+                     {"ids": [c["b_id"] for c in certified], "untils": [c["b_until"] for c in certified]})
+        return
+    conn.execute(persons.update().where(persons.c.id_number == sa.bindparam("b_id"))
+                 .values(certified_until=sa.bindparam("b_until")), certified)
+
+
 def ingest_batch(services: Services, body: Any) -> dict[str, Any]:
     kiosk_id, envelopes = _parse_batch(services, body)
     now = services.clock()
@@ -254,7 +279,7 @@ def ingest_batch(services: Services, body: Any) -> dict[str, Any]:
         stored = {
             r.id: r for r in conn.execute(
                 sa.select(records.c.id, records.c.envelope, records.c.outcome, records.c.message)
-                .where(records.c.id.in_([e.id for e in envelopes])))
+                .where(bulk.any_of(conn, records.c.id, [e.id for e in envelopes])))
         }
         fresh: list[Envelope] = []
         for i, env in enumerate(envelopes):
@@ -262,7 +287,7 @@ def ingest_batch(services: Services, body: Any) -> dict[str, Any]:
             if old is not None:
                 # Byte-identical to evidence whose signature was verified when it was stored:
                 # a resend is recognised without verifying it again.
-                if old.envelope != canonical_json(env.raw).decode("utf-8"):
+                if old.envelope != env.stored_text():
                     raise ApiError(409, "id_conflict",
                                    "a different record with this id was accepted before; ids must be unique", env.id)
                 results[env.id] = {"id": env.id, "status": "duplicate", "outcome": old.outcome,
@@ -291,15 +316,13 @@ def ingest_batch(services: Services, body: Any) -> dict[str, Any]:
                 "id": env.id, "kiosk_id": kiosk_id, "seq": env.seq, "type": env.type,
                 "operator_id": env.operator_id, "person_id": env.person_id,
                 "created_at": env.created_at, "received_at": now, "day": env.created_at.date().isoformat(),
-                "envelope": canonical_json(env.raw).decode("utf-8"), "outcome": outcome, "message": message,
+                "envelope": env.stored_text(), "outcome": outcome, "message": message,
             })
         if effects["certified"]:
-            conn.execute(persons.update().where(persons.c.id_number == sa.bindparam("b_id"))
-                         .values(certified_until=sa.bindparam("b_until")), effects["certified"])
-        if effects["notifications"]:
-            conn.execute(notifications.insert(), effects["notifications"])
+            _update_certified(conn, effects["certified"])
+        bulk.insert(conn, notifications, effects["notifications"])
         if rows:
-            conn.execute(records.insert(), rows)
+            bulk.insert(conn, records, rows)
             conn.execute(kiosks.update().where(kiosks.c.kiosk_id == kiosk_id).values(last_seq=last_seq))
     if any(e.type in NOTIFY_TYPES for e in fresh):
         # This batch's notifications, and any left behind by a replica that stopped mid-way.

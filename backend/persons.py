@@ -10,11 +10,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from backend import validate
+from backend.clock import format_rfc3339
 from backend.context import Services
 from backend.crypto import b64e
-from backend.db import persons
+from backend.db import kiosks, persons
 from backend.errors import ApiError
 from kiosk.privacy import mask_id_number, mask_name, mask_phone
+from kiosk.roster_seal import ALG as TEMPLATE_ALG
+from kiosk.roster_seal import TemplateSealer
 
 FACE_MODEL = "sface_2021dec"
 # The phone-suffix verifier's KDF: scrypt N=2^14, r=8, p=1 (16 MiB) takes ~50 ms per check on the
@@ -87,9 +90,14 @@ def due_date(certified_until: date | None, today: date) -> date:
     return certified_until if certified_until is not None else today
 
 
-def roster(services: Services, districts: list[str]) -> dict[str, Any]:
-    """Retirees in ``districts`` due for certification within the configured window."""
+def roster(services: Services, districts: list[str], kiosk_id: str) -> dict[str, Any]:
+    """Retirees in ``districts`` due for certification within the configured window; their face
+    templates sealed to ``kiosk_id``'s key and valid until ``templates_expire_at`` (kiosk/roster_seal.py)."""
     today = services.clock().date()
+    with services.engine.connect() as conn:
+        kiosk_key = conn.execute(sa.select(kiosks.c.public_key).where(kiosks.c.kiosk_id == kiosk_id)).scalar_one()
+    expires = format_rfc3339(services.clock() + timedelta(days=services.config.certification.roster_templates_valid_days))
+    sealer = TemplateSealer(bytes(kiosk_key), expires)
     horizon = today + timedelta(days=services.config.certification.roster_due_within_days)
     with services.reader.connect() as conn:
         rows = conn.execute(sa.select(persons).where(
@@ -107,7 +115,8 @@ def roster(services: Services, districts: list[str]) -> dict[str, Any]:
             "district": p["district"],
             "address": p["address"] or "",
             "due_date": due_date(p["certified_until"], today).isoformat(),
-            "template": b64e(bytes(p["face_template"])) if p["face_template"] else None,
+            "template": sealer.seal(p["id_number"], bytes(p["face_template"])) if p["face_template"] else None,
             "model": p["face_model"] or FACE_MODEL,
         })
-    return {"generated_at": services.clock().isoformat(), "districts": districts, "persons": entries}
+    return {"generated_at": services.clock().isoformat(), "districts": districts, "persons": entries,
+            "template_enc": TEMPLATE_ALG, "template_key": sealer.wrapped, "templates_expire_at": expires}

@@ -124,6 +124,9 @@ def _start_backend_and_sync(services: KioskServices) -> None:
 
     services.sync = start_sync(config, base_url=base_url)
     services._closers.append(services.sync.stop)
+    # The citizen left: the backend's visit token for them stops working (issue 17, backend/visits.py).
+    client = services.sync.client
+    services.session.on_visit_end(lambda *_args: client.end_visit(wait=False))
 
 
 def _start_card(services: KioskServices) -> None:

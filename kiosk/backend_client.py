@@ -17,6 +17,7 @@ import binascii
 import json
 import logging
 import ssl
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -142,6 +143,24 @@ class EcardPlatformKey:
 
 
 @dataclass(frozen=True)
+class VisitOpened:
+    """The backend's visit for one person at this kiosk (``POST /v1/visits`` or the e-card)."""
+
+    evidence: str
+    expires_at: str
+
+
+@dataclass
+class _Visit:
+    """This kiosk's current visit: whose it is, the evidence to open it with, its token once opened."""
+
+    id_number: str = field(repr=False)
+    evidence: str
+    name: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class Enrolled:
     kiosk_id: str
 
@@ -180,6 +199,8 @@ class BackendClient:
         self.sync_timeout = httpx.Timeout(sync_timeout_s, connect=min(sync_timeout_s, 5.0))
         self._http = httpx.Client(base_url=self.base_url, verify=_verify_setting(ca_file),
                                   transport=transport, headers={"User-Agent": "sscard-kiosk"})
+        self._visit: _Visit | None = None
+        self._visit_lock = threading.Lock()
 
     @classmethod
     def from_config(cls, config: Any, signer: Signer | None, base_url: str | None = None) -> BackendClient:
@@ -266,14 +287,81 @@ class BackendClient:
             return ServiceUnavailable("backend answered something that is not a JSON object")
         return data
 
+    # -- the visit (person data only for the person signed in) ---------------------------------
+    def begin_visit(self, id_number: str, evidence: str, name: str | None = None) -> None:
+        """The person signed in here (``evidence``: "sscard", "id_card" with the card's name, or
+        "typed"). Nothing is sent yet: the visit is opened with the first call for their data, so an
+        offline kiosk waits for one timeout, not two. A visit of another person is forgotten."""
+        with self._visit_lock:
+            current = self._visit
+            if current is not None and current.id_number == id_number.upper() and current.token is not None:
+                return                         # e.g. the e-card already opened it
+            self._visit = _Visit(id_number.upper(), evidence, name)
+
+    def end_visit(self, *, wait: bool = True) -> None:
+        """The citizen left: the visit is forgotten now, and its token revoked at the backend (best
+        effort; ``wait=False`` revokes on a thread, for callers on the UI thread)."""
+        with self._visit_lock:
+            visit, self._visit = self._visit, None
+        if visit is None or visit.token is None:
+            return
+        headers = {"X-Visit-Token": visit.token}
+
+        def revoke() -> None:
+            self._send("DELETE", "/v1/visits/current", None, signed=True, extra_headers=headers)
+
+        if wait:
+            revoke()
+        else:
+            threading.Thread(target=revoke, name="visit-end", daemon=True).start()
+
+    def open_visit(self, id_number: str) -> VisitOpened | NotFound | Rejected | ServiceUnavailable | None:
+        """Open the begun visit of ``id_number`` on the backend now (None: no visit of theirs was begun)."""
+        with self._visit_lock:
+            visit = self._visit
+        if visit is None or visit.id_number != id_number.upper():
+            return None
+        payload: dict[str, Any] = {"id_number": visit.id_number, "evidence": visit.evidence}
+        if visit.name:
+            payload["name"] = visit.name
+        data = self._call("POST", "/v1/visits", payload)
+        if not isinstance(data, dict):
+            return data
+        if not isinstance(data.get("visit_token"), str):
+            return ServiceUnavailable("visit answer holds no token")
+        with self._visit_lock:
+            if self._visit is visit:
+                visit.token = data["visit_token"]
+        return VisitOpened(str(data.get("evidence", visit.evidence)), str(data.get("expires_at", "")))
+
+    def _visit_headers(self, id_number: str) -> dict[str, str] | NotFound | Rejected | ServiceUnavailable:
+        """``X-Visit-Token`` for a call about ``id_number`` (opening the visit first if needed). With no
+        visit of that person the call goes without one and the backend refuses it (403)."""
+        with self._visit_lock:
+            visit = self._visit
+        if visit is None or visit.id_number != id_number.upper():
+            return {}
+        if visit.token is None:
+            opened = self.open_visit(id_number)
+            if not isinstance(opened, VisitOpened):
+                return opened if opened is not None else {}
+        return {"X-Visit-Token": visit.token} if visit.token else {}
+
+    def _person_call(self, id_number: str, method: str, path: str, payload: Mapping[str, Any] | None = None,
+                     ) -> dict[str, Any] | NotFound | Rejected | ServiceUnavailable:
+        headers = self._visit_headers(id_number)
+        if not isinstance(headers, dict):
+            return headers
+        return self._call(method, path, payload, extra_headers=headers)
+
     # -- online operations ---------------------------------------------------------------------
     def person_summary(self, id_number: str) -> PersonSummary | NotFound | Rejected | ServiceUnavailable:
         log.info("person summary", extra={"person": mask_id_number(id_number)})
-        data = self._call("GET", f"/v1/persons/{quote(id_number, safe='')}/summary")
+        data = self._person_call(id_number, "GET", f"/v1/persons/{quote(id_number, safe='')}/summary")
         return PersonSummary(data) if isinstance(data, dict) else data
 
     def face_template(self, id_number: str) -> FaceTemplate | NotFound | Rejected | ServiceUnavailable:
-        data = self._call("GET", f"/v1/persons/{quote(id_number, safe='')}/face-template")
+        data = self._person_call(id_number, "GET", f"/v1/persons/{quote(id_number, safe='')}/face-template")
         return FaceTemplate(data) if isinstance(data, dict) else data
 
     def request_sms(self, purpose: str, *, id_number: str | None = None, phone: str | None = None,
@@ -287,7 +375,8 @@ class BackendClient:
         if len(given) != 1:
             raise ValueError("request_sms needs exactly one of id_number, phone or verification_id")
         payload: dict[str, Any] = {"purpose": purpose, **given}
-        data = self._call("POST", "/v1/sms/request", payload)
+        data = self._person_call(id_number, "POST", "/v1/sms/request", payload) if id_number is not None \
+            else self._call("POST", "/v1/sms/request", payload)
         if not isinstance(data, dict):
             return data
         try:
@@ -308,7 +397,7 @@ class BackendClient:
 
     def verify_bank(self, *, name: str, id_number: str, bank_code: str, card_number: str, phone: str,
                     ) -> BankVerification | NotFound | Rejected | ServiceUnavailable:
-        data = self._call("POST", "/v1/bank/verify", {"name": name, "id_number": id_number,
+        data = self._person_call(id_number, "POST", "/v1/bank/verify", {"name": name, "id_number": id_number,
                                                       "bank_code": bank_code, "card_number": card_number,
                                                       "phone": phone})
         return BankVerification(data) if isinstance(data, dict) else data
@@ -369,6 +458,9 @@ class BackendClient:
             return data
         if not isinstance(data.get("id_number"), str):
             return ServiceUnavailable("e-card redemption answer names no person")
+        if isinstance(data.get("visit_token"), str):      # the redemption opened the citizen's visit
+            with self._visit_lock:
+                self._visit = _Visit(data["id_number"].upper(), "e_card", token=data["visit_token"])
         return EcardSignedIn(data["id_number"], str(data.get("name_masked") or ""))
 
     def ecard_pin_session(self, id_number: str, purpose: str,
@@ -406,6 +498,10 @@ class BackendClient:
         if response.status_code >= 400:
             return self._rejected(response)
         return Enrolled(self.kiosk_id)
+
+    def rotate_key(self, public_key_b64: str, proof_b64: str) -> dict[str, Any] | NotFound | Rejected | ServiceUnavailable:
+        """``POST /v1/kiosks/rotate-key``, signed with the current key (kiosk/rotate.py)."""
+        return self._call("POST", "/v1/kiosks/rotate-key", {"public_key": public_key_b64, "proof": proof_b64})
 
     def post_records(self, envelopes: list[str]) -> BatchAccepted | BatchRejected | ServiceUnavailable:
         """Upload stored envelopes as they are (byte for byte what was signed)."""

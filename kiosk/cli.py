@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(enroll)
     enroll.add_argument("--token", help="operator enrollment token issued by the backend")
 
+    rotate = sub.add_parser("rotate-key", help="replace this kiosk's signing key (the backend accepts it under "
+                                               "the old key's signature); finishes an interrupted rotation")
+    _add_config_args(rotate)
+
     operator = sub.add_parser("operator", help="operator tools")
     op_sub = operator.add_subparsers(dest="operator_command", required=True)
     op_sub.add_parser("hash-secret", help="hash an operator exit secret for ui.operator_secret_hash")
@@ -135,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             return _delegate("kiosk.enroll", "enroll_command", args)
         if args.command == "operator":
             return _hash_secret()
+        if args.command == "rotate-key":
+            return _delegate("kiosk.rotate", "rotate_command", args)
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         print("Fix the file (or environment variable) named above, then run `kiosk config check`.",

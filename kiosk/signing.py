@@ -97,6 +97,12 @@ class Signer:
     def sign_b64(self, data: bytes) -> str:
         return b64(self._key.sign(data))
 
+    def x25519_key(self) -> X25519PrivateKey:
+        """The X25519 key of this Ed25519 key: roster templates are sealed to it (kiosk/roster_seal.py)."""
+        from kiosk.roster_seal import x25519_private_of
+
+        return x25519_private_of(self._key)
+
     @classmethod
     def generate(cls) -> Signer:
         return cls(Ed25519PrivateKey.generate())

@@ -204,6 +204,8 @@ class FieldCertifier:
         from kiosk.backend_client import FaceTemplate as TemplateAnswer
         from kiosk.backend_client import NotFound, ServiceUnavailable
 
+        # Not on the roster: the backend gives the template only for the person of this kiosk's visit.
+        self.client.begin_visit(person.id_number, "typed")
         answer = self.client.face_template(person.id_number)
         if isinstance(answer, ServiceUnavailable):
             raise FieldError("not_on_roster_offline", N_("This person is not on the roster, and a person not on "

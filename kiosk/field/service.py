@@ -56,7 +56,9 @@ class FieldKiosk:
         self.directory = OperatorDirectory(store, pinned_key_b64=f.signing_key,
                                            max_age_days=f.operator_list_max_age_days, clock=wall_clock)
         self.gate = OperatorGate(self.directory, lock_after_s=f.operator_lock_s, clock=monotonic)
-        self.vault = RosterVault(store, expiry_days=f.roster_expiry_days, kdf_n=f.roster_kdf_n, clock=wall_clock)
+        signer = getattr(client, "signer", None)
+        self.vault = RosterVault(store, expiry_days=f.roster_expiry_days, kdf_n=f.roster_kdf_n, clock=wall_clock,
+                                 kiosk_key=signer.x25519_key() if signer is not None else None)
         self.certifier = FieldCertifier(store=store, gate=self.gate, vault=self.vault, face=face, camera=camera,
                                         client=client, face_config=config.face, field_config=f,
                                         battery=self.battery, card=card)

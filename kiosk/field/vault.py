@@ -32,11 +32,14 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from kiosk.roster_seal import TemplateSealError, open_template, open_template_key
 from kiosk.store import Store, Tx
 
 log = logging.getLogger(__name__)
@@ -160,8 +163,9 @@ def _zero(buf: bytearray) -> None:
 
 class RosterVault:
     def __init__(self, store: Store, *, expiry_days: int, kdf_n: int = 32768,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, kiosk_key: X25519PrivateKey | None = None) -> None:
         self.store = store
+        self.kiosk_key = kiosk_key          # opens templates the backend sealed to this kiosk (roster_seal)
         self.expiry_s = expiry_days * 86400
         self.kdf_n = kdf_n
         self.clock = clock
@@ -184,8 +188,13 @@ class RosterVault:
         in one transaction. Returns the header and the data key (the caller keeps it in the session)."""
         persons = list(answer.get("persons") or [])
         now = self.clock()
+        expires = now + self.expiry_s
+        sealed = answer.get("template_key")
+        if sealed is not None:
+            # The backend's expiry of the sealed templates caps the roster's (and is bound into them).
+            expires = min(expires, datetime.fromisoformat(str(answer["templates_expire_at"])).timestamp())
         header: dict[str, Any] = {"v": 1, "roster_id": str(uuid.uuid4()), "downloaded_at": now,
-                                  "expires_at": now + self.expiry_s,
+                                  "expires_at": expires,
                                   "districts": [str(d) for d in answer.get("districts") or []],
                                   "count": len(persons), "operator_id": operator_id}
         data_key = bytearray(AESGCM.generate_key(bit_length=256))
@@ -199,6 +208,8 @@ class RosterVault:
             wrapped = AESGCM(bytes(kek)).encrypt(wrap_nonce, bytes(data_key), _aad(header))
         finally:
             _zero(kek)
+        if sealed is not None:
+            header["template_key"], header["templates_expire_at"] = sealed, str(answer["templates_expire_at"])
         doc = {**header, "nonce": _b64(nonce), "ct": _b64(ct),
                "wrap": {"kdf": "scrypt", "n": self.kdf_n, "r": 8, "p": 1, "salt": _b64(salt),
                         "nonce": _b64(wrap_nonce), "ct": _b64(wrapped)}}
@@ -241,16 +252,40 @@ class RosterVault:
             plaintext = AESGCM(bytes(data_key)).decrypt(_unb64(doc["nonce"]), _unb64(doc["ct"]), _aad(doc))
         except InvalidTag:
             raise RosterError("damaged", "the roster is damaged or was altered: download it again online") from None
+        template_key = self._template_key(doc)
         entries = []
-        for p in json.loads(plaintext):
-            tpl = _unb64(p["template"]) if p.get("template") else None
-            entries.append(RosterEntry(p["id_number"], p.get("id_masked", ""), p.get("name", ""),
-                                       p.get("district", ""), p.get("address", ""), p.get("due_date", ""),
-                                       p.get("model", ""), bytearray(tpl) if tpl else None))
+        try:
+            for p in json.loads(plaintext):
+                tpl: bytearray | None = None
+                if p.get("template") and template_key is not None:
+                    try:
+                        tpl = open_template(template_key, p["id_number"], doc["templates_expire_at"], p["template"])
+                    except TemplateSealError as exc:
+                        raise RosterError("damaged", f"{exc}: download the roster again online") from None
+                elif p.get("template") and "template_key" not in doc:
+                    tpl = bytearray(_unb64(p["template"]))      # a roster from a backend before sealing
+                entries.append(RosterEntry(p["id_number"], p.get("id_masked", ""), p.get("name", ""),
+                                           p.get("district", ""), p.get("address", ""), p.get("due_date", ""),
+                                           p.get("model", ""), tpl))
+        finally:
+            if template_key is not None:
+                _zero(template_key)
         plaintext = b""
         info = self.info()
         assert info is not None
         return Roster(info, entries, data_key)
+
+    def _template_key(self, doc: Mapping[str, Any]) -> bytearray | None:
+        """The key of the templates sealed to this kiosk; RosterError if they are another kiosk's."""
+        if "template_key" not in doc:
+            return None
+        if self.kiosk_key is None:
+            raise RosterError("no_kiosk_key", "the roster's face templates open only with this kiosk's key")
+        try:
+            return open_template_key(self.kiosk_key, doc["template_key"])
+        except TemplateSealError:
+            raise RosterError("other_kiosk", "this roster's face templates were sealed to another kiosk: download "
+                              "the roster on this kiosk") from None
 
     # -- done marks ----------------------------------------------------------------------------
     def mark_done(self, tx: Tx, roster: Roster, id_number: str, value: Mapping[str, Any]) -> None:

@@ -42,6 +42,8 @@ def card_loss(ctx: FlowContext) -> FlowOutcome:
                  step="identify")
     id_number = identity.id_number
     ctx.id_number = id_number
+    if identity.source is IdentitySource.ID_CARD:       # an e-card's visit came with its redemption
+        ctx.begin_visit("id_card", id_number, identity.name)
     from kiosk.flows.pin_reset import _require_person_with_phone
 
     summary = _require_person_with_phone(ctx, id_number)

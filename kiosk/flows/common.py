@@ -252,6 +252,7 @@ class FlowContext:
             unsubscribe()
         info = completion.result
         self.card_info, self.id_number = info, info.holder.ssn
+        self.begin_visit("sscard", info.holder.ssn, info.holder.name)
         from kiosk.flows.card_loss import lost_card_check
 
         lost_card_check(self, info.holder.ssn)      # a card reported lost is refused, with what to do
@@ -260,6 +261,11 @@ class FlowContext:
 
         reconcile_on_read(self)          # a PIN write on this card whose answer was lost: settle it first
         return info
+
+    def begin_visit(self, evidence: str, id_number: str, name: str | None = None) -> None:
+        """The person signed in: the backend answers person data only for them (backend/visits.py)."""
+        if self.deps.client is not None:
+            self.deps.client.begin_visit(id_number, evidence, name)
 
     def _watch_card(self) -> None:
         def on_event(event: Any) -> None:

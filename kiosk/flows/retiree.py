@@ -90,6 +90,7 @@ def _identify(ctx: FlowContext) -> tuple[str, str, str | None]:
         # The session identified the visit by the ID card (its SAM authenticated the card): no
         # card question, no typed number, no name to confirm; the face match still decides.
         ctx.id_number = identity.id_number
+        ctx.begin_visit("id_card", identity.id_number, identity.name)
         return "id_card", identity.id_number, identity.name
     card_in = False
     if ctx.deps.card is not None:
@@ -112,6 +113,7 @@ def _preselected(ctx: FlowContext, id_number: str) -> tuple[str, str, None]:
     if checked is None or checked != wanted:
         raise ValueError("the preselected ID number is not a valid 18-character ID number")
     ctx.id_number = checked
+    ctx.begin_visit("typed", checked)
     return "id_number", checked, None
 
 
@@ -124,6 +126,7 @@ def _type_id_number(ctx: FlowContext) -> str:
         id_number = complete_id_number(digits)
         if id_number is not None:
             ctx.id_number = id_number
+            ctx.begin_visit("typed", id_number)
             return id_number
         choice = ctx.show_error(ctx.guidance(M.ID_NUMBER_INVALID, M.ID_NUMBER_INVALID_TODO,
                                              (NextStep.RETRY, NextStep.HOME)))

@@ -122,9 +122,47 @@ class SigningKiosk:
             headers["Content-Type"] = "application/json"
         return raw, headers
 
-    def call(self, client: Any, method: str, target: str, body: Any = None) -> Any:
-        raw, headers = self.signed(method, target, body)
-        return client.request(method, target, content=raw, headers=headers)
+    def call(self, client: Any, method: str, target: str, body: Any = None,
+             headers: dict[str, str] | None = None) -> Any:
+        """A signed request. With ``auto_visit`` (the default), a request for a person's data first
+        signs that person in (a typed visit, as a kiosk's flow would on a card read) unless this
+        kiosk's current visit is theirs; an answer other than 201 to that is returned instead."""
+        person = _person_of(target, body)
+        if self.auto_visit and person is not None and person.upper() != self.visit_person:
+            opened = self.sign_in(client, person)
+            if opened.status_code != 201:
+                return opened
+        raw, signed = self.signed(method, target, body)
+        if self.auto_visit and self.visit_token is not None:
+            signed["X-Visit-Token"] = self.visit_token
+        return client.request(method, target, content=raw, headers={**signed, **(headers or {})})
+
+    auto_visit = True
+    visit_token: str | None = None
+    visit_person: str | None = None
+
+    def sign_in(self, client: Any, id_number: str, evidence: str = "typed", name: str | None = None) -> Any:
+        """``POST /v1/visits``: this kiosk's visit for one person; keeps the token for later calls."""
+        body: dict[str, Any] = {"id_number": id_number, "evidence": evidence}
+        if name is not None:
+            body["name"] = name
+        raw, signed = self.signed("POST", "/v1/visits", body)
+        r = client.request("POST", "/v1/visits", content=raw, headers=signed)
+        if r.status_code == 201:
+            self.visit_token, self.visit_person = r.json()["visit_token"], id_number.upper()
+        return r
+
+
+PERSON_BODY_PATHS = ("/v1/sms/request", "/v1/bank/verify", "/v1/ecard/pin/sessions")
+
+
+def _person_of(target: str, body: Any) -> str | None:
+    """The person a request asks about, if it is one of the visit-bound operations."""
+    if target.startswith("/v1/persons/"):
+        return target.split("/")[3]
+    if target in PERSON_BODY_PATHS and isinstance(body, dict) and isinstance(body.get("id_number"), str):
+        return body["id_number"]
+    return None
 
 
 def operator_headers() -> dict[str, str]:

@@ -207,3 +207,16 @@ def test_oversized_body_refused(client, services, kiosk):
         services.config.ingest, max_body_bytes=2000))
     big = kiosk.record("registration", {"blob": "x" * 3000})
     _refused(client, services, kiosk.batch([big]), 413, "batch_too_large")
+
+
+def test_the_stored_evidence_is_the_canonical_json_with_sig(clock) -> None:
+    """Ingest builds the stored envelope from the signed bytes (no second serialisation): it must be
+    byte for byte the canonical JSON of the record as sent, whatever the payload holds."""
+    from backend.crypto import canonical_json
+    from backend.ingest import parse_envelope
+
+    k = SigningKiosk("kiosk-canon-01", clock)
+    for payload in ({}, {"id_number": "44010619520315432x", "名字": "张建明 \\ \" \t", "z": [1, {"a": None}]},
+                    {"emoji": "\U0001f600", "type": "not the envelope's", "sig": "inner"}):
+        rec = k.record("pin_change", payload)
+        assert parse_envelope(rec, 0).stored_text() == canonical_json(rec).decode("utf-8")

@@ -8,7 +8,8 @@ import json
 import numpy as np
 from backend_kit import PERSONS, SigningKiosk, operator_headers, template_b64
 
-from backend.crypto import sign_request
+from backend.crypto import b64e, sign_request
+from kiosk.roster_seal import open_template, open_template_key, x25519_private_of
 
 
 def test_summary(client, kiosk):
@@ -61,7 +62,9 @@ def test_request_signature_rules(client, kiosk, clock):
     r = client.get(target, headers=headers)
     assert r.status_code == 401 and r.json()["error"] == "bad_signature"
     # replayed
+    assert kiosk.sign_in(client, PERSONS["alice"]).status_code == 201
     _, headers = kiosk.signed("GET", target)
+    headers["X-Visit-Token"] = kiosk.visit_token
     assert client.get(target, headers=headers).status_code == 200
     r = client.get(target, headers=headers)
     assert r.status_code == 401 and r.json()["error"] == "replayed_request"
@@ -134,12 +137,16 @@ def test_roster(client, field_kiosk, clock):
     _assign(client, ["天河区", "越秀区"])
     r = _roster(client, kiosk, "/v1/roster?districts=%E5%A4%A9%E6%B2%B3%E5%8C%BA,%E8%B6%8A%E7%A7%80%E5%8C%BA")
     assert r.status_code == 200, r.text
-    people = r.json()["persons"]
+    body = r.json()
+    people = body["persons"]
     # alice (天河区, never certified) is due; bob is certified far ahead; the deceased is left out.
     assert [p["id_masked"] for p in people] == ["4401**********4324"]
     p = people[0]
     assert p["name"] == "张建明" and p["address"] == "龙口西路12号" and p["due_date"] == "2026-11-23"
-    assert p["template"] == template_b64(1) and p["model"] == "sface_2021dec"
+    # The template is sealed to the field kiosk's key (tests/backend/test_backend_roster_seal.py).
+    key = open_template_key(x25519_private_of(field_kiosk.key), body["template_key"])
+    assert b64e(bytes(open_template(key, p["id_number"], body["templates_expire_at"], p["template"]))) \
+        == template_b64(1) and p["model"] == "sface_2021dec"
     clock.advance(340 * 86400)       # bob's date comes within the window
     r = _roster(client, kiosk, "/v1/roster?districts=%E8%B6%8A%E7%A7%80%E5%8C%BA")
     assert [p["due_date"] for p in r.json()["persons"]] == ["2027-10-31"]

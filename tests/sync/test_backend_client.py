@@ -63,17 +63,41 @@ def _sms_code(backend: BackendProcess, phone: str) -> str:
 
 
 def test_person_summary_and_face_template(client: BackendClient) -> None:
+    client.begin_visit(ALICE, "sscard", "张建明")
     summary = client.person_summary(ALICE)
     assert isinstance(summary, PersonSummary) and summary.data["phone_masked"] == "138****8000"
     assert ALICE not in repr(summary)                          # personal data stays out of reprs
-    unknown = client.person_summary(NOBODY)
-    assert isinstance(unknown, NotFound) and unknown.error == "unknown_person" and "counter" in unknown.reason
     template = client.face_template(ALICE)
     assert isinstance(template, FaceTemplate) and template.data["template"]
+    client.begin_visit(NOBODY, "typed")
+    unknown = client.person_summary(NOBODY)
+    assert isinstance(unknown, NotFound) and unknown.error == "unknown_person" and "counter" in unknown.reason
+    client.begin_visit(NOPHONE, "typed")
     assert isinstance(client.face_template(NOPHONE), NotFound)
 
 
+def test_person_data_only_for_the_visit(client: BackendClient, seeded: BackendProcess) -> None:
+    """Issue 17: the client sends the visit token; another person, or no visit, is refused (403)."""
+    client.begin_visit(NOPHONE, "typed")
+    assert isinstance(client.person_summary(NOPHONE), PersonSummary)
+    other = client.person_summary(ALICE)                        # not this visit's person: no token
+    assert isinstance(other, Rejected) and other.status == 403 and other.error == "visit_required"
+    client.begin_visit(ALICE, "id_card", "王小红")                # a card whose name is not the record's
+    wrong = client.person_summary(ALICE)
+    assert isinstance(wrong, Rejected) and wrong.error == "evidence_mismatch"
+    client.begin_visit(ALICE, "id_card", "张建明")
+    assert isinstance(client.person_summary(ALICE), PersonSummary)
+    client.end_visit()                                          # the citizen left
+    after = client.person_summary(ALICE)
+    assert isinstance(after, Rejected) and after.error == "visit_required"
+    r = httpx.get(f"{seeded.url}/v1/operator/visit-refusals", timeout=10,
+                  headers={"Authorization": f"Bearer {seeded.operator_token}"})
+    reasons = [x["reason"] for x in r.json()["refusals"] if x["kiosk_id"] == client.kiosk_id]
+    assert reasons[:3] == ["visit_required", "evidence_mismatch", "visit_required"]
+
+
 def test_sms_request_verify_and_cooldown(client: BackendClient, seeded: BackendProcess) -> None:
+    client.begin_visit(ALICE, "typed")
     sent = client.request_sms("certification", id_number=ALICE)
     assert isinstance(sent, SmsRequested) and sent.phone_masked == "138****8000"
     assert sent.resend_after_s == 60 and sent.expires_in_s == 300
@@ -85,6 +109,7 @@ def test_sms_request_verify_and_cooldown(client: BackendClient, seeded: BackendP
     again = client.request_sms("certification", id_number=ALICE)
     assert isinstance(again, Rejected) and again.status == 429 and again.error == "resend_too_soon"
     assert again.retry_after_s is not None and 0 < again.retry_after_s <= 60
+    client.begin_visit(NOPHONE, "typed")
     no_phone = client.request_sms("certification", id_number=NOPHONE)
     assert isinstance(no_phone, Rejected) and no_phone.error == "no_bound_phone"
 
