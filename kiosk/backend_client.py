@@ -466,7 +466,8 @@ class BackendClient:
     def ecard_pin_session(self, id_number: str, purpose: str,
                           ) -> EcardPinSession | NotFound | Rejected | ServiceUnavailable:
         """A working key for one e-card PIN operation (``set``, ``change``, ``reset``)."""
-        data = self._call("POST", "/v1/ecard/pin/sessions", {"id_number": id_number, "purpose": purpose})
+        data = self._person_call(id_number, "POST", "/v1/ecard/pin/sessions",
+                                 {"id_number": id_number, "purpose": purpose})
         if not isinstance(data, dict):
             return data
         try:
