@@ -21,7 +21,16 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from drivers.api import CommandHandle, Completion, CompletionCode
-from drivers.smartcard.api import CardInfo, CardInserted, CardOutcome, CardRemoved, PinRefused, card_outcome
+from drivers.smartcard.api import (
+    CardInfo,
+    CardInserted,
+    CardOutcome,
+    CardRemoved,
+    NewPinCheck,
+    PinBlockInput,
+    PinRefused,
+    card_outcome,
+)
 from kiosk.flows.base import (
     CancelToken,
     Choice,
@@ -364,9 +373,11 @@ class FlowContext:
                 return None
             self._pad_error(completion, kind)
 
-    def new_pin_twice(self, index: int) -> bytes:
+    def new_pin_twice(self, index: int, check: NewPinCheck | None = None, old_block: bytes | None = None) -> bytes:
         """The new PIN twice. ISO 9564 format 0 is deterministic (same PIN, key and PAN give the same
-        block), so equal blocks mean equal PINs; the digits never leave the pad to compare them."""
+        block), so equal blocks mean equal PINs; the digits never leave the pad to compare them.
+        A weak first entry is refused before the second is asked (``check``, run by the card
+        driver's audited PIN function on the decrypted block; ``old_block`` for "same as old")."""
         if self.config.pinpad.pin_block_format != "iso0":
             # Format 4 blocks are randomised: two entries of one PIN differ, no comparison possible here.
             log.error("new PIN confirmation needs pin_block_format iso0", extra={"service": self.service})
@@ -374,6 +385,8 @@ class FlowContext:
                                                         (NextStep.COUNTER, NextStep.HOME)))
         while True:
             first = self.enter_pin("new_pin", index, M.NEW_PIN_TITLE, M.NEW_PIN_INSTRUCTION)
+            if not self._strong_enough(first, check, old_block):
+                continue
             second = self.enter_pin("new_pin_again", index + 1, M.NEW_PIN_AGAIN_TITLE, M.NEW_PIN_AGAIN_INSTRUCTION)
             if len(first) == len(second) and hmac.compare_digest(first, second):
                 return first
@@ -382,6 +395,19 @@ class FlowContext:
             if choice is not NextStep.RETRY:
                 self.fail("pin_mismatch", self.guidance(RULE_MESSAGES[WeakPinRule.MISMATCH], M.START_AGAIN,
                                                         (NextStep.HOME,)), step="new_pin_again", show=False)
+
+    def _strong_enough(self, block: bytes, check: NewPinCheck | None, old_block: bytes | None) -> bool:
+        """Ask the card driver whether the card command would take this new PIN (check only, the
+        card is not written). False when refused and the citizen chose to try another; a refusal
+        they do not retry, or a card problem, ends the flow."""
+        old = PinBlockInput(old_block) if old_block is not None else None
+        completion = self.card_command(self.deps.card.check_new_pin(PinBlockInput(block), old, new_pin_check=check))
+        result = completion.result
+        if completion.ok and result is not None and result.ok:
+            return True
+        if completion.ok and self.new_pin_refused(result):
+            return False
+        self.fail_card(completion, "new_pin")
 
     def weak_pin_retry(self, refused_rule: str | None) -> None:
         """The card refused the new PIN by policy (nothing written): say which rule; retry or end."""
