@@ -145,6 +145,17 @@ class FlowContext:
         self.token.check()
         return completion
 
+    def await_bound(self, handle: CommandHandle[Any], bind: Callable[[CommandHandle[Any]], None]) -> Completion[Any]:
+        """Show a started command on screen (``bind``), then wait for it. A visit that ends between
+        the start and the wait (the screen refuses the bind) still cancels the command: a PIN entry
+        left running would keep the pad waiting for keys, and the next visit's entry behind it."""
+        try:
+            bind(handle)
+        except BaseException:
+            handle.cancel()
+            raise
+        return self.await_(handle)
+
     # -- screens ----------------------------------------------------------------------------------
     @property
     def hotline(self) -> str:
@@ -351,8 +362,7 @@ class FlowContext:
             self.step(key, index, title, instruction, **fmt)
             handle = self.deps.pinpad.start_pin_entry(pan=self.card_number, min_len=6, max_len=6,
                                                       timeout_s=self.config.pinpad.pin_timeout_s)
-            self.presenter.bind_pin_entry(handle, tries_left)
-            completion = self.await_(handle)
+            completion = self.await_bound(handle, lambda h: self.presenter.bind_pin_entry(h, tries_left))
             if completion.ok and completion.result is not None:
                 return completion.result.block
             self._pad_error(completion, key)
@@ -365,8 +375,7 @@ class FlowContext:
             self.step(kind, index, title, instruction, **fmt)
             handle = self.deps.pinpad.start_plain_entry(max_len, timeout_s=self.config.pinpad.pin_timeout_s,
                                                         min_len=min_len)
-            self.presenter.bind_plain_entry(handle, kind)
-            completion = self.await_(handle)
+            completion = self.await_bound(handle, lambda h: self.presenter.bind_plain_entry(h, kind))
             if completion.ok and completion.result is not None:
                 return bytearray(completion.result.encode("ascii"))
             if allow_cancel and completion.code is CompletionCode.CANCELED:
@@ -487,8 +496,7 @@ class FlowContext:
                 self.deps.camera.start(consent)
                 try:
                     handle = self.deps.face.verify(reference, policy, consent=consent, attempts=attempts)
-                    self.presenter.bind_face(handle)
-                    completion = self.await_(handle)
+                    completion = self.await_bound(handle, self.presenter.bind_face)
                 finally:
                     self.deps.camera.stop()
                 decision = completion.result

@@ -432,3 +432,4 @@ def test_operator_dialog_shows_sync_and_device_status(citizen: Citizen, kiosk: K
         assert "数据同步" in text and "待发送" in text and "读卡器：" in text and "密码键盘：正常" in text
     finally:
         dialog.reject()
+
