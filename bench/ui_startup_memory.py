@@ -84,6 +84,17 @@ def bench_startup(starts: int) -> None:
               f"median {values[len(values) // 2]:.2f} s, best {values[0]:.2f} s, worst {values[-1]:.2f} s")
 
 
+class _Discard:
+    """The voice's audio sink without a sound card: renders everything, keeps nothing (a recording
+    sink would grow with every prompt, which the real ALSA sink does not)."""
+
+    def play(self, utterance) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
 def face_checks(services, count: int) -> None:
     """``count`` face checks as a face step runs them (still demo camera, challenge off): RSS with
     the models loaded, then after they are released (a lazy pipeline only)."""
@@ -117,6 +128,11 @@ def face_checks(services, count: int) -> None:
     print(f"RSS after {count} face checks: {rss_mb():.0f} MB (models loaded {getattr(pipeline, 'loads', 1)}x; "
           f"each check: {', '.join(outcomes)})")
     if hasattr(pipeline, "release"):
+        from models.lazy import TRIM_AFTER_S
+
+        time.sleep(2 * TRIM_AFTER_S + 1)          # the idle check runs every TRIM_AFTER_S
+        print(f"RSS {2 * TRIM_AFTER_S + 1:.0f} s after the last face check (models kept, heap trimmed): "
+              f"{rss_mb():.0f} MB")
         pipeline.release()
         print(f"RSS after the face models were released (idle): {rss_mb():.0f} MB")
 
@@ -133,7 +149,6 @@ def bench_memory(visits: int, every: int, face_count: int = 0, eager: bool = Fal
     from kiosk.config import load_config
     from ui.flows import flow_factories
     from ui.main import bridge_for_devices, create_shell
-    from ui.voice import RecordingSink
 
     def pump_until(predicate, timeout: float = 10.0) -> bool:
         end = time.monotonic() + timeout
@@ -155,7 +170,7 @@ def bench_memory(visits: int, every: int, face_count: int = 0, eager: bool = Fal
         services = build_kiosk(config)
         bridge = bridge_for_devices(services.devices)
         window = create_shell(config, services.session, bridge=bridge, flows=flow_factories(services),
-                              sink=RecordingSink())
+                              sink=_Discard())
         window.show_kiosk(fullscreen=False, hide_cursor=False, width=1920, height=1080)
         pump_until(lambda: False, 0.5)
         print(f"RSS after start: {rss_mb():.0f} MB")

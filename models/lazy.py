@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
+TRIM_AFTER_S = 5.0      # a few seconds unused: the face check's freed working memory goes back to the system
 
 
 def trim_heap() -> None:
@@ -37,7 +38,7 @@ def trim_heap() -> None:
 
 class LazyPipeline:
     """A FacePipeline built by ``build`` on first use; thread-safe. ``release_after_s`` <= 0 keeps
-    it once loaded."""
+    it once loaded; either way the heap is trimmed once the models have rested ``TRIM_AFTER_S``."""
 
     def __init__(self, build: Callable[[], Any], release_after_s: float = 0.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -48,6 +49,7 @@ class LazyPipeline:
         self._pipeline: Any = None
         self._last_used = 0.0
         self._timer: threading.Timer | None = None
+        self._trimmed = False               # trimmed since the last use
         self.loads = 0                      # how many times the models were built (for benchmarks/tests)
 
     @property
@@ -65,9 +67,10 @@ class LazyPipeline:
                     self.loads += 1
                     trim_heap()
                     log.info("face models loaded", extra={"ms": round((time.perf_counter() - started) * 1e3)})
-                    self._arm(self._release_after_s)
+                    self._arm()
                 pipeline = self._pipeline
         self._last_used = self._clock()
+        self._trimmed = False
         return pipeline
 
     def release(self) -> None:
@@ -85,28 +88,32 @@ class LazyPipeline:
     def close(self) -> None:
         self.release()
 
-    def _arm(self, delay: float) -> None:
-        """Called with the lock held."""
-        if self._release_after_s <= 0:
-            return
+    def _arm(self) -> None:
+        """Look again in a few seconds (called with the lock held)."""
+        delay = TRIM_AFTER_S if self._release_after_s <= 0 else min(TRIM_AFTER_S, self._release_after_s)
         timer = threading.Timer(delay, self._idle_check)
+        timer.args = (timer,)               # a superseded timer's late call is ignored
         timer.daemon = True
         self._timer = timer
         timer.start()
 
-    def _idle_check(self) -> None:
+    def _idle_check(self, timer: threading.Timer) -> None:
+        trim = release = False
         with self._lock:
-            if self._pipeline is None:
+            if self._pipeline is None or self._timer is not timer:
                 return
             idle = self._clock() - self._last_used
-            if idle < self._release_after_s:
-                self._arm(self._release_after_s - idle)       # used meanwhile: look again later
-                return
-            self._pipeline = None
-            self._timer = None
+            if self._release_after_s > 0 and idle >= self._release_after_s:
+                self._pipeline, self._timer, release = None, None, True
+            else:
+                trim = idle >= TRIM_AFTER_S and not self._trimmed
+                self._trimmed = self._trimmed or trim
+                self._arm()
         # A call in progress keeps its own reference to the old pipeline until it returns.
-        trim_heap()
-        log.info("face models released after idle", extra={"idle_s": round(idle)})
+        if trim or release:
+            trim_heap()
+        if release:
+            log.info("face models released after idle", extra={"idle_s": round(idle)})
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names this class does not define: the pipeline's methods and attributes.
