@@ -180,10 +180,13 @@ def _start_camera_and_face(services: KioskServices) -> None:
                          source=source, reopen_max_backoff_s=c.reopen_max_backoff_s)
     services.camera = camera
     services.devices["camera"] = camera
-    face = make_face_verifier(camera=camera, models_dir=resolve_path(services.config.face.models_dir))
+    f = services.config.face
+    face = make_face_verifier(camera=camera, models_dir=resolve_path(f.models_dir), lazy=f.lazy_models,
+                              release_after_s=f.release_models_after_s)
     face.start()
     services.face = face
-    services._closers.append(face.stop)
+    services._closers.append(getattr(face.pipeline, "close", lambda: None))   # a lazy pipeline's timer
+    services._closers.append(face.stop)                                      # (closers run in reverse)
     services._closers.append(camera.stop)
 
 

@@ -10,8 +10,9 @@ from drivers.camera.api import Camera
 from models.detector import FaceDetector
 from models.embedding import FaceEmbedder
 from models.landmarks import DenseLandmarks
+from models.lazy import LazyPipeline, trim_heap
 from models.liveness import PassiveLiveness
-from models.manifest import Manifest
+from models.manifest import Manifest, ModelIntegrityError
 from models.pipeline import FacePipeline
 from models.quality import QualityThresholds
 from models.verifier import FaceVerificationService
@@ -39,10 +40,23 @@ def make_pipeline(*, models_dir: str | Path, threads: int = 1, detect_max_side: 
 
 
 def make_face_verifier(*, camera: Camera, models_dir: str | Path, threads: int = 1, detect_max_side: int = 320,
-                       cv_threads: int | None = 1, name: str = "face") -> FaceVerificationService:
+                       cv_threads: int | None = 1, name: str = "face",
+                       lazy: bool = False, release_after_s: float = 0.0) -> FaceVerificationService:
     """The FaceVerifier service (models.verifier) over a ``camera`` from
     drivers.camera.factory.make_camera. Call ``.start()`` on the result; start the camera itself
-    only once the consent is accepted. ``cv_threads=1`` keeps OpenCV's pool (YuNet) off the UI's core."""
-    pipeline = make_pipeline(models_dir=models_dir, threads=threads, detect_max_side=detect_max_side,
+    only once the consent is accepted. ``cv_threads=1`` keeps OpenCV's pool (YuNet) off the UI's core.
+    ``lazy``: the models are checked now but loaded on first use, and dropped after
+    ``release_after_s`` unused (> 0), see models/lazy.py."""
+    def build() -> FacePipeline:
+        return make_pipeline(models_dir=models_dir, threads=threads, detect_max_side=detect_max_side,
                              cv_threads=cv_threads)
-    return FaceVerificationService(camera, pipeline, name=name)
+
+    if not lazy:
+        return FaceVerificationService(camera, build(), name=name)
+    if cv_threads is not None:
+        cv2.setNumThreads(cv_threads)      # now, as before: other OpenCV users (camera, QR) share the pool
+    problems = Manifest.load(Path(models_dir)).verify_all()     # a bad model is reported at start
+    if problems:
+        raise ModelIntegrityError(problems[0])
+    trim_heap()                     # the checked files' bytes are freed: hand the pages back
+    return FaceVerificationService(camera, LazyPipeline(build, release_after_s), name=name)  # type: ignore[arg-type]

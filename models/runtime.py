@@ -17,6 +17,9 @@ def session_options(threads: int = 1) -> ort.SessionOptions:
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.add_session_config_entry("session.inter_op.allow_spinning", "0")
     options.log_severity_level = 3
+    # No arena: it keeps each session's peak activations (SFace ~20 MB) for the process's life;
+    # plain allocation per run measured no slower on these small models (issue 19, bench/ui_startup_memory.py).
+    options.enable_cpu_mem_arena = False
     return options
 
 

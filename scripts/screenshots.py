@@ -272,8 +272,7 @@ def capture_services(app, out: Path, shot) -> None:
         until(lambda: window.current_page == "home", "home")
         window.home.service_buttons["pin_change"].click()
         typed("147258")
-        typed("111111")
-        typed("111111")
+        typed("111111")                     # refused on its first entry
         until(lambda: window.step.showing_error, "the weak-PIN refusal")
         shot("12-pin-change-weak-pin")
         touch(tr("Try again"))

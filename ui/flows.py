@@ -59,7 +59,9 @@ class ServiceFlowRunner:
             return
         simulator = getattr(self.services, "pinpad_simulator", None)
         keypad = simulator.press if simulator is not None else None
-        self.presenter = QtPresenter(self.host, camera=getattr(self.services, "camera", None), keypad=keypad)
+        face = getattr(getattr(self.services, "config", None), "face", None)
+        self.presenter = QtPresenter(self.host, camera=getattr(self.services, "camera", None), keypad=keypad,
+                                     move_time_s=getattr(face, "challenge_step_timeout_s", 0.0))
         if self.services.flows.busy:        # a previous flow still finishing its card write
             self.services.flows.cancel("new service", join_s=0)
         token = start_service(self.services.flows, self.key, deps, self.presenter,

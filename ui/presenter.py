@@ -101,9 +101,11 @@ class QtPresenter:
     A plain Python object on purpose: the flow thread may hold the last reference to it, and a
     QObject freed on the flow thread while the UI thread delivers a queued call to it crashes Qt."""
 
-    def __init__(self, host: FlowHost, *, camera: Any = None, keypad: Callable[[str], None] | None = None) -> None:
+    def __init__(self, host: FlowHost, *, camera: Any = None, keypad: Callable[[str], None] | None = None,
+                 move_time_s: float = 0.0) -> None:
         self.host = host
         self.camera = camera
+        self.move_time_s = move_time_s    # [face] challenge_step_timeout_s: the movement timer's start
         self.keypad = keypad            # demo: on-screen PIN-pad keys press the simulated pad
         self.token: CancelToken | None = None
         self._closed = threading.Event()
@@ -245,7 +247,8 @@ class QtPresenter:
 
     def _bind_face(self, relay: EventRelay) -> None:
         bridge = self.host.bridge
-        body = FaceBody(self.camera, say=lambda text: self.host._window.prompter.say(text, i18n.language()))
+        body = FaceBody(self.camera, say=lambda text: self.host._window.prompter.say(text, i18n.language()),
+                        move_time_s=self.move_time_s)
         self._show_body(body)
         relay.attach(body.post_event)
         if self.camera is not None and bridge is not None:

@@ -105,6 +105,36 @@ def _refused_by_policy(check: NewPinCheck, new_bcd: bytearray, old_bcd: bytearra
             old[:] = bytes(len(old))
 
 
+def _new_pin_refusal(new_bcd: bytearray, old_bcd: bytearray | None, ctx: PinContext) -> PinResult | None:
+    """Why a new PIN may not be set (the initial PIN, or the caller's policy), or None."""
+    if hmac.compare_digest(new_bcd, ctx.initial_pin_bcd):
+        return PinResult(CardOutcome.CANNOT_REVERT_TO_INITIAL, sw=0)
+    if ctx.new_pin_check is not None:
+        rule = _refused_by_policy(ctx.new_pin_check, new_bcd, old_bcd)
+        if rule is not None:
+            return PinResult(CardOutcome.WEAK_PIN, sw=0, refused_rule=rule)
+    return None
+
+
+def check_new_pin(new: PinInput, old: PinInput | None, ctx: PinContext) -> PinResult:
+    """Check only, nothing sent to the card: would CHANGE (``old`` given) or RESET accept ``new``?
+    Lets the flow refuse a weak PIN right after its first entry. Answers OK, WEAK_PIN (with the
+    rule) or CANNOT_REVERT_TO_INITIAL, never the digits; the same rules run again in the command."""
+    pins: list[PinInput] = [new] if old is None else [old, new]
+    buffers: list[bytearray] = []
+    try:
+        for pin in pins:
+            buffers.append(_to_bcd(pin, ctx))
+        refusal = _new_pin_refusal(buffers[-1], buffers[0] if old is not None else None, ctx)
+        return refusal if refusal is not None else PinResult(CardOutcome.OK, sw=0)
+    finally:
+        for buf in buffers:
+            buf[:] = bytes(len(buf))
+        for pin in pins:
+            if isinstance(pin, bytearray):
+                pin[:] = bytes(len(pin))
+
+
 def run_pin_command(t: Transport, op: PinOp, pins: list[PinInput], ctx: PinContext) -> PinResult:
     """VERIFY (pins = [pin]), CHANGE (pins = [old, new]) or RESET (pins = [new]; the caller has
     done the external authentication with the PIN-unblock key, a GET CHALLENGE, and
@@ -114,13 +144,10 @@ def run_pin_command(t: Transport, op: PinOp, pins: list[PinInput], ctx: PinConte
         for pin in pins:
             buffers.append(_to_bcd(pin, ctx))
         is_initial = hmac.compare_digest(buffers[0], ctx.initial_pin_bcd)
-        if op is not PinOp.VERIFY and hmac.compare_digest(buffers[-1], ctx.initial_pin_bcd):
-            return PinResult(CardOutcome.CANNOT_REVERT_TO_INITIAL, sw=0)
-        if op is not PinOp.VERIFY and ctx.new_pin_check is not None:
-            rule = _refused_by_policy(ctx.new_pin_check, buffers[-1],
-                                      buffers[0] if op is PinOp.CHANGE else None)
-            if rule is not None:
-                return PinResult(CardOutcome.WEAK_PIN, sw=0, refused_rule=rule)
+        if op is not PinOp.VERIFY:
+            refusal = _new_pin_refusal(buffers[-1], buffers[0] if op is PinOp.CHANGE else None, ctx)
+            if refusal is not None:
+                return refusal
         if op is PinOp.VERIFY:
             answer = t.send(0x00, 0x20, 0x00, 0x00, buffers[0], secret=True)
         elif op is PinOp.CHANGE:

@@ -45,7 +45,7 @@ from drivers.smartcard.api import (
     ReaderInfo,
     WrappedWorkingKey,
 )
-from drivers.smartcard.pin_handoff import PinContext, PinOp, initial_pin_bcd, run_pin_command
+from drivers.smartcard.pin_handoff import PinContext, PinOp, check_new_pin, initial_pin_bcd, run_pin_command
 from drivers.smartcard.psam_pboc import PbocPsam
 from drivers.smartcard.readers import (
     PNP_NOTIFICATION as _PNP,
@@ -545,6 +545,15 @@ class SmartcardService:
             pin_ctx = replace(self._pin_context(s, (old, new), False), new_pin_check=new_pin_check)
             return run_pin_command(s.t, PinOp.CHANGE, [old, new], pin_ctx)
         return self._submit("changePin", body, secrets=(old, new))
+
+    def check_new_pin(self, new: PinInput, old: PinInput | None = None,
+                      new_pin_check: NewPinCheck | None = None) -> CommandHandle[PinResult]:
+        def body(ctx: CommandContext) -> PinResult:
+            s = self._selected()
+            pins = (new,) if old is None else (old, new)
+            pin_ctx = replace(self._pin_context(s, pins, False), new_pin_check=new_pin_check)
+            return check_new_pin(new, old, pin_ctx)
+        return self._submit("checkNewPin", body, secrets=(new,) if old is None else (old, new))
 
     def _authenticate_for_unblock(self, s: _Session) -> tuple[PbocPsam, str] | PinResult:
         psam = self._require_psam()

@@ -153,6 +153,10 @@ class FaceSection:
     # Active-challenge moves, comma-separated, drawn in a fresh random order per attempt: turn_left,
     # turn_right, nod, look_up, blink, open_mouth (the last two need the dense landmark model).
     challenge_moves: str = "turn_left,turn_right,nod,look_up,blink,open_mouth"
+    # Memory (issue 19, models/lazy.py): the face models are checked at start but loaded on the first
+    # face check (~0.5 s, while the camera starts), and dropped after this long unused (0: kept).
+    lazy_models: bool = True
+    release_models_after_s: float = 120.0
 
     def challenge_move_list(self) -> tuple[str, ...]:
         return tuple(m.strip() for m in self.challenge_moves.split(",") if m.strip())
@@ -168,6 +172,8 @@ class FaceSection:
             return "challenge_steps", "expected at least 1"
         if not 1 <= self.threads <= 4:
             return "threads", "expected 1 to 4 (the kiosk has few cores; the UI needs one)"
+        if self.release_models_after_s < 0:
+            return "release_models_after_s", "expected 0 (keep the models loaded) or more seconds"
         known = {"turn_left", "turn_right", "nod", "look_up", "blink", "open_mouth"}
         moves = self.challenge_move_list()
         if not moves or not set(moves) <= known or (self.challenge_steps > 1 and len(set(moves)) < 2):

@@ -21,7 +21,16 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from drivers.api import CommandHandle, Completion, CompletionCode
-from drivers.smartcard.api import CardInfo, CardInserted, CardOutcome, CardRemoved, PinRefused, card_outcome
+from drivers.smartcard.api import (
+    CardInfo,
+    CardInserted,
+    CardOutcome,
+    CardRemoved,
+    NewPinCheck,
+    PinBlockInput,
+    PinRefused,
+    card_outcome,
+)
 from kiosk.flows.base import (
     CancelToken,
     Choice,
@@ -135,6 +144,17 @@ class FlowContext:
         completion = await_command(self.token, handle)
         self.token.check()
         return completion
+
+    def await_bound(self, handle: CommandHandle[Any], bind: Callable[[CommandHandle[Any]], None]) -> Completion[Any]:
+        """Show a started command on screen (``bind``), then wait for it. A visit that ends between
+        the start and the wait (the screen refuses the bind) still cancels the command: a PIN entry
+        left running would keep the pad waiting for keys, and the next visit's entry behind it."""
+        try:
+            bind(handle)
+        except BaseException:
+            handle.cancel()
+            raise
+        return self.await_(handle)
 
     # -- screens ----------------------------------------------------------------------------------
     @property
@@ -349,8 +369,7 @@ class FlowContext:
             self.step(key, index, title, instruction, **fmt)
             handle = self.deps.pinpad.start_pin_entry(pan=pan or self.card_number, min_len=6, max_len=6,
                                                       timeout_s=self.config.pinpad.pin_timeout_s, key_name=key_name)
-            self.presenter.bind_pin_entry(handle, tries_left)
-            completion = self.await_(handle)
+            completion = self.await_bound(handle, lambda h: self.presenter.bind_pin_entry(h, tries_left))
             if completion.ok and completion.result is not None:
                 return completion.result.block
             self._pad_error(completion, key)
@@ -363,17 +382,18 @@ class FlowContext:
             self.step(kind, index, title, instruction, **fmt)
             handle = self.deps.pinpad.start_plain_entry(max_len, timeout_s=self.config.pinpad.pin_timeout_s,
                                                         min_len=min_len)
-            self.presenter.bind_plain_entry(handle, kind)
-            completion = self.await_(handle)
+            completion = self.await_bound(handle, lambda h: self.presenter.bind_plain_entry(h, kind))
             if completion.ok and completion.result is not None:
                 return bytearray(completion.result.encode("ascii"))
             if allow_cancel and completion.code is CompletionCode.CANCELED:
                 return None
             self._pad_error(completion, kind)
 
-    def new_pin_twice(self, index: int) -> bytes:
+    def new_pin_twice(self, index: int, check: NewPinCheck | None = None, old_block: bytes | None = None) -> bytes:
         """The new PIN twice. ISO 9564 format 0 is deterministic (same PIN, key and PAN give the same
-        block), so equal blocks mean equal PINs; the digits never leave the pad to compare them."""
+        block), so equal blocks mean equal PINs; the digits never leave the pad to compare them.
+        A weak first entry is refused before the second is asked (``check``, run by the card
+        driver's audited PIN function on the decrypted block; ``old_block`` for "same as old")."""
         if self.config.pinpad.pin_block_format != "iso0":
             # Format 4 blocks are randomised: two entries of one PIN differ, no comparison possible here.
             log.error("new PIN confirmation needs pin_block_format iso0", extra={"service": self.service})
@@ -381,6 +401,8 @@ class FlowContext:
                                                         (NextStep.COUNTER, NextStep.HOME)))
         while True:
             first = self.enter_pin("new_pin", index, M.NEW_PIN_TITLE, M.NEW_PIN_INSTRUCTION)
+            if not self._strong_enough(first, check, old_block):
+                continue
             second = self.enter_pin("new_pin_again", index + 1, M.NEW_PIN_AGAIN_TITLE, M.NEW_PIN_AGAIN_INSTRUCTION)
             if len(first) == len(second) and hmac.compare_digest(first, second):
                 return first
@@ -389,6 +411,19 @@ class FlowContext:
             if choice is not NextStep.RETRY:
                 self.fail("pin_mismatch", self.guidance(RULE_MESSAGES[WeakPinRule.MISMATCH], M.START_AGAIN,
                                                         (NextStep.HOME,)), step="new_pin_again", show=False)
+
+    def _strong_enough(self, block: bytes, check: NewPinCheck | None, old_block: bytes | None) -> bool:
+        """Ask the card driver whether the card command would take this new PIN (check only, the
+        card is not written). False when refused and the citizen chose to try another; a refusal
+        they do not retry, or a card problem, ends the flow."""
+        old = PinBlockInput(old_block) if old_block is not None else None
+        completion = self.card_command(self.deps.card.check_new_pin(PinBlockInput(block), old, new_pin_check=check))
+        result = completion.result
+        if completion.ok and result is not None and result.ok:
+            return True
+        if completion.ok and self.new_pin_refused(result):
+            return False
+        self.fail_card(completion, "new_pin")
 
     def weak_pin_retry(self, refused_rule: str | None) -> None:
         """The card refused the new PIN by policy (nothing written): say which rule; retry or end."""
@@ -468,8 +503,7 @@ class FlowContext:
                 self.deps.camera.start(consent)
                 try:
                     handle = self.deps.face.verify(reference, policy, consent=consent, attempts=attempts)
-                    self.presenter.bind_face(handle)
-                    completion = self.await_(handle)
+                    completion = self.await_bound(handle, self.presenter.bind_face)
                 finally:
                     self.deps.camera.stop()
                 decision = completion.result

@@ -84,7 +84,7 @@ def _reset(ctx: FlowContext, checks: dict[str, Any], phone_check: PhoneSuffixChe
            tries_before: int | None) -> FlowOutcome:
     check = policy_check(ctx.pin_policy(phone_check=phone_check))
     while True:
-        new_block = ctx.new_pin_twice(5)
+        new_block = ctx.new_pin_twice(5, check)
         ctx.step("resetting", 7, M.RESETTING_TITLE, M.KEEP_CARD_IN)
         completion = ctx.card_write(ctx.deps.card.reload_pin(PinBlockInput(new_block), new_pin_check=check))
         result = completion.result

@@ -77,10 +77,11 @@ def fail_locked(ctx: FlowContext, step: str) -> NoReturn:
 
 
 def change_pin_steps(ctx: FlowContext, old_block: bytes, index: int, *, from_initial: bool) -> FlowOutcome:
-    """New PIN twice -> change on the card with the policy inside the card call -> record -> result."""
+    """New PIN (refused at once when weak) twice -> change on the card with the policy inside the card
+    call again -> record -> result."""
     check = policy_check(ctx.pin_policy(phone_check=ctx.phone_suffix_check()))
     while True:
-        new_block = ctx.new_pin_twice(index)
+        new_block = ctx.new_pin_twice(index, check, old_block)
         ctx.step("changing", index + 2, M.CHANGING_TITLE, M.KEEP_CARD_IN)
         completion = ctx.card_write(ctx.deps.card.change_pin(PinBlockInput(old_block), PinBlockInput(new_block),
                                                              new_pin_check=check))

@@ -35,7 +35,7 @@ def test_forgotten_pin_reset_after_face_and_sms(kiosk: Kiosk) -> None:
     card.tries_left = 0                      # locked, and the citizen forgot the PIN: reset
     code = kiosk.latest_code(phone)
     p = kiosk.presenter(answers={"reset_or_unlock": "reset", "consent": "accept"},
-                        entries=[("sms_code", "000000"), ("sms_code", code), ("pin", "582947"), ("pin", "582947"),
+                        entries=[("sms_code", "000000"), ("sms_code", code), ("pin", "582947"),
                                  ("pin", NEW_PIN), ("pin", NEW_PIN)],
                         errors=[NextStep.RETRY, NextStep.RETRY])
     outcome = kiosk.run("pin_reset", p)

@@ -56,3 +56,26 @@ def test_reload_checks_the_new_pin_without_an_old_one(virtual_service):
     assert done.ok and done.result.outcome is CardOutcome.WEAK_PIN
     assert seen == [None]
     assert service.verify_pin(bytearray(b"505050")).wait(5).result.outcome is CardOutcome.OK
+
+
+def test_check_only_call_answers_weak_or_ok_and_writes_nothing(virtual_service):
+    """check_new_pin runs the same rules as the change command, on the card's own PAN and the
+    PSAM's decrypt, but sends no PIN command: the card's PIN and try counter stay as they were."""
+    service, card = _insert(virtual_service, "505050")
+    kept: list[bytearray] = []
+
+    def check(new: bytearray, old: bytearray | None) -> None:
+        kept.append(new)
+        if new == bytearray(b"777777"):
+            raise PinRefused("all_same")
+
+    pins = [bytearray(b"505050"), bytearray(b"777777")]
+    weak = service.check_new_pin(pins[1], pins[0], new_pin_check=check).wait(5)
+    assert weak.ok and weak.result.outcome is CardOutcome.WEAK_PIN and weak.result.refused_rule == "all_same"
+    assert "777777" not in repr(weak.result) and "505050" not in repr(weak.result)
+    assert all(p == bytearray(6) for p in pins + kept), "a PIN copy was not zeroed"
+    ok = service.check_new_pin(bytearray(b"830627"), new_pin_check=check).wait(5)
+    assert ok.ok and ok.result.outcome is CardOutcome.OK
+    initial = service.check_new_pin(bytearray(b"123456")).wait(5)
+    assert initial.ok and initial.result.outcome is CardOutcome.CANNOT_REVERT_TO_INITIAL
+    assert card.pin == "505050" and card.tries_left == 3

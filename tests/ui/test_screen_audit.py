@@ -131,6 +131,13 @@ def test_every_screen_passes_the_audit_in_both_languages(qtbot: Any, make_window
         walk.service("pin_change")
         walk.sees(zh(M.OLD_PIN_TITLE))
         walk.check("pin-change-old-pin")
+        walk.types(GOOD_PIN)
+        walk.sees(zh(M.NEW_PIN_TITLE))
+        walk.types("111111")                                # weak: refused on its first entry
+        walk.until(lambda: window.step.showing_error, "the weak-PIN refusal")
+        walk.check("pin-change-weak-pin")
+        window.step.error_panel._buttons[0].click()
+        walk.sees(zh(M.NEW_PIN_TITLE))
         walk.cancel()
         # PIN reset: the question after reading the card, then the consent
         walk.service("pin_reset")

@@ -130,7 +130,26 @@ def zh(msgid: str, **fmt: Any) -> str:
     return text.format(**fmt) if fmt else text
 
 
-def test_pin_change_wrong_pin_tries_and_weak_pin_rule_shown(citizen: Citizen, kiosk: Kiosk) -> None:
+def weak_pin_refused_at_once(citizen: Citizen, sink: Any, weak: str, rule: WeakPinRule) -> None:
+    """Type a weak new PIN once: the rule and what to do are shown (and spoken) before any second
+    entry is asked; the pad's entry is closed and the screen shows no digit of it."""
+    citizen.sees(zh(M.NEW_PIN_TITLE))
+    citizen.types(weak)
+    text = citizen.sees(zh(RULE_MESSAGES[rule]), zh(M.CHOOSE_NEW_PIN_AGAIN))
+    assert zh(M.NEW_PIN_AGAIN_TITLE) not in text and weak not in text.replace(" ", "")
+    assert not any(zh(M.NEW_PIN_AGAIN_TITLE) in t for t in sink.texts), "the second entry was asked"
+    assert citizen.pad.entry_mode != "pin"
+    citizen.touch(zh(RETRY))
+
+
+def no_pin_in_logs(caplog: Any, *pins: str) -> None:
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert caplog.records and not any(pin in logged for pin in pins)
+
+
+def test_pin_change_wrong_pin_tries_and_weak_pin_rule_shown(citizen: Citizen, kiosk: Kiosk, sink: Any,
+                                                           caplog: Any) -> None:
+    caplog.set_level("DEBUG")
     id_number, _ = kiosk.person("刘德明")
     card = kiosk.insert(id_number, "刘德明")
     citizen.service("pin_change")
@@ -139,20 +158,35 @@ def test_pin_change_wrong_pin_tries_and_weak_pin_rule_shown(citizen: Citizen, ki
     citizen.sees(zh(C.TRIES_LEFT, n=2))                  # the card's own counter, in words
     citizen.touch(zh(RETRY))
     citizen.types(GOOD_PIN)
+    weak_pin_refused_at_once(citizen, sink, "111111", WeakPinRule.ALL_SAME)
+    weak_pin_refused_at_once(citizen, sink, GOOD_PIN, WeakPinRule.SAME_AS_OLD)
     citizen.sees(zh(M.NEW_PIN_TITLE))
-    citizen.types("111111")                              # all the same digit: refused inside the card call
-    citizen.sees(zh(M.NEW_PIN_AGAIN_TITLE))
-    citizen.types("111111")
-    citizen.sees(zh(RULE_MESSAGES[WeakPinRule.ALL_SAME]))
-    citizen.touch(zh(RETRY))
     citizen.types("370914")
     citizen.sees(zh(M.NEW_PIN_AGAIN_TITLE))
     citizen.types("370914")
     citizen.sees(zh(M.PIN_CHANGED_TITLE))
     assert card.pin == "370914"
+    no_pin_in_logs(caplog, GOOD_PIN, "370914")
 
 
-def test_pin_reset_with_face_and_sms(citizen: Citizen, kiosk: Kiosk) -> None:
+def test_initial_pin_change_refuses_a_weak_pin_on_the_first_entry(citizen: Citizen, kiosk: Kiosk, sink: Any) -> None:
+    id_number, _ = kiosk.person("钱七")
+    card = kiosk.insert(id_number, "钱七", pin="123456")
+    citizen.service("card_status")
+    citizen.sees(zh(M.PIN_TITLE))
+    citizen.types("123456")
+    citizen.touch(zh(M.CHANGE_PIN_NOW))
+    weak_pin_refused_at_once(citizen, sink, "123456", WeakPinRule.INITIAL_PIN)
+    weak_pin_refused_at_once(citizen, sink, id_number[-6:], WeakPinRule.ID_SUFFIX)
+    citizen.sees(zh(M.NEW_PIN_TITLE))
+    citizen.types("370914")
+    citizen.sees(zh(M.NEW_PIN_AGAIN_TITLE))
+    citizen.types("370914")
+    citizen.sees(zh(M.PIN_CHANGED_TITLE))
+    assert card.pin == "370914" and not card.in_initial_state
+
+
+def test_pin_reset_with_face_and_sms(citizen: Citizen, kiosk: Kiosk, sink: Any) -> None:
     id_number, phone = kiosk.person("陈淑芬")
     card = kiosk.insert(id_number, "陈淑芬")
     card.tries_left = 0
@@ -167,6 +201,7 @@ def test_pin_reset_with_face_and_sms(citizen: Citizen, kiosk: Kiosk) -> None:
     resend = citizen.window.step.body.resend_button
     assert not resend.isEnabled() and "秒后" in resend.text(), resend.text()
     citizen.types(kiosk.latest_code(phone)(), mode="plain")
+    weak_pin_refused_at_once(citizen, sink, "987654", WeakPinRule.SEQUENCE)
     citizen.sees(zh(M.NEW_PIN_TITLE))
     citizen.types("370914")
     citizen.sees(zh(M.NEW_PIN_AGAIN_TITLE))
@@ -397,3 +432,4 @@ def test_operator_dialog_shows_sync_and_device_status(citizen: Citizen, kiosk: K
         assert "数据同步" in text and "待发送" in text and "读卡器：" in text and "密码键盘：正常" in text
     finally:
         dialog.reject()
+

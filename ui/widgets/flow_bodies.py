@@ -24,6 +24,7 @@ from kiosk.i18n import N_, _
 from ui import dispatch, theme
 from ui.qt_compat import emit
 from ui.widgets.common import Text, button, label, render
+from ui.widgets.move_timer import MoveTimer
 from ui.widgets.pin_entry import PinEntryWidget
 
 NOT_AVAILABLE = N_("Not available")
@@ -240,9 +241,11 @@ class FaceBody(QWidget):
     """Camera preview (latest frame wins; frames arriving while one waits to be drawn replace it) and
     the verifier's prompts, shown and spoken."""
 
-    def __init__(self, camera: Any, say: Callable[[str], None], parent: QWidget | None = None) -> None:
+    def __init__(self, camera: Any, say: Callable[[str], None], parent: QWidget | None = None, *,
+                 move_time_s: float = 0.0) -> None:
         super().__init__(parent)
         self._say = say
+        self.move_timer = MoveTimer(self, move_time_s, say)
         self._prompt: str | None = None
         self._events: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._latest: QImage | None = None
@@ -263,6 +266,7 @@ class FaceBody(QWidget):
         self._recording = camera is not None and str(getattr(kind, "value", kind)) != "webcam"
         self.recording_label.setVisible(self._recording)
         side.addWidget(self.prompt_label)
+        side.addWidget(self.move_timer.label)
         side.addStretch(1)
         side.addWidget(self.recording_label)
         layout.addLayout(side, 1)
@@ -302,7 +306,7 @@ class FaceBody(QWidget):
     @Slot()
     def _drain(self) -> None:
         from kiosk.messages import face as face_messages
-        from models.verifier import FaceChallengePrompt, FaceQualityPrompt
+        from models.verifier import FaceChallengePrompt, FaceQualityPrompt, FaceStage
 
         while True:
             try:
@@ -314,12 +318,23 @@ class FaceBody(QWidget):
                 msgid = face_messages.QUALITY.get(event.reason)
             elif isinstance(event, FaceChallengePrompt):
                 msgid = face_messages.CHALLENGE.get(event.step)
+                self._timed_move(event)
+            elif isinstance(event, FaceStage) and event.stage != "challenge":
+                self.move_timer.stop()          # a new attempt, or the decision: no move is timed
             if msgid and msgid != self._prompt:
                 self._prompt = msgid
                 self.retranslate()
                 self._say(_(msgid))
 
+    def _timed_move(self, event: Any) -> None:
+        """A new move starts its countdown; a move whose target is reached is warned about no more."""
+        if event.index != self.move_timer.index:
+            self.move_timer.start(event.index)
+        if event.progress >= 1.0:
+            self.move_timer.reached()
+
     def retranslate(self) -> None:
+        self.move_timer.retranslate()
         self.prompt_label.setText(_(self._prompt) if self._prompt else _("Please face the camera."))
         self.recording_label.setText(f"{theme.ICON_INFO} {_(RECORDING)}" if self._recording else "")
 
