@@ -24,6 +24,7 @@ from kiosk.i18n import N_, _
 from ui import dispatch, theme
 from ui.qt_compat import emit
 from ui.widgets.common import Text, button, label, render
+from ui.widgets.face_moves import MoveIllustration
 from ui.widgets.pin_entry import PinEntryWidget
 
 NOT_AVAILABLE = N_("Not available")
@@ -259,6 +260,8 @@ class FaceBody(QWidget):
         self._recording = camera is not None and str(getattr(kind, "value", kind)) != "webcam"
         self.recording_label.setVisible(self._recording)
         side.addWidget(self.prompt_label)
+        self.move_picture = MoveIllustration()      # a picture of the movement asked for, if any
+        side.addWidget(self.move_picture)
         side.addStretch(1)
         side.addWidget(self.recording_label)
         layout.addLayout(side, 1)
@@ -308,8 +311,10 @@ class FaceBody(QWidget):
             msgid = None
             if isinstance(event, FaceQualityPrompt):
                 msgid = face_messages.QUALITY.get(event.reason)
+                self.move_picture.set_step(None)
             elif isinstance(event, FaceChallengePrompt):
                 msgid = face_messages.CHALLENGE.get(event.step)
+                self.move_picture.set_step(event.step.value)
             if msgid and msgid != self._prompt:
                 self._prompt = msgid
                 self.retranslate()
