@@ -16,6 +16,7 @@ Blinks are never "foreign" (people blink all the time) and are not timed (a blin
 
 from __future__ import annotations
 
+import random
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
@@ -82,7 +83,7 @@ class ChallengeState:
     progress: float = 0.0           # 0..1 towards the current step's target
 
 
-def random_sequence(count: int, rng: secrets.SystemRandom | None = None,
+def random_sequence(count: int, rng: random.Random | None = None,
                     moves: tuple[ChallengeStep, ...] | list[ChallengeStep] = HEAD_MOVES) -> list[ChallengeStep]:
     """``count`` steps from ``moves``, no step twice in a row, drawn with a CSPRNG so a replay
     cannot predict them (the order differs from attempt to attempt)."""

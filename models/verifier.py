@@ -12,6 +12,8 @@ the command ends; only a sealed (encrypted) capture leaves, and only when the po
 from __future__ import annotations
 
 import logging
+import random
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -85,8 +87,11 @@ class FaceVerifier(Protocol):
 class FaceVerificationService:
     """The FaceVerifier over a Camera and a FacePipeline."""
 
-    def __init__(self, camera: Camera, pipeline: FacePipeline, name: str = "face") -> None:
+    def __init__(self, camera: Camera, pipeline: FacePipeline, name: str = "face",
+                 rng: random.Random | None = None) -> None:
         self.camera = camera
+        # draws the challenge order; a CSPRNG unless a test asks for a known order
+        self.rng = rng or secrets.SystemRandom()
         self.pipeline = pipeline
         self._worker = DeviceWorker(name)
         self.name = name
@@ -217,25 +222,29 @@ class _Run:
         live_tpl = self.s.pipeline.template(best_frame.image, best_face)
         match = ref.similarity(live_tpl)
         live_tpl.wipe()
-        outcome = decide(p, match, live)
+        # face size picks the passive band: the crop's context shrinks as the face grows (docs/face.md)
+        width = float(np.mean([face.w / f.image.shape[1] for f, face in good]))
+        outcome = decide(p, match, live, width)
         if outcome is FaceOutcome.MATCH and p.active_challenge:
             poses = [pose_from_landmarks(face.landmarks) for _, face in good]
             baseline = (float(np.mean([q.yaw for q in poses])), float(np.mean([q.pitch for q in poses])))
             failure, final = self._challenge(ref, baseline, good)
             if failure is not ChallengeFailure.NONE:
                 return self.decision(FaceOutcome.CHALLENGE_FAILED, match_score=match, liveness_score=live,
-                                     challenge_failure=failure)
+                                     challenge_failure=failure, liveness_threshold=p.passive_threshold(width))
             if final is not None:
                 match = min(match, final)
-                outcome = decide(p, match, live)
+                outcome = decide(p, match, live, width)
         sealed = None
         if p.keep_capture_for_review and p.review_public_key:
             ok, jpeg = cv2.imencode(".jpg", best_frame.image, [cv2.IMWRITE_JPEG_QUALITY, 90])
             if ok:
                 sealed = seal(jpeg.tobytes(), p.review_public_key, associated=b"face-review")
         log.info("face decision", extra={"device": self.name, "outcome": outcome.value, "attempt": self.attempt,
-                                         "match_score": round(match, 3), "liveness_score": round(live, 3)})
-        return self.decision(outcome, match_score=match, liveness_score=live, sealed_capture=sealed)
+                                         "match_score": round(match, 3), "liveness_score": round(live, 3),
+                                         "liveness_threshold": p.passive_threshold(width)})
+        return self.decision(outcome, match_score=match, liveness_score=live, sealed_capture=sealed,
+                             liveness_threshold=p.passive_threshold(width))
 
     def _moves(self) -> list[ChallengeStep]:
         moves = [ChallengeStep(m) for m in self.policy.challenge_moves]
@@ -251,7 +260,7 @@ class _Run:
                    good: list[tuple[Frame, Face]]) -> tuple[ChallengeFailure, float | None]:
         """Run a fresh random sequence of moves; then re-match a frontal frame (same person did it)."""
         self.ctx.emit(FaceStage(self.name, "challenge"))
-        sequence = random_sequence(self.policy.challenge_steps, moves=self._moves())
+        sequence = random_sequence(self.policy.challenge_steps, self.s.rng, moves=self._moves())
         open_base = None
         if self.s.pipeline.landmarks is not None:
             measured = [self.s.pipeline.openness(f.image, face) for f, face in good]

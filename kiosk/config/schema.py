@@ -147,6 +147,12 @@ class FaceSection:
     # Active-challenge moves, comma-separated, drawn in a fresh random order per attempt: turn_left,
     # turn_right, nod, look_up, blink, open_mouth (the last two need the dense landmark model).
     challenge_moves: str = "turn_left,turn_right,nod,look_up,blink,open_mouth"
+    # Two-tier liveness (docs/face.md, "Two-tier decision"): with active_challenge on, passive liveness
+    # is a screen with one threshold per face-size band (face width / frame width; edges split the
+    # bands, one threshold more than edges), calibrated for <= 1% genuine refusals per band by
+    # bench/face_liveness_decision.py, and the challenge is the gate; with it off, liveness_threshold.
+    liveness_screen_band_edges: list[float] = field(default_factory=lambda: [0.27, 0.42])
+    liveness_screen_thresholds: list[float] = field(default_factory=lambda: [0.30, 0.05, 0.001])
 
     def challenge_move_list(self) -> tuple[str, ...]:
         return tuple(m.strip() for m in self.challenge_moves.split(",") if m.strip())
@@ -166,6 +172,12 @@ class FaceSection:
         moves = self.challenge_move_list()
         if not moves or not set(moves) <= known or (self.challenge_steps > 1 and len(set(moves)) < 2):
             return "challenge_moves", f"expected at least two of {', '.join(sorted(known))}, comma-separated"
+        from models.screen import screen_problem  # pure Python: no model runtime is loaded
+
+        problem = screen_problem(self.liveness_screen_band_edges, self.liveness_screen_thresholds,
+                                 self.liveness_threshold)
+        if problem:
+            return f"liveness_screen_{problem[0]}", f"{problem[1]}; the shipped, calibrated table is in docs/face.md"
         return None
 
 
