@@ -10,7 +10,12 @@ from enum import StrEnum
 from models.challenge import ChallengeConfig, ChallengeFailure, ChallengeStep
 from models.quality import QualityReason, QualityThresholds
 from models.reference import ReferenceProblem
-from models.screen import SHIPPED_SCREEN_BAND_EDGES, SHIPPED_SCREEN_THRESHOLDS, screen_problem
+from models.screen import (
+    SHIPPED_MOVE_BACK_ABOVE,
+    SHIPPED_SCREEN_BAND_EDGES,
+    SHIPPED_SCREEN_THRESHOLDS,
+    screen_problem,
+)
 
 SHIPPED_MATCH_THRESHOLD = 0.363       # SFace cosine (OpenCV model zoo's published operating point)
 SHIPPED_LIVENESS_THRESHOLD = 0.8      # fused MiniFASNet P(real); test images: live 1.000, attacks <= 0.23
@@ -49,6 +54,9 @@ class FacePolicy:
     # The passive screen used while the active challenge is on (see SHIPPED_SCREEN_*).
     screen_band_edges: tuple[float, ...] = SHIPPED_SCREEN_BAND_EDGES
     screen_thresholds: tuple[float, ...] = SHIPPED_SCREEN_THRESHOLDS
+    # Faces wider than this share of the frame are asked to move back a little before liveness is
+    # scored: the crops lack the models' context there (0 = never; docs/face.md, "Two-tier decision").
+    move_back_above: float = SHIPPED_MOVE_BACK_ABOVE
 
     def __post_init__(self) -> None:
         if not 0 < self.match_threshold < 1 or not 0 < self.liveness_threshold < 1:
@@ -56,6 +64,8 @@ class FacePolicy:
         problem = screen_problem(self.screen_band_edges, self.screen_thresholds, self.liveness_threshold)
         if problem:
             raise ValueError(problem[1])
+        if not 0 <= self.move_back_above < 1:
+            raise ValueError("move_back_above: expected a face-width fraction below 1 (0 = never ask)")
         if self.max_attempts < 1 or self.challenge_steps < 1 or self.stable_frames < 1:
             raise ValueError("max_attempts, challenge_steps and stable_frames must be at least 1")
         unknown = [m for m in self.challenge_moves if m not in {s.value for s in ChallengeStep}]

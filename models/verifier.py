@@ -134,6 +134,7 @@ class _Run:
         self.seq = 0
         self.last_reason: QualityReason | None = None
         self.tilted = False              # the dense roll check refused the last stable run
+        self.too_close = False           # the last stable run was wider than policy.move_back_above
         self.attempt = 0
 
     def decision(self, outcome: FaceOutcome, **kw: object) -> FaceDecision:
@@ -179,12 +180,32 @@ class _Run:
         analysis = self.s.pipeline.analyse(frame.image)
         v = analysis.verdict
         # keep asking for an upright head (not "OK") until the dense check has passed
-        shown = QualityReason.HEAD_TILTED if v.reason is QualityReason.OK and self.tilted else v.reason
+        shown = v.reason
+        if v.reason is QualityReason.OK and self.too_close:
+            shown = QualityReason.TOO_CLOSE
+        elif v.reason is QualityReason.OK and self.tilted:
+            shown = QualityReason.HEAD_TILTED
         if shown is not self.last_reason:
             self.last_reason = shown
             self.ctx.emit(FaceQualityPrompt(self.name, shown))
         self.s.last_timings_ms = dict(analysis.timings_ms)
         return v.reason, v.face, v.faces
+
+    def _too_close(self, good: list[tuple[Frame, Face]]) -> bool:
+        """A face wider than the liveness models' context allows (policy.move_back_above): the person
+        is asked to move back a little before any liveness score is taken (docs/face.md, "Two-tier
+        decision"); the per-frame gate's own limit is wider."""
+        limit = self.policy.move_back_above
+        width = float(np.mean([face.w / f.image.shape[1] for f, face in good]))
+        was = self.too_close
+        self.too_close = 0 < limit < width
+        if self.too_close and self.last_reason is not QualityReason.TOO_CLOSE:
+            self.last_reason = QualityReason.TOO_CLOSE
+            self.ctx.emit(FaceQualityPrompt(self.name, QualityReason.TOO_CLOSE))
+        elif was and not self.too_close and self.last_reason is QualityReason.TOO_CLOSE:
+            self.last_reason = QualityReason.OK
+            self.ctx.emit(FaceQualityPrompt(self.name, QualityReason.OK))
+        return self.too_close
 
     def _tilted(self, frame: Frame, face: Face) -> bool:
         """The head roll from the dense landmarks, once per decision: the 5 points the gate uses on
@@ -212,7 +233,7 @@ class _Run:
             reason, face, _ = self._analyse(frame)
             if reason is QualityReason.OK and face is not None:
                 good.append((frame, face))
-                if len(good) == p.stable_frames and self._tilted(*good[-1]):
+                if len(good) == p.stable_frames and (self._too_close(good) or self._tilted(*good[-1])):
                     good.clear()
             else:
                 good.clear()

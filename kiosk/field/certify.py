@@ -229,7 +229,8 @@ class FieldCertifier:
                             stable_frames=f.stable_frames, mirrored_preview=f.mirrored,
                             challenge_moves=f.challenge_move_list(),
                             screen_band_edges=tuple(f.liveness_screen_band_edges),
-                            screen_thresholds=tuple(f.liveness_screen_thresholds))
+                            screen_thresholds=tuple(f.liveness_screen_thresholds),
+                            move_back_above=f.move_back_above)
         if assisted is None:
             return policy
         if self.field_config.assisted_policy == "off":

@@ -61,4 +61,5 @@ def face_policy(deps: FlowDeps) -> Any:
                       keep_capture_for_review=review_key is not None, review_public_key=review_key,
                       mirrored_preview=f.mirrored, challenge_moves=f.challenge_move_list(),
                       screen_band_edges=tuple(f.liveness_screen_band_edges),
-                      screen_thresholds=tuple(f.liveness_screen_thresholds))
+                      screen_thresholds=tuple(f.liveness_screen_thresholds),
+                      move_back_above=f.move_back_above)
