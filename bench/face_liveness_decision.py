@@ -356,8 +356,8 @@ def measure(args: argparse.Namespace) -> list[str]:
               f"{100 * per_visit:.1f}% over {policy.max_attempts} attempts; it must also pass the screen "
               f"(synthesised replays: {100 * rs:.1f}%), so about {100 * per_visit * rs:.1f}% per visit for a "
               "prepared replay of a recording of that person. A looped recording of the two moves in the other "
-              f"order is refused except for {cross} of the {orders} orders: two head moves on different axes (a "
-              "nod while a turn is asked is not checked as foreign; measured on landmark sequences only). A live "
+              f"order is refused except for {cross} of the {orders} orders: two head moves on different axes (by the "
+              "challenge's rules, not measured: a nod while a turn is asked is not checked as foreign). A live "
               "puppet or real-time face re-enactment that follows the prompts is stopped only by the screen."]
 
     # 6. camera resolution and the distance prompt
