@@ -86,9 +86,11 @@ def measure(set_dir: Path, models: Path, liveness_threshold: float) -> list[str]
                     live_fail_names.append(f"{row['file']} ({score:.3f})")
         elif label.startswith("attack"):
             face = verdict.face or (faces[0] if faces else None)
-            attacks[label][1] += 1
+            synthesised = row["variant"].startswith(("print_", "replay_"))     # bench/face_attacks.py
+            kind = f"{label} ({row['variant'].rsplit('_', 1)[0]}, synthesised)" if synthesised else f"{label} (real photo)"
+            attacks[kind][1] += 1
             if face is not None and verdict.ok and pipeline.liveness(image, face).real >= liveness_threshold:
-                attacks[label][0] += 1
+                attacks[kind][0] += 1
                 attack_pass_names.append(row["file"])
         else:
             expected_hits[f"{row['variant']} -> {label}"][1] += 1
@@ -122,15 +124,19 @@ def measure(set_dir: Path, models: Path, liveness_threshold: float) -> list[str]
     return [*lines, "", *details]
 
 
-def write_docs(table: list[str]) -> None:
+def replace_block(begin: str, end: str, lines: list[str]) -> None:
+    """Replace the text between two markers in docs/face.md."""
     text = DOCS.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"{DOCS} has no {BEGIN} ... {END} markers")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    body = "\n".join(line for line in table if not line.startswith(tuple(r.value + ":" for r in RULES))
-                     and not line.startswith(("liveness refused:", "attacks accepted:")))
-    DOCS.write_text(f"{head}{BEGIN}\n{body.strip()}\n{END}{tail}", encoding="utf-8")
+    if begin not in text or end not in text:
+        raise SystemExit(f"{DOCS} has no {begin} ... {end} markers")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    DOCS.write_text(f"{head}{begin}\n{chr(10).join(lines).strip()}\n{end}{tail}", encoding="utf-8")
+
+
+def write_docs(table: list[str]) -> None:
+    replace_block(BEGIN, END, [line for line in table if not line.startswith(tuple(r.value + ":" for r in RULES))
+                               and not line.startswith(("liveness refused:", "attacks accepted:"))])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,6 +31,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from face_attacks import KINDS as ATTACK_KINDS  # noqa: E402
+from face_attacks import LABELS as ATTACK_LABELS  # noqa: E402
+from face_attacks import synthesise  # noqa: E402
 
 from models.factory import make_pipeline  # noqa: E402
 from models.types import LEFT_EYE, MOUTH_LEFT, MOUTH_RIGHT, NOSE, RIGHT_EYE, Face  # noqa: E402
@@ -142,6 +147,12 @@ VARIANTS = [
     Variant("sunglasses", "eyes_covered", "dark lenses drawn from the landmarks", effect=_glasses(dark=True)),
     Variant("mask", "face_occluded", "flat mask drawn over nose, mouth and chin", effect=_mask),
 ]
+# Synthesised attacks (bench/face_attacks.py) made from every genuine photograph at these framings.
+SYNTH_ATTACK_FRAMINGS = [
+    Variant("frame35", "", "face 35% of the frame width"),
+    Variant("size22", "", "face 22%", width=0.22),
+    Variant("size50", "", "face 50%", width=0.50),
+]
 ATTACK_VARIANTS = [
     Variant("frame35", "", "face 35% of the frame width"),
     Variant("size22", "", "face 22%", width=0.22),
@@ -226,6 +237,17 @@ def build(out: Path, models: Path) -> list[dict[str, str]]:
             cv2.imwrite(str(out / name), framed, [cv2.IMWRITE_JPEG_QUALITY, 95])
             params = v.params + (f"; own roll {own_roll:+.0f} deg" if not attack else "")
             rows.append({"file": name, **base, "variant": v.name, "params": params, "label": label})
+        if attack:
+            continue
+        for v in SYNTH_ATTACK_FRAMINGS:
+            framed, _ = frame(image, faces[0], v)
+            for kind in ATTACK_KINDS:
+                name = f"{rel.replace('/', '__').rsplit('.', 1)[0]}__{kind}_{v.name}.jpg"
+                seed = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")
+                cv2.imwrite(str(out / name), synthesise(kind, framed, seed), [cv2.IMWRITE_JPEG_QUALITY, 95])
+                rows.append({"file": name, **base, "variant": f"{kind}_{v.name}",
+                             "params": f"synthesised {kind} (bench/face_attacks.py) of the {v.params}",
+                             "label": ATTACK_LABELS[kind]})
     return rows
 
 

@@ -16,6 +16,7 @@ Blinks are never "foreign" (people blink all the time) and are not timed (a blin
 
 from __future__ import annotations
 
+import random
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
@@ -82,18 +83,23 @@ class ChallengeState:
     progress: float = 0.0           # 0..1 towards the current step's target
 
 
-def random_sequence(count: int, rng: secrets.SystemRandom | None = None,
+def random_sequence(count: int, rng: random.Random | None = None,
                     moves: tuple[ChallengeStep, ...] | list[ChallengeStep] = HEAD_MOVES) -> list[ChallengeStep]:
     """``count`` steps from ``moves``, no step twice in a row, drawn with a CSPRNG so a replay
     cannot predict them (the order differs from attempt to attempt)."""
     rng = rng or secrets.SystemRandom()
-    steps: list[ChallengeStep] = []
     options = list(dict.fromkeys(moves))
     if not options or (count > 1 and len(options) < 2):
         raise ValueError("a challenge of several steps needs at least two different moves")
-    for _ in range(count):
-        steps.append(rng.choice([s for s in options if not steps or s is not steps[-1]]))
-    return steps
+    while True:
+        steps: list[ChallengeStep] = []
+        for _ in range(count):
+            steps.append(rng.choice([s for s in options if not steps or s is not steps[-1]]))
+        # A blink is never foreign (people blink all the time), so a looped recording holding
+        # "blink, then X" passes a sequence asking "X, blink": the blink is never the last of
+        # several steps (measured: bench/face_liveness_decision.py, docs/face.md "Two-tier decision").
+        if count == 1 or steps[-1] is not ChallengeStep.BLINK:
+            return steps
 
 
 class ActiveChallenge:

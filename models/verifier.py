@@ -12,6 +12,8 @@ the command ends; only a sealed (encrypted) capture leaves, and only when the po
 from __future__ import annotations
 
 import logging
+import random
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -85,8 +87,11 @@ class FaceVerifier(Protocol):
 class FaceVerificationService:
     """The FaceVerifier over a Camera and a FacePipeline."""
 
-    def __init__(self, camera: Camera, pipeline: FacePipeline, name: str = "face") -> None:
+    def __init__(self, camera: Camera, pipeline: FacePipeline, name: str = "face",
+                 rng: random.Random | None = None) -> None:
         self.camera = camera
+        # draws the challenge order; a CSPRNG unless a test asks for a known order
+        self.rng = rng or secrets.SystemRandom()
         self.pipeline = pipeline
         self._worker = DeviceWorker(name)
         self.name = name
@@ -129,6 +134,7 @@ class _Run:
         self.seq = 0
         self.last_reason: QualityReason | None = None
         self.tilted = False              # the dense roll check refused the last stable run
+        self.too_close = False           # the last stable run was wider than policy.move_back_above
         self.attempt = 0
 
     def decision(self, outcome: FaceOutcome, **kw: object) -> FaceDecision:
@@ -174,12 +180,32 @@ class _Run:
         analysis = self.s.pipeline.analyse(frame.image)
         v = analysis.verdict
         # keep asking for an upright head (not "OK") until the dense check has passed
-        shown = QualityReason.HEAD_TILTED if v.reason is QualityReason.OK and self.tilted else v.reason
+        shown = v.reason
+        if v.reason is QualityReason.OK and self.too_close:
+            shown = QualityReason.TOO_CLOSE
+        elif v.reason is QualityReason.OK and self.tilted:
+            shown = QualityReason.HEAD_TILTED
         if shown is not self.last_reason:
             self.last_reason = shown
             self.ctx.emit(FaceQualityPrompt(self.name, shown))
         self.s.last_timings_ms = dict(analysis.timings_ms)
         return v.reason, v.face, v.faces
+
+    def _too_close(self, good: list[tuple[Frame, Face]]) -> bool:
+        """A face wider than the liveness models' context allows (policy.move_back_above): the person
+        is asked to move back a little before any liveness score is taken (docs/face.md, "Two-tier
+        decision"); the per-frame gate's own limit is wider."""
+        limit = self.policy.move_back_above
+        width = float(np.mean([face.w / f.image.shape[1] for f, face in good]))
+        was = self.too_close
+        self.too_close = 0 < limit < width
+        if self.too_close and self.last_reason is not QualityReason.TOO_CLOSE:
+            self.last_reason = QualityReason.TOO_CLOSE
+            self.ctx.emit(FaceQualityPrompt(self.name, QualityReason.TOO_CLOSE))
+        elif was and not self.too_close and self.last_reason is QualityReason.TOO_CLOSE:
+            self.last_reason = QualityReason.OK
+            self.ctx.emit(FaceQualityPrompt(self.name, QualityReason.OK))
+        return self.too_close
 
     def _tilted(self, frame: Frame, face: Face) -> bool:
         """The head roll from the dense landmarks, once per decision: the 5 points the gate uses on
@@ -207,7 +233,7 @@ class _Run:
             reason, face, _ = self._analyse(frame)
             if reason is QualityReason.OK and face is not None:
                 good.append((frame, face))
-                if len(good) == p.stable_frames and self._tilted(*good[-1]):
+                if len(good) == p.stable_frames and (self._too_close(good) or self._tilted(*good[-1])):
                     good.clear()
             else:
                 good.clear()
@@ -217,25 +243,29 @@ class _Run:
         live_tpl = self.s.pipeline.template(best_frame.image, best_face)
         match = ref.similarity(live_tpl)
         live_tpl.wipe()
-        outcome = decide(p, match, live)
+        # face size picks the passive band: the crop's context shrinks as the face grows (docs/face.md)
+        width = float(np.mean([face.w / f.image.shape[1] for f, face in good]))
+        outcome = decide(p, match, live, width)
         if outcome is FaceOutcome.MATCH and p.active_challenge:
             poses = [pose_from_landmarks(face.landmarks) for _, face in good]
             baseline = (float(np.mean([q.yaw for q in poses])), float(np.mean([q.pitch for q in poses])))
             failure, final = self._challenge(ref, baseline, good)
             if failure is not ChallengeFailure.NONE:
                 return self.decision(FaceOutcome.CHALLENGE_FAILED, match_score=match, liveness_score=live,
-                                     challenge_failure=failure)
+                                     challenge_failure=failure, liveness_threshold=p.passive_threshold(width))
             if final is not None:
                 match = min(match, final)
-                outcome = decide(p, match, live)
+                outcome = decide(p, match, live, width)
         sealed = None
         if p.keep_capture_for_review and p.review_public_key:
             ok, jpeg = cv2.imencode(".jpg", best_frame.image, [cv2.IMWRITE_JPEG_QUALITY, 90])
             if ok:
                 sealed = seal(jpeg.tobytes(), p.review_public_key, associated=b"face-review")
         log.info("face decision", extra={"device": self.name, "outcome": outcome.value, "attempt": self.attempt,
-                                         "match_score": round(match, 3), "liveness_score": round(live, 3)})
-        return self.decision(outcome, match_score=match, liveness_score=live, sealed_capture=sealed)
+                                         "match_score": round(match, 3), "liveness_score": round(live, 3),
+                                         "liveness_threshold": p.passive_threshold(width)})
+        return self.decision(outcome, match_score=match, liveness_score=live, sealed_capture=sealed,
+                             liveness_threshold=p.passive_threshold(width))
 
     def _moves(self) -> list[ChallengeStep]:
         moves = [ChallengeStep(m) for m in self.policy.challenge_moves]
@@ -251,7 +281,7 @@ class _Run:
                    good: list[tuple[Frame, Face]]) -> tuple[ChallengeFailure, float | None]:
         """Run a fresh random sequence of moves; then re-match a frontal frame (same person did it)."""
         self.ctx.emit(FaceStage(self.name, "challenge"))
-        sequence = random_sequence(self.policy.challenge_steps, moves=self._moves())
+        sequence = random_sequence(self.policy.challenge_steps, self.s.rng, moves=self._moves())
         open_base = None
         if self.s.pipeline.landmarks is not None:
             measured = [self.s.pipeline.openness(f.image, face) for f, face in good]

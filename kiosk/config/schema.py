@@ -157,6 +157,15 @@ class FaceSection:
     # face check (~0.5 s, while the camera starts), and dropped after this long unused (0: kept).
     lazy_models: bool = True
     release_models_after_s: float = 120.0
+    # Two-tier liveness (docs/face.md, "Two-tier decision"): with active_challenge on, passive liveness
+    # is a screen with one threshold per face-size band (face width / frame width; edges split the
+    # bands, one threshold more than edges), calibrated for <= 1% genuine refusals per band by
+    # bench/face_liveness_decision.py, and the challenge is the gate; with it off, liveness_threshold.
+    liveness_screen_band_edges: list[float] = field(default_factory=lambda: [0.27, 0.45])
+    liveness_screen_thresholds: list[float] = field(default_factory=lambda: [0.14, 0.077, 0.0])
+    # Faces wider than this share of the frame are asked to "move back a little" before liveness is
+    # scored (the models' crop lacks context there); 0 = never ask.
+    move_back_above: float = 0.45
 
     def challenge_move_list(self) -> tuple[str, ...]:
         return tuple(m.strip() for m in self.challenge_moves.split(",") if m.strip())
@@ -178,6 +187,14 @@ class FaceSection:
         moves = self.challenge_move_list()
         if not moves or not set(moves) <= known or (self.challenge_steps > 1 and len(set(moves)) < 2):
             return "challenge_moves", f"expected at least two of {', '.join(sorted(known))}, comma-separated"
+        from models.screen import screen_problem  # pure Python: no model runtime is loaded
+
+        problem = screen_problem(self.liveness_screen_band_edges, self.liveness_screen_thresholds,
+                                 self.liveness_threshold)
+        if problem:
+            return f"liveness_screen_{problem[0]}", f"{problem[1]}; the shipped, calibrated table is in docs/face.md"
+        if not 0.0 <= self.move_back_above < 1.0:
+            return "move_back_above", "expected a face-width fraction below 1 (0 = never ask the person to move back)"
         return None
 
 

@@ -229,7 +229,10 @@ class FieldCertifier:
                             challenge_steps=f.challenge_steps, challenge_step_timeout_s=f.challenge_step_timeout_s,
                             max_attempts=f.max_attempts, decision_timeout_s=f.decision_timeout_s,
                             stable_frames=f.stable_frames, mirrored_preview=f.mirrored,
-                            challenge_moves=f.challenge_move_list())
+                            challenge_moves=f.challenge_move_list(),
+                            screen_band_edges=tuple(f.liveness_screen_band_edges),
+                            screen_thresholds=tuple(f.liveness_screen_thresholds),
+                            move_back_above=f.move_back_above)
         if assisted is None:
             return policy
         if self.field_config.assisted_policy == "off":

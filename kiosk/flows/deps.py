@@ -59,4 +59,7 @@ def face_policy(deps: FlowDeps) -> Any:
                       challenge_step_timeout_s=f.challenge_step_timeout_s, max_attempts=f.max_attempts,
                       decision_timeout_s=f.decision_timeout_s, stable_frames=f.stable_frames,
                       keep_capture_for_review=review_key is not None, review_public_key=review_key,
-                      mirrored_preview=f.mirrored, challenge_moves=f.challenge_move_list())
+                      mirrored_preview=f.mirrored, challenge_moves=f.challenge_move_list(),
+                      screen_band_edges=tuple(f.liveness_screen_band_edges),
+                      screen_thresholds=tuple(f.liveness_screen_thresholds),
+                      move_back_above=f.move_back_above)

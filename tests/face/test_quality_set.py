@@ -78,3 +78,21 @@ def test_manifest_records_source_licence_and_label_for_every_image() -> None:
             "attack_replay"} <= labels
     for r in made:
         assert len(r["source_sha256"]) == 64 and r["licence"].split(" ")[0] in ("MIT", "Apache-2.0"), r
+
+
+def test_synthesised_attacks_are_listed_and_reproducible(framed) -> None:
+    """bench/face_attacks.py: every genuine photograph as a print and a replay at three sizes, labelled
+    by attack type in the manifest; the same seed gives the same image, an unknown kind a named error."""
+    rows = list(csv.DictReader(open(ROOT / "bench" / "face_set" / "manifest.csv", encoding="utf-8")))
+    synth = [r for r in rows if r["variant"].startswith(("print_", "replay_"))]
+    assert len(synth) >= 700
+    assert {r["label"] for r in synth} == {"attack_print", "attack_replay"}
+    assert all(r["label"] == ("attack_print" if r["variant"].startswith("print_") else "attack_replay") for r in synth)
+    attacks = sys.modules.get("face_attacks") or importlib.import_module("face_attacks")
+    frame, _ = framed["deepface/img30.jpg", "frame35"]
+    for kind in attacks.KINDS:
+        a, b = attacks.synthesise(kind, frame, 5), attacks.synthesise(kind, frame, 5)
+        assert a.shape == frame.shape and a.dtype == np.uint8 and np.array_equal(a, b)
+        assert np.abs(a.astype(int) - frame.astype(int)).mean() > 3        # the medium changed the picture
+    with pytest.raises(ValueError, match="unknown attack kind"):
+        attacks.synthesise("mask3d", frame, 5)

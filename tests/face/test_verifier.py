@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -61,8 +63,23 @@ def test_live_person_matching_the_reference_is_accepted(service_for, images) -> 
 def test_screen_replay_is_refused_as_spoof(service_for, images, pipeline) -> None:
     service = service_for(images["image_F2"])
     reference = pipeline.template_from_image(images["image_T1"])
-    decision, _ = _verify(service, reference, NO_CHALLENGE)
+    # the replay photo's face fills 45.1% of its frame: measured here without the distance prompt
+    decision, _ = _verify(service, reference, replace(NO_CHALLENGE, move_back_above=0.0))
     assert decision.outcome is FaceOutcome.SPOOF and decision.liveness_score < 0.8
+    assert decision.liveness_threshold == NO_CHALLENGE.liveness_threshold       # challenge off: strict
+
+
+def test_a_face_too_wide_for_the_liveness_crop_is_asked_to_move_back(service_for, images) -> None:
+    """A face wider than policy.move_back_above (image_F2: 45.1%) passes the per-frame gate, but the
+    models' crop would lack its context: "move back a little", and no liveness score is taken."""
+    service = service_for(images["image_F2"])
+    policy = replace(NO_CHALLENGE, decision_timeout_s=2.0)
+    assert policy.move_back_above < 0.451
+    decision, events = _verify(service, images["image_T1"], policy)
+    assert decision.outcome is FaceOutcome.NO_USABLE_FRAME and decision.last_quality is QualityReason.TOO_CLOSE
+    assert decision.liveness_score is None
+    prompts = [e.reason for e in events if isinstance(e, FaceQualityPrompt)]
+    assert QualityReason.TOO_CLOSE in prompts and prompts[-1] is QualityReason.TOO_CLOSE, prompts
 
 
 def test_different_person_is_no_match(service_for, images) -> None:

@@ -24,6 +24,7 @@ from kiosk.i18n import N_, _
 from ui import dispatch, theme
 from ui.qt_compat import emit
 from ui.widgets.common import Text, button, label, render
+from ui.widgets.face_moves import MoveIllustration
 from ui.widgets.move_timer import MoveTimer
 from ui.widgets.pin_entry import PinEntryWidget
 
@@ -267,6 +268,8 @@ class FaceBody(QWidget):
         self.recording_label.setVisible(self._recording)
         side.addWidget(self.prompt_label)
         side.addWidget(self.move_timer.label)
+        self.move_picture = MoveIllustration()      # a picture of the movement asked for, if any
+        side.addWidget(self.move_picture)
         side.addStretch(1)
         side.addWidget(self.recording_label)
         layout.addLayout(side, 1)
@@ -316,9 +319,11 @@ class FaceBody(QWidget):
             msgid = None
             if isinstance(event, FaceQualityPrompt):
                 msgid = face_messages.QUALITY.get(event.reason)
+                self.move_picture.set_step(None)
             elif isinstance(event, FaceChallengePrompt):
                 msgid = face_messages.CHALLENGE.get(event.step)
                 self._timed_move(event)
+                self.move_picture.set_step(event.step.value)
             elif isinstance(event, FaceStage) and event.stage != "challenge":
                 self.move_timer.stop()          # a new attempt, or the decision: no move is timed
             if msgid and msgid != self._prompt:
