@@ -165,6 +165,7 @@ class DemoPanel(QFrame):
         row.addLayout(pad, 0)
 
         status = QVBoxLayout()
+        status.setSpacing(16)       # six status lines in English and a two-line SMS share the column
         self.status_title = label()
         self.status_label = label("muted")
         self.status_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)

@@ -30,7 +30,9 @@ def accent_columns(rgb: np.ndarray) -> np.ndarray:
     """Column indices of the arrow colour in the right half (the moved face and its cue)."""
     target = np.array([ACCENT.red(), ACCENT.green(), ACCENT.blue()])
     mask = np.abs(rgb.astype(int) - target).sum(2) < 30
-    half = rgb.shape[1] * 3 // 5                        # right of the big arrow's head
+    height, width = rgb.shape[:2]
+    radius = min(height * 0.38, width * 0.16)           # as ui/widgets/face_moves.py draws it
+    half = int(width * 0.8 - radius * 1.25) + 2         # right of the big arrow's head
     return np.nonzero(mask[:, half:])[1] + half
 
 
@@ -56,9 +58,11 @@ def test_each_challenge_step_shows_its_picture_and_a_quality_prompt_hides_it(qtb
         for b in MOVES:
             if a < b:
                 assert np.abs(shots[a].astype(int) - shots[b].astype(int)).sum() > 0, (a, b)
-    centre = shots["turn_left"].shape[1] * 0.8                       # the moved face's centre
-    assert accent_columns(shots["turn_left"]).min() < centre - 40    # its cue reaches the left side
-    assert accent_columns(shots["turn_right"]).max() > centre + 40
+    height, width = shots["turn_left"].shape[:2]
+    centre = width * 0.8                                              # the moved face's centre
+    radius = min(height * 0.38, width * 0.16)                         # the drawing scales with the widget
+    assert accent_columns(shots["turn_left"]).min() < centre - radius / 2    # its cue reaches the left side
+    assert accent_columns(shots["turn_right"]).max() > centre + radius / 2
     assert accent_columns(shots["blink"]).size == 0                  # the face itself says it
     assert len(list(tmp_path.glob("face-move-*.png"))) == len(ChallengeStep)
     body.post_event(FaceQualityPrompt("face", QualityReason.TOO_FAR))

@@ -30,7 +30,7 @@ class MoveIllustration(QWidget):
         self.setVisible(False)
 
     def sizeHint(self) -> QSize:
-        return QSize(420, 200)
+        return QSize(420, 120)       # shares the column with a three-line prompt and the move timer
 
     def minimumSizeHint(self) -> QSize:
         return self.sizeHint()

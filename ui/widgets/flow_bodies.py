@@ -261,6 +261,7 @@ class FaceBody(QWidget):
         self.preview.setStyleSheet("background: #20252B;")
         layout.addWidget(self.preview)
         side = QVBoxLayout()
+        side.setSpacing(12)           # prompt, move timer, move picture and the recording note share 480 px
         self.prompt_label = label("title")
         self.recording_label = label("muted")
         kind = getattr(camera, "kind", None)
