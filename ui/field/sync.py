@@ -8,6 +8,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk.i18n import _
+from ui import dispatch
 from ui.field.texts import OUTCOME_ADVICE, OUTCOME_TITLES
 from ui.qt_compat import emit
 from ui.widgets.common import button, label
@@ -36,7 +37,10 @@ class SyncConflictScreen(QWidget):
         self.conflict_rows: list[QWidget] = []
         self.status_changed.connect(lambda _s: self.refresh())
         if field.worker is not None:
-            self._unsubscribe = field.worker.subscribe(lambda s: emit(self.status_changed, s))
+            # Through the app-lifetime dispatcher (ui/dispatch.py): the sync thread may publish after
+            # this page was deleted, and emitting on a deleted page raised in the worker.
+            self._unsubscribe = field.worker.subscribe(
+                lambda s: dispatch.post(lambda: emit(self.status_changed, s) if dispatch.alive(self) else None))
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.refresh)
         self._timer.start(5000)
