@@ -365,7 +365,8 @@ def test_an_expired_pin_session_says_start_again(citizen: Citizen, kiosk: PgKios
     assert pin_state(platform, id_number) == {"failures": 0, "locked_at": None}
 
 
-def test_account_status_in_an_e_card_visit_is_the_bureau_s_record(citizen: Citizen, kiosk: PgKiosk) -> None:
+def test_account_status_in_an_e_card_visit_is_the_bureau_s_record(citizen: Citizen, kiosk: PgKiosk,
+                                                                     platform: Platform) -> None:
     id_number, _phone = kiosk.person("欧阳明华", card_state="initial_pin")
     citizen.signs_in_with_ecard(id_number)
     citizen.qtbot.waitUntil(lambda: citizen.window.current_page == "home", timeout=30000)
@@ -394,6 +395,17 @@ def test_account_status_in_an_e_card_visit_is_the_bureau_s_record(citizen: Citiz
         assert zh(E.ACCOUNT_TITLE) not in citizen.text()
     finally:
         session.ecard_services = configured
+    # The bureau unreachable: the backend sentence, not a card question.
+    citizen.touch(zh(GO_HOME))
+    citizen.qtbot.waitUntil(lambda: citizen.window.current_page == "home", timeout=30000)
+    platform.proc.stop()
+    try:
+        citizen.window.start_service("card_status")
+        citizen.sees(zh(M.BACKEND_DOWN), zh(M.BACKEND_DOWN_TODO))
+    finally:
+        platform.proc.start()
+    failed = [r for r in kiosk.records() if r["type"] == "attempt_failed"][-1]["payload"]
+    assert failed["service"] == "card_status" and failed["reason"] == "backend_unavailable"
 
 
 def test_real_name_registration_in_an_e_card_visit_uses_the_signed_in_identity(citizen: Citizen, kiosk: PgKiosk,
