@@ -114,7 +114,9 @@ class SmsVerifyBody(BaseModel):
 
 class BankVerifyBody(BaseModel):
     model_config = STRICT
-    name: str = Field(min_length=1, max_length=64)
+    # None only in an e-card visit: the kiosk then knows only the masked name; the bank is asked with
+    # the bureau's record of the visit's person (the redemption proved who it is).
+    name: str | None = Field(default=None, min_length=1, max_length=64)
     id_number: str = Field(pattern=ID_NUMBER)
     bank_code: str = Field(min_length=1, max_length=16, description="one of the cooperating banks (enum)")
     card_number: str = Field(pattern=r"^[0-9]{12,19}$")
@@ -345,8 +347,8 @@ def create_app(services: Services) -> FastAPI:
 
     @app.post("/v1/bank/verify", tags=["kiosk"], responses=ERRORS)
     def bank_verify(body: BankVerifyBody, kiosk: Kiosk, x_visit_token: VisitToken = None) -> dict[str, Any]:
-        visits.require(services, kiosk, x_visit_token, body.id_number, "bank_verify")
-        return bank.verify_bank_card(services, kiosk, body.model_dump())
+        evidence = visits.require(services, kiosk, x_visit_token, body.id_number, "bank_verify")
+        return bank.verify_bank_card(services, kiosk, body.model_dump(), evidence)
 
     @app.post("/v1/accounts/register", tags=["kiosk"], responses=ERRORS)
     def account_register(body: RegisterBody, kiosk: Kiosk) -> dict[str, Any]:

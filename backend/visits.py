@@ -123,8 +123,10 @@ def end_visit(services: Services, kiosk_id: str, token: str | None = None) -> di
     return {"ended": ended}
 
 
-def require(services: Services, kiosk_id: str, token: str | None, id_number: str, operation: str) -> None:
-    """The person-data gate: ``token`` must be this kiosk's current, unexpired visit of ``id_number``."""
+def require(services: Services, kiosk_id: str, token: str | None, id_number: str, operation: str) -> str:
+    """The person-data gate: ``token`` must be this kiosk's current, unexpired visit of ``id_number``.
+    Returns the visit's evidence (``EVIDENCE``): an e-card visit may ask for what a card visit reads
+    off the card (the bank verification's name)."""
     now = services.clock()
     id_number = id_number.upper()
     with services.engine.begin() as conn:
@@ -139,7 +141,7 @@ def require(services: Services, kiosk_id: str, token: str | None, id_number: str
         elif row["id_number"] != id_number:
             reason, problem = "other_person", "the data asked for is not the person of this visit"
         else:
-            return
+            return str(row["evidence"])
         _record(conn, now, kiosk_id, id_number, operation, reason)
     log.warning("person data refused outside the visit", extra={"kiosk": kiosk_id, "operation": operation,
                                                                "reason": reason})

@@ -395,11 +395,14 @@ class BackendClient:
         return SmsVerification(bool(data.get("ok")), int(data.get("attempts_left", 0) or 0),
                                str(data.get("reason") or ""))
 
-    def verify_bank(self, *, name: str, id_number: str, bank_code: str, card_number: str, phone: str,
+    def verify_bank(self, *, name: str | None, id_number: str, bank_code: str, card_number: str, phone: str,
                     ) -> BankVerification | NotFound | Rejected | ServiceUnavailable:
-        data = self._person_call(id_number, "POST", "/v1/bank/verify", {"name": name, "id_number": id_number,
-                                                      "bank_code": bank_code, "card_number": card_number,
-                                                      "phone": phone})
+        """``name`` None: an e-card visit (the kiosk has only the masked name); the backend asks the
+        bank with its own record of the visit's person."""
+        body = {"id_number": id_number, "bank_code": bank_code, "card_number": card_number, "phone": phone}
+        if name is not None:
+            body["name"] = name
+        data = self._person_call(id_number, "POST", "/v1/bank/verify", body)
         return BankVerification(data) if isinstance(data, dict) else data
 
     def register_account(self, verification_id: str, sms_code: str | bytes | bytearray,

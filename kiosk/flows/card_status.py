@@ -1,6 +1,7 @@
 """Service 1, card status: read the card -> PIN -> name (masked), masked ID, card number, dates,
 state (normal, initial PIN, PIN locked, expired, reported lost) and the tries left. A card still on
-its initial PIN may only be queried and is led straight to the PIN change."""
+its initial PIN may only be queried and is led straight to the PIN change. An e-card visit (no card)
+gets the bureau's record instead (kiosk/flows/ecard_visit.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from drivers.smartcard.api import CardInfo, CardOutcome
 from kiosk.flows.base import Choice, ResultLine
 from kiosk.flows.common import FlowContext, FlowOutcome, service_flow
+from kiosk.flows.ecard_visit import account_status, ecard_identity
 from kiosk.flows.pin_steps import change_pin_steps, verify_pin
 from kiosk.messages import card as card_messages
 from kiosk.messages import flows as M
@@ -19,6 +21,9 @@ SERVICE = "card_status"
 
 @service_flow(SERVICE, 3)
 def card_status(ctx: FlowContext) -> FlowOutcome:
+    identity = ecard_identity(ctx)
+    if identity is not None:            # no card in this visit: the bureau's record, chip not read
+        return account_status(ctx, identity)
     ctx.require("card", "pinpad", "store")
     info = ctx.read_card(1)
     verified = verify_pin(ctx, 2, "pin", M.PIN_TITLE, M.PIN_INSTRUCTION)

@@ -171,6 +171,15 @@ def _weak_retry(ctx: FlowContext, answer: Rejected) -> None:
         raise FlowStop(FlowOutcome(ctx.service, False, "weak_pin", tuple(ctx.record_ids), choice))
 
 
+def _session_over(ctx: FlowContext) -> None:
+    """The platform's PIN session (5 minutes, one submission) ended before the PINs arrived: nothing
+    changed; Try again opens a fresh session and asks for the PINs again."""
+    ctx.commit("attempt_failed", ctx.failure_payload("ecard_pin_saving", "session_over", EP.SESSION_OVER))
+    choice = ctx.show_error(ctx.guidance(EP.SESSION_OVER, EP.SESSION_OVER_TODO, (NextStep.RETRY, NextStep.HOME)))
+    if choice is not NextStep.RETRY:
+        raise FlowStop(FlowOutcome(ctx.service, False, "session_over", tuple(ctx.record_ids), choice))
+
+
 def _done(ctx: FlowContext, purpose: str, method: str, done: EcardPinDone, **checks: Any) -> FlowOutcome:
     assert ctx.id_number is not None
     ctx.commit(RECORD_TYPE, {"id_number": ctx.id_number, "purpose": purpose, "method": method,
@@ -209,6 +218,9 @@ def _set_or_change(ctx: FlowContext, id_number: str, method: str, purpose: str) 
         if answer.error == "weak_pin":
             _weak_retry(ctx, answer)
             continue
+        if answer.error == "session_over":
+            _session_over(ctx)
+            continue
         log.error("e-card PIN submission refused", extra={"service": SERVICE, "error": answer.error})
         ctx.fail(f"ecard_pin_{answer.error}", ctx.counter_guidance(M.SOMETHING_WENT_WRONG))
 
@@ -243,6 +255,9 @@ def _reset(ctx: FlowContext, id_number: str, method: str) -> FlowOutcome:
             return _done(ctx, "reset", method, answer, **checks)
         if answer.error == "weak_pin":
             _weak_retry(ctx, answer)
+            continue
+        if answer.error == "session_over":
+            _session_over(ctx)
             continue
         log.error("e-card PIN reset refused", extra={"service": SERVICE, "error": answer.error})
         ctx.fail(f"ecard_pin_{answer.error}", ctx.counter_guidance(M.SOMETHING_WENT_WRONG))

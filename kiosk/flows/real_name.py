@@ -1,6 +1,6 @@
 """Service 5, real-name registration for the bureau's unified online platform (DOMAIN.md, 001).
 
-Name and ID number from the card -> choose a cooperating bank (one not yet connected is shown
+Name and ID number from the card (in an e-card visit: the signed-in identity) -> choose a cooperating bank (one not yet connected is shown
 disabled with its note) -> the notice that bank data only verifies identity -> bank card number and
 the phone reserved at that bank, typed on the pad -> the bank verifies -> SMS code to that phone ->
 account created -> record. The card's own bank account is never linked: only the card the citizen
@@ -15,7 +15,9 @@ from typing import Any
 from kiosk.config.schema import Bank
 from kiosk.flows.base import Choice, NextStep, ResultLine
 from kiosk.flows.common import FlowContext, FlowOutcome, FlowStop, SmsCheck, SmsSent, service_flow
+from kiosk.flows.ecard_visit import ecard_identity
 from kiosk.i18n import language
+from kiosk.identity import IdentitySource
 from kiosk.messages import flows as M
 from kiosk.privacy import mask_id_number, mask_name
 
@@ -35,12 +37,20 @@ def bank_choices(banks: list[Bank]) -> list[Choice]:
 @service_flow(SERVICE, 6)
 def real_name(ctx: FlowContext) -> FlowOutcome:
     deps = ctx.deps
-    ctx.require("card", "pinpad", "client", "store")
+    identity = ecard_identity(ctx)
+    ctx.require(*(("pinpad", "client", "store") if identity is not None else ("card", "pinpad", "client", "store")))
     if not deps.config.banks:
         ctx.fail("no_banks", ctx.guidance(M.SERVICE_NOT_AVAILABLE, M.USE_ANOTHER_KIOSK, (NextStep.COUNTER, NextStep.HOME)),
                  step="start")
-    info = ctx.read_card(1)
-    name, id_number = info.holder.name, info.holder.ssn
+    name: str | None
+    if identity is not None:
+        # An e-card visit: the signed-in identity, not a card read. The kiosk knows only the masked
+        # name; the backend asks the bank with its own record of the visit's person (name=None).
+        name, id_number, shown_name = None, identity.id_number, identity.name
+    else:
+        info = ctx.read_card(1)
+        name, id_number = info.holder.name, info.holder.ssn
+        shown_name = name
     bank = _choose_bank(ctx)
     _notice(ctx)
     while True:
@@ -75,8 +85,10 @@ def real_name(ctx: FlowContext) -> FlowOutcome:
     first = _sms_sent(verified)
     registered = ctx.sms_code(6, send, check, first=first)
     outcome = str(registered.get("outcome") or "created")
-    ctx.commit("registration", {"id_number": id_number, "bank_code": bank.code, "outcome": outcome})
-    lines = [ResultLine(M.LABEL_NAME, mask_name(name)), ResultLine(M.LABEL_ID_NUMBER, mask_id_number(id_number)),
+    ctx.commit("registration", {"id_number": id_number, "bank_code": bank.code, "outcome": outcome,
+                                **({"method": IdentitySource.E_CARD.value} if identity is not None else {})})
+    lines = [ResultLine(M.LABEL_NAME, shown_name if "*" in shown_name else mask_name(shown_name)),
+             ResultLine(M.LABEL_ID_NUMBER, mask_id_number(id_number)),
              ResultLine(M.LABEL_BANK, bank_name(bank))]
     message = M.ALREADY_REGISTERED if outcome == "already_registered" else M.REGISTERED_MESSAGE
     return ctx.done(M.REGISTERED_TITLE, message, lines, code=outcome)

@@ -40,3 +40,12 @@ SIGNED_IN_TITLE: str = N_("Signed in with your e-card")
 SIGNED_IN_MESSAGE: str = N_("Choose a service on the home screen. Services that write to the social security "
                             "card still need the card.")
 REFUSED_TODO: str = N_("Touch Try again, or go to the service counter.")
+
+# Account status and real-name registration in an e-card visit (kiosk/flows/ecard_visit.py): the
+# card's chip is not read, so only what the social security office records is shown.
+ACCOUNT_TITLE: str = N_("Your social security account")
+ACCOUNT_INSTRUCTION: str = N_("As the social security office records it. You signed in with the e-card, so the "
+                              "card's chip was not read.")
+LABEL_CHIP: str = N_("Card chip")
+CHIP_NOT_READ: str = N_("Not read: insert the card to see its dates and PIN tries left")
+STATE_ASK_COUNTER: str = N_("Please ask at the service counter")

@@ -63,3 +63,5 @@ DOWN_TODO: str = N_("Your e-card PIN has not been changed here. Please try again
 UNCERTAIN: str = N_("The kiosk lost contact with the social security system while saving your e-card PIN.")
 UNCERTAIN_TODO: str = N_("It may or may not have changed. Check with the official app, or go to the service "
                          "counter with your ID card.")
+SESSION_OVER: str = N_("The time for typing your e-card PIN ran out, so it was not saved. Nothing was changed.")
+SESSION_OVER_TODO: str = N_("Touch Try again to start the PIN entry again, and type each PIN within five minutes.")

@@ -97,3 +97,13 @@ def test_verification_expires(client, kiosk, clock):
     r = kiosk.call(client, "POST", "/v1/accounts/register",
                    {"verification_id": body["verification_id"], "sms_code": "123456"})
     assert r.status_code == 410
+
+
+def test_the_name_may_be_left_out_only_in_an_e_card_visit(client, kiosk):
+    """An e-card visit's kiosk knows only the masked name, so it may leave the name out and the bank
+    is asked with the bureau's record (tests/ui/test_ecard_pin_service.py); any other visit must name
+    the person as the card does."""
+    body = {k: v for k, v in CAROL.items() if k != "name"}
+    r = kiosk.call(client, "POST", "/v1/bank/verify", body)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"] == "malformed" and "e-card" in r.text

@@ -40,6 +40,7 @@ from kiosk.ecard.pad import DEMO_COMPONENTS, combined, demo_ceremony  # noqa: E4
 from kiosk.messages import ecard as E  # noqa: E402
 from kiosk.messages import ecard_pin as EP  # noqa: E402
 from kiosk.messages import flows as M  # noqa: E402
+from kiosk.messages.idcard import NEEDS_SOCIAL_SECURITY_CARD  # noqa: E402
 from kiosk.pin_policy import RULE_MESSAGES, WeakPinRule  # noqa: E402
 from kiosk.session import EndReason  # noqa: E402
 from ui.widgets.error_panel import GO_HOME, RETRY  # noqa: E402
@@ -328,6 +329,121 @@ def test_backend_down_gives_clear_guidance(citizen: Citizen, kiosk: PgKiosk, pla
         citizen.sees(zh(EP.UNCERTAIN), zh(EP.UNCERTAIN_TODO))
     finally:
         platform.proc.start()
+
+
+def expire_pin_sessions(platform: Platform, id_number: str) -> None:
+    """Every open e-card PIN session of ``id_number`` past its 5 minutes, in the platform's own table
+    (as the minutes passing would)."""
+    engine = sa.create_engine(platform.dsn.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.begin() as conn:
+            done = conn.execute(sa.text("UPDATE ecard_pin_sessions SET expires_at = '2020-01-01 00:00:00+00' "
+                                        "WHERE id_number = :i AND used_at IS NULL"), {"i": id_number})
+            assert done.rowcount >= 1
+    finally:
+        engine.dispose()
+
+
+def test_an_expired_pin_session_says_start_again(citizen: Citizen, kiosk: PgKiosk, platform: Platform) -> None:
+    id_number, _phone = kiosk.person("周丽娟")
+    citizen.signs_in_with_ecard(id_number)
+    citizen.opens_ecard_pin()
+    citizen.touch(zh(EP.CHOICE_SET))
+    citizen.sees(zh(EP.NEW_TITLE))
+    citizen.types("807162")
+    citizen.sees(zh(EP.NEW_AGAIN_TITLE))
+    expire_pin_sessions(platform, id_number)         # the citizen took more than five minutes
+    citizen.types("807162")
+    citizen.sees(zh(EP.SESSION_OVER), zh(EP.SESSION_OVER_TODO))
+    assert zh(M.SOMETHING_WENT_WRONG) not in citizen.text()
+    assert pin_state(platform, id_number) is None            # nothing was saved
+    failed = [r for r in kiosk.records() if r["type"] == "attempt_failed"][-1]["payload"]
+    assert failed["service"] == "ecard_pin" and failed["reason"] == "session_over"
+    citizen.touch(zh(RETRY))                                  # a fresh session: the PINs again
+    citizen.new_pin("807162")
+    citizen.sees(zh(EP.SET_TITLE))
+    assert pin_state(platform, id_number) == {"failures": 0, "locked_at": None}
+
+
+def test_account_status_in_an_e_card_visit_is_the_bureau_s_record(citizen: Citizen, kiosk: PgKiosk,
+                                                                     platform: Platform) -> None:
+    id_number, _phone = kiosk.person("欧阳明华", card_state="initial_pin")
+    citizen.signs_in_with_ecard(id_number)
+    citizen.qtbot.waitUntil(lambda: citizen.window.current_page == "home", timeout=30000)
+    citizen.qtbot.mouseClick(citizen.window.home.service_buttons["card_status"], Qt.MouseButton.LeftButton)
+    text = citizen.sees(zh(E.ACCOUNT_TITLE), zh(E.CHIP_NOT_READ))
+    # The bureau's state of the card, the masked name and ID; no card asked for, no card PIN.
+    assert zh(M.STATE_INITIAL_PIN) in text and "欧**华" in text and id_number not in text
+    assert zh(M.READ_CARD_TITLE) not in text and zh(M.INSERT_CARD_TITLE) not in text
+    [record] = [r for r in kiosk.records() if r["type"] == "card_status"][-1:]
+    assert record["payload"] == {"id_number": id_number, "state": "initial_pin", "pin_verified": False,
+                                 "method": "e_card", "chip_read": False}
+    # A service that writes the card is not on visit_services: it still says it needs the card.
+    citizen.back_home()
+    citizen.qtbot.waitUntil(lambda: citizen.window.current_page == "home", timeout=30000)
+    citizen.window.start_service("pin_change")
+    citizen.sees(zh(NEEDS_SOCIAL_SECURITY_CARD))
+    # And card status too, where the site's [ecard] visit_services leaves it out.
+    session = kiosk.services.session
+    configured = session.ecard_services
+    session.ecard_services = frozenset({"ecard_pin", "real_name"})
+    try:
+        citizen.touch(zh(GO_HOME))
+        citizen.qtbot.waitUntil(lambda: citizen.window.current_page == "home", timeout=30000)
+        citizen.window.start_service("card_status")
+        citizen.sees(zh(NEEDS_SOCIAL_SECURITY_CARD))
+        assert zh(E.ACCOUNT_TITLE) not in citizen.text()
+    finally:
+        session.ecard_services = configured
+    # The bureau unreachable: the backend sentence, not a card question.
+    citizen.touch(zh(GO_HOME))
+    citizen.qtbot.waitUntil(lambda: citizen.window.current_page == "home", timeout=30000)
+    platform.proc.stop()
+    try:
+        citizen.window.start_service("card_status")
+        citizen.sees(zh(M.BACKEND_DOWN), zh(M.BACKEND_DOWN_TODO))
+    finally:
+        platform.proc.start()
+    failed = [r for r in kiosk.records() if r["type"] == "attempt_failed"][-1]["payload"]
+    assert failed["service"] == "card_status" and failed["reason"] == "backend_unavailable"
+
+
+def test_real_name_registration_in_an_e_card_visit_uses_the_signed_in_identity(citizen: Citizen, kiosk: PgKiosk,
+                                                                                platform: Platform) -> None:
+    id_number, phone = kiosk.person("司马玉兰", template=None)
+    assert phone is not None
+    card_number = f"62220202{id_number[-8:]}000"
+    r = httpx.post(f"{kiosk.platform.url}/v1/operator/seed", timeout=10,
+                   headers={"Authorization": f"Bearer {kiosk.platform.operator_token}"},
+                   json={"bank_accounts": [{"bank_code": "ICBC", "card_number": card_number, "name": "司马玉兰",
+                                            "id_number": id_number, "phone": phone, "kind": "debit"}]})
+    assert r.status_code == 200, r.text
+    citizen.signs_in_with_ecard(id_number)
+    citizen.qtbot.waitUntil(lambda: citizen.window.current_page == "home", timeout=30000)
+    citizen.qtbot.mouseClick(citizen.window.home.service_buttons["real_name"], Qt.MouseButton.LeftButton)
+    citizen.sees(zh(M.BANK_QUESTION))
+    assert zh(M.READ_CARD_TITLE) not in citizen.text() and zh(M.INSERT_CARD_TITLE) not in citizen.text()
+    citizen.touch("中国工商银行")
+    citizen.touch(zh(M.AGREE))
+    citizen.sees(zh(M.BANK_CARD_TITLE))
+    citizen.types(card_number, mode="plain")
+    citizen.sees(zh(M.PHONE_TITLE))
+    citizen.types(phone, mode="plain")
+    citizen.sees(zh(M.SMS_TITLE), timeout=60)
+    citizen.types(kiosk.latest_code(phone)(), mode="plain")
+    text = citizen.sees(zh(M.REGISTERED_TITLE))
+    assert "司**兰" in text and id_number not in text
+    record = [r for r in kiosk.records() if r["type"] == "registration"][-1]["payload"]
+    assert record == {"id_number": id_number, "bank_code": "ICBC", "outcome": "created", "method": "e_card"}
+    engine = sa.create_engine(platform.dsn.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            # The bank was asked with the bureau's record of the name, not the masked one.
+            names = conn.execute(sa.text("SELECT name FROM bank_verifications WHERE id_number = :i"),
+                                 {"i": id_number}).scalars().all()
+    finally:
+        engine.dispose()
+    assert names == ["司马玉兰"]
 
 
 def test_no_pin_block_or_key_anywhere(kiosk: PgKiosk, platform: Platform) -> None:
