@@ -53,6 +53,7 @@ class Envelope:
     payload: dict[str, Any]
     person_id: str | None          # payload.id_number, upper-cased (the check digit X)
     signed: bytes                  # canonical JSON without sig: what the signature covers
+    sig: bytes                     # the decoded signature (decoded once, here)
 
     def stored_text(self) -> str:
         """The canonical JSON with ``sig`` (the evidence stored), built from ``signed`` instead of
@@ -139,7 +140,8 @@ def parse_envelope(obj: Any, index: int, max_record_bytes: int = 1_000_000) -> E
         raise bad("payload", f"the record is {len(signed)} bytes, over the {max_record_bytes}-byte limit "
                   "for one record")
     return Envelope(raw=obj, id=obj["id"], seq=seq, created_at=created_at, type=obj["type"],
-                    operator_id=operator_id, payload=obj["payload"], person_id=person_id, signed=signed)
+                    operator_id=operator_id, payload=obj["payload"], person_id=person_id, signed=signed,
+                    sig=sig)
 
 
 def _parse_batch(services: Services, body: Any) -> tuple[str, list[Envelope]]:
@@ -293,7 +295,7 @@ def ingest_batch(services: Services, body: Any) -> dict[str, Any]:
                 results[env.id] = {"id": env.id, "status": "duplicate", "outcome": old.outcome,
                                    "message": old.message}
                 continue
-            if not verify_with(verifier, b64d(env.raw["sig"]), env.signed):
+            if not verify_with(verifier, env.sig, env.signed):
                 raise ApiError(401, "bad_signature",
                                f"record {i}: the signature does not verify with the kiosk's enrolled key", env.id)
             if env.seq <= last_seq:
