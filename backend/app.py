@@ -6,6 +6,7 @@ The OpenAPI description is served at /openapi.json; docs/backend.md is the prose
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Annotated, Any, Literal
 
@@ -268,6 +269,15 @@ def create_app(services: Services) -> FastAPI:
     def enroll(body: EnrollBody) -> dict[str, Any]:
         return auth.enroll_kiosk(services, body.kiosk_id, body.public_key, body.token, body.old_key_signature)
 
+    slots: dict[str, Any] = {"loop": None, "semaphore": None}
+
+    def ingest_slots() -> asyncio.Semaphore:
+        """The semaphore of this event loop (a test may stop the server and start it on a new loop)."""
+        loop = asyncio.get_running_loop()
+        if slots["loop"] is not loop:
+            slots["loop"], slots["semaphore"] = loop, asyncio.Semaphore(services.config.ingest.concurrent_batches)
+        return slots["semaphore"]
+
     @app.post("/v1/records:batch", tags=["kiosk"], responses={**ERRORS, 413: ERRORS[422]},
               openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
                   "type": "object", "required": ["kiosk_id", "records"], "additionalProperties": False,
@@ -286,7 +296,10 @@ def create_app(services: Services) -> FastAPI:
             raise ApiError(422, "malformed", f"the body is not acceptable JSON: {exc}") from None
         # Rendered here: FastAPI's validation and encoding of a 500-result answer cost more replica
         # CPU per record than storing it (bench/backend_ingest.py); the shape is ingest's own.
-        return JSONResponse(await run_in_threadpool(ingest.ingest_batch, services, body))  # type: ignore[return-value]
+        # At most ingest.concurrent_batches threads at once: dozens of batches in threads of one
+        # process spend their CPU fighting over the GIL; the rest wait here, on the event loop.
+        async with ingest_slots():
+            return JSONResponse(await run_in_threadpool(ingest.ingest_batch, services, body))  # type: ignore[return-value]
 
     @app.post("/v1/kiosks/rotate-key", tags=["kiosk"], responses=ERRORS)
     def kiosk_rotate_key(body: RotateKeyBody, kiosk: Kiosk) -> dict[str, Any]:

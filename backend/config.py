@@ -102,6 +102,7 @@ class IngestSection:
     max_record_bytes: int = 1_000_000     # one record's canonical JSON larger than this is refused (422)
     max_seq_gap: int = 1_000_000          # a new seq this far above the kiosk's last is refused (422)
     max_request_bytes: int = 65_536       # any other request body larger than this is refused (413)
+    concurrent_batches: int = 4           # batches one replica process works on at once (the rest wait their turn)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ class Envelope:
     payload: dict[str, Any]
     person_id: str | None          # payload.id_number, upper-cased (the check digit X)
     signed: bytes                  # canonical JSON without sig: what the signature covers
+    sig: bytes                     # the decoded signature (decoded once, here)
 
     def stored_text(self) -> str:
         """The canonical JSON with ``sig`` (the evidence stored), built from ``signed`` instead of
@@ -139,7 +140,8 @@ def parse_envelope(obj: Any, index: int, max_record_bytes: int = 1_000_000) -> E
         raise bad("payload", f"the record is {len(signed)} bytes, over the {max_record_bytes}-byte limit "
                   "for one record")
     return Envelope(raw=obj, id=obj["id"], seq=seq, created_at=created_at, type=obj["type"],
-                    operator_id=operator_id, payload=obj["payload"], person_id=person_id, signed=signed)
+                    operator_id=operator_id, payload=obj["payload"], person_id=person_id, signed=signed,
+                    sig=sig)
 
 
 def _parse_batch(services: Services, body: Any) -> tuple[str, list[Envelope]]:
@@ -193,19 +195,17 @@ class _Person:
 
 
 def _load_persons(conn: Connection, fresh: list[Envelope]) -> dict[str, _Person]:
-    """The persons this batch's records name, in two queries for the whole batch. Certified
-    persons are locked in one sorted pass: two kiosks' batches naming the same people in a
-    different order then wait for each other instead of deadlocking."""
-    certified = sorted({e.person_id for e in fresh if e.type == "certification" and e.person_id})
-    notified = sorted({e.person_id for e in fresh if e.type in NOTIFY_TYPES and e.person_id} - set(certified))
-    cols = (persons.c.id_number, persons.c.phone, persons.c.certified_until, persons.c.deceased)
+    """The persons this batch's records name, in one query for the whole batch, locked in one
+    sorted pass: two kiosks' batches naming the same people in a different order then wait for
+    each other instead of deadlocking. Certified persons need the lock (their date is read, then
+    written); persons only notified share the statement (one round trip fewer per batch)."""
+    named = sorted({e.person_id for e in fresh if e.person_id
+                    and (e.type == "certification" or e.type in NOTIFY_TYPES)})
     found: dict[str, _Person] = {}
-    if certified:
-        for r in conn.execute(sa.select(*cols).where(bulk.any_of(conn, persons.c.id_number, certified))
+    if named:
+        cols = (persons.c.id_number, persons.c.phone, persons.c.certified_until, persons.c.deceased)
+        for r in conn.execute(sa.select(*cols).where(bulk.any_of(conn, persons.c.id_number, named))
                               .order_by(persons.c.id_number).with_for_update()):
-            found[r.id_number] = _Person(r.phone, r.certified_until, bool(r.deceased))
-    if notified:
-        for r in conn.execute(sa.select(*cols).where(bulk.any_of(conn, persons.c.id_number, notified))):
             found[r.id_number] = _Person(r.phone, r.certified_until, bool(r.deceased))
     return found
 
@@ -267,69 +267,78 @@ def ingest_batch(services: Services, body: Any) -> dict[str, Any]:
     kiosk_id, envelopes = _parse_batch(services, body)
     now = services.clock()
     results: dict[str, dict[str, str]] = {}
-    max_gap = services.config.ingest.max_seq_gap
-    with services.engine.begin() as conn:
-        # One lookup per batch: the kiosk's key and last seq, locked (replicas serialise per kiosk).
-        row = conn.execute(sa.select(kiosks.c.last_seq, kiosks.c.public_key)
-                           .where(kiosks.c.kiosk_id == kiosk_id).with_for_update()).first()
-        if row is None:
-            raise ApiError(401, "unknown_kiosk", f"kiosk {kiosk_id!r} is not enrolled; run `kiosk enroll` with a token")
-        verifier = public_key_of(bytes(row.public_key))
-        last_seq = row.last_seq
-        stored = {
-            r.id: r for r in conn.execute(
-                sa.select(records.c.id, records.c.envelope, records.c.outcome, records.c.message)
-                .where(bulk.any_of(conn, records.c.id, [e.id for e in envelopes])))
-        }
-        fresh: list[Envelope] = []
-        for i, env in enumerate(envelopes):
-            old = stored.get(env.id)
-            if old is not None:
-                # Byte-identical to evidence whose signature was verified when it was stored:
-                # a resend is recognised without verifying it again.
-                if old.envelope != env.stored_text():
-                    raise ApiError(409, "id_conflict",
-                                   "a different record with this id was accepted before; ids must be unique", env.id)
-                results[env.id] = {"id": env.id, "status": "duplicate", "outcome": old.outcome,
-                                   "message": old.message}
-                continue
-            if not verify_with(verifier, b64d(env.raw["sig"]), env.signed):
-                raise ApiError(401, "bad_signature",
-                               f"record {i}: the signature does not verify with the kiosk's enrolled key", env.id)
-            if env.seq <= last_seq:
-                raise ApiError(409, "out_of_order",
-                               f"seq {env.seq} is not above the kiosk's last accepted seq {last_seq}; "
-                               "send records in order", env.id)
-            if env.seq > last_seq + max_gap:
-                raise ApiError(422, "malformed",
-                               f"record {i}: seq: {env.seq} is more than {max_gap} above the kiosk's last "
-                               f"accepted seq {last_seq}; the kiosk's counter is damaged", env.id, field="seq")
-            last_seq = env.seq
-            fresh.append(env)
-        people = _load_persons(conn, fresh)
-        effects: dict[str, list[dict[str, Any]]] = {"notifications": [], "certified": []}
-        rows = []
-        for env in fresh:
-            outcome, message = _apply(services, conn, kiosk_id, env, people, effects)
-            results[env.id] = {"id": env.id, "status": "accepted", "outcome": outcome, "message": message}
-            rows.append({
-                "id": env.id, "kiosk_id": kiosk_id, "seq": env.seq, "type": env.type,
-                "operator_id": env.operator_id, "person_id": env.person_id,
-                "created_at": env.created_at, "received_at": now, "day": env.created_at.date().isoformat(),
-                "envelope": env.stored_text(), "outcome": outcome, "message": message,
-            })
-        if effects["certified"]:
-            _update_certified(conn, effects["certified"])
-        bulk.insert(conn, notifications, effects["notifications"])
-        if rows:
-            bulk.insert(conn, records, rows)
-            conn.execute(kiosks.update().where(kiosks.c.kiosk_id == kiosk_id).values(last_seq=last_seq))
-    if any(e.type in NOTIFY_TYPES for e in fresh):
-        # This batch's notifications, and any left behind by a replica that stopped mid-way.
-        deliver_pending(services)
+    with services.engine.connect() as conn:
+        with conn.begin():
+            fresh = _ingest_in(services, conn, kiosk_id, envelopes, now, results)
+        if any(e.type in NOTIFY_TYPES for e in fresh):
+            # This batch's notifications, and any left behind by a replica that stopped mid-way,
+            # claimed on the same connection (one pool checkout and ping fewer).
+            deliver_pending(services, conn=conn)
     log.info("batch ingested", extra={"kiosk": kiosk_id, "accepted": len(fresh),
                                       "duplicates": len(envelopes) - len(fresh)})
     return {"results": [results[e.id] for e in envelopes]}
+
+
+def _ingest_in(services: Services, conn: Connection, kiosk_id: str, envelopes: list[Envelope], now: datetime,
+               results: dict[str, dict[str, str]]) -> list[Envelope]:
+    """The ingest transaction on ``conn``: returns the new records (written with their effects)."""
+    max_gap = services.config.ingest.max_seq_gap
+    # One lookup per batch: the kiosk's key and last seq, locked (replicas serialise per kiosk).
+    row = conn.execute(sa.select(kiosks.c.last_seq, kiosks.c.public_key)
+                       .where(kiosks.c.kiosk_id == kiosk_id).with_for_update()).first()
+    if row is None:
+        raise ApiError(401, "unknown_kiosk", f"kiosk {kiosk_id!r} is not enrolled; run `kiosk enroll` with a token")
+    verifier = public_key_of(bytes(row.public_key))
+    last_seq = row.last_seq
+    stored = {
+        r.id: r for r in conn.execute(
+            sa.select(records.c.id, records.c.envelope, records.c.outcome, records.c.message)
+            .where(bulk.any_of(conn, records.c.id, [e.id for e in envelopes])))
+    }
+    fresh: list[Envelope] = []
+    for i, env in enumerate(envelopes):
+        old = stored.get(env.id)
+        if old is not None:
+            # Byte-identical to evidence whose signature was verified when it was stored:
+            # a resend is recognised without verifying it again.
+            if old.envelope != env.stored_text():
+                raise ApiError(409, "id_conflict",
+                               "a different record with this id was accepted before; ids must be unique", env.id)
+            results[env.id] = {"id": env.id, "status": "duplicate", "outcome": old.outcome,
+                               "message": old.message}
+            continue
+        if not verify_with(verifier, env.sig, env.signed):
+            raise ApiError(401, "bad_signature",
+                           f"record {i}: the signature does not verify with the kiosk's enrolled key", env.id)
+        if env.seq <= last_seq:
+            raise ApiError(409, "out_of_order",
+                           f"seq {env.seq} is not above the kiosk's last accepted seq {last_seq}; "
+                           "send records in order", env.id)
+        if env.seq > last_seq + max_gap:
+            raise ApiError(422, "malformed",
+                           f"record {i}: seq: {env.seq} is more than {max_gap} above the kiosk's last "
+                           f"accepted seq {last_seq}; the kiosk's counter is damaged", env.id, field="seq")
+        last_seq = env.seq
+        fresh.append(env)
+    people = _load_persons(conn, fresh)
+    effects: dict[str, list[dict[str, Any]]] = {"notifications": [], "certified": []}
+    rows = []
+    for env in fresh:
+        outcome, message = _apply(services, conn, kiosk_id, env, people, effects)
+        results[env.id] = {"id": env.id, "status": "accepted", "outcome": outcome, "message": message}
+        rows.append({
+            "id": env.id, "kiosk_id": kiosk_id, "seq": env.seq, "type": env.type,
+            "operator_id": env.operator_id, "person_id": env.person_id,
+            "created_at": env.created_at, "received_at": now, "day": env.created_at.date().isoformat(),
+            "envelope": env.stored_text(), "outcome": outcome, "message": message,
+        })
+    if effects["certified"]:
+        _update_certified(conn, effects["certified"])
+    bulk.insert(conn, notifications, effects["notifications"])
+    if rows:
+        bulk.insert(conn, records, rows)
+        conn.execute(kiosks.update().where(kiosks.c.kiosk_id == kiosk_id).values(last_seq=last_seq))
+    return fresh
 
 
 def envelope_of(row_envelope: str) -> dict[str, Any]:

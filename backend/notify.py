@@ -8,11 +8,13 @@ the same message; a failed send releases the claim for a later sweep (``deliver_
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from backend.context import Services
 from backend.db import notifications
@@ -35,23 +37,28 @@ def notification_text(record_type: str, kiosk_id: str, when: datetime) -> str:
             " If this was not you, call 12333 now.")
 
 
-def deliver_pending(services: Services, record_ids: Sequence[str] | None = None, limit: int = 100) -> int:
-    """Send notifications not yet sent (for ``record_ids``, or any); returns how many went out."""
-    query = sa.select(notifications.c.id, notifications.c.phone, notifications.c.text) \
-        .where(notifications.c.sent_at.is_(None)).order_by(notifications.c.id).limit(limit)
+def deliver_pending(services: Services, record_ids: Sequence[str] | None = None, limit: int = 100,
+                    conn: Connection | None = None) -> int:
+    """Send notifications not yet sent (for ``record_ids``, or any); returns how many went out.
+    ``conn``: claim on this connection (outside any transaction of it) instead of a pooled one."""
+    # Find and claim in one statement, one transaction: a row another replica holds or claimed
+    # first is skipped (SKIP LOCKED, and sent_at re-checked). Two round trips fewer per batch than
+    # a read then a claim (bench/backend_ingest.py, the realistic mix).
+    pending = sa.select(notifications.c.id).where(notifications.c.sent_at.is_(None)) \
+        .order_by(notifications.c.id).limit(limit).with_for_update(skip_locked=True)
     if record_ids is not None:
-        query = query.where(notifications.c.record_id.in_(list(record_ids)))
-    with services.engine.connect() as conn:
-        pending = conn.execute(query).all()
-    if not pending:
-        return 0
-    # Claim them all in one transaction: a row another replica claimed first is skipped.
-    with services.engine.begin() as conn:
+        pending = pending.where(notifications.c.record_id.in_(list(record_ids)))
+    with contextlib.ExitStack() as stack:
+        if conn is None:
+            conn = stack.enter_context(services.engine.connect())
+        stack.enter_context(conn.begin())
         claimed = conn.execute(notifications.update()
-                               .where(notifications.c.id.in_([r.id for r in pending]),
+                               .where(notifications.c.id.in_(pending.scalar_subquery()),
                                       notifications.c.sent_at.is_(None))
                                .values(sent_at=services.clock(), attempts=notifications.c.attempts + 1)
                                .returning(notifications.c.id, notifications.c.phone, notifications.c.text)).all()
+    if not claimed:
+        return 0
     claimed.sort(key=lambda r: r.id)
     send_many = getattr(services.sms_gateway, "send_many", None)
     if send_many is not None:

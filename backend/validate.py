@@ -63,7 +63,8 @@ def check_tree(value: Any, field: str = "", depth: int = 0) -> None:
             check_tree(item, f"{field}[{i}]", depth + 1)
 
 
-_SUSPECT = re.compile(rb"\\u0000|Infinity|NaN|[0-9]{19}")
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_LONG_DIGIT_RUN = b"0" * 19
 
 
 def plainly_storable_json(value: object) -> bool:
@@ -77,7 +78,9 @@ def plainly_storable_text(canonical: bytes) -> bool:
     means "walk the tree" (which then names the field), never "refuse"."""
     if canonical.count(b"{") + canonical.count(b"[") > MAX_DEPTH:
         return False
-    return _SUSPECT.search(canonical) is None
+    # Substring scans instead of one alternation regex: a third of the CPU per record.
+    return b"\\u0000" not in canonical and b"Infinity" not in canonical and b"NaN" not in canonical \
+        and _LONG_DIGIT_RUN not in canonical.translate(_DIGITS_AS_ZERO)
 
 
 def _bounded_int(text: str) -> int:
