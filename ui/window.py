@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from kiosk import i18n
 from kiosk.card_custody import CardCustody
 from kiosk.i18n import N_, _
+from kiosk.identity import IdentitySource
 from kiosk.messages.idcard import needs_for
 from kiosk.session import EndReason, EventKind, SessionCore, SessionEvent, VisitState
 from ui.bridge import CITIZEN_CARD_READER, DeviceBridge
@@ -238,11 +239,18 @@ class KioskWindow(QMainWindow):
         if not self.core.allows(key):       # the session decides what this visit's identity opens
             self.show_error(*needs_for(key), actions)
             return
-        if spec.needs_card and (self.bridge is None or not self.bridge.has(CITIZEN_CARD_READER)):
+        if spec.needs_card and not self._ecard_visit() and \
+                (self.bridge is None or not self.bridge.has(CITIZEN_CARD_READER)):
             self.show_error(NO_CARD_READER, counter, actions)
             return
         self.flow = factory(self.host, **options) if options else factory(self.host)
         self.flow.start()
+
+    def _ecard_visit(self) -> bool:
+        """An e-card visit: the services it may use (``[ecard] visit_services``, checked by the
+        session above) are served from the signed-in identity, without the card reader."""
+        identity = self.core.identity
+        return identity is not None and identity.source is IdentitySource.E_CARD
 
     def _stop_flow(self) -> None:
         flow, self.flow = self.flow, None

@@ -36,6 +36,10 @@ def _key(config: Any) -> tuple[CheckResult, Signer | None]:
                            "run `kiosk enroll --token T` with the token from the bureau"), None
     except SigningKeyError as exc:
         return CheckResult("kiosk key", Verdict.PROBLEM, str(exc).split(":")[0], str(exc)), None
+    pending = path.with_name(path.name + ".next")          # kiosk/rotate.py's new key, not yet switched
+    if pending.exists():
+        return CheckResult("kiosk key", Verdict.WARN, f"{path}: a key rotation was interrupted ({pending.name} is there)",
+                           "run `kiosk rotate-key` again: it finishes the rotation"), signer
     return CheckResult("kiosk key", Verdict.OK, f"{path} (0600), public {signer.public_key_b64[:16]}..."), signer
 
 

@@ -12,6 +12,8 @@ from synchelpers import BackendProcess, make_config
 
 from kiosk.backend_client import BackendClient, Enrolled, Rejected
 from kiosk.cli import main as kiosk_main
+from kiosk.doctor import Verdict
+from kiosk.doctor.backend import checks
 from kiosk.enroll import enroll
 from kiosk.outbox import Outbox
 from kiosk.rotate import RotationError, rotate_key
@@ -80,7 +82,11 @@ def test_a_crash_mid_rotation_is_finished_by_running_it_again(backend: BackendPr
     assert _works(backend, kiosk_id, old) == (crash == "written")
     assert _works(backend, kiosk_id, pending) == (crash == "accepted")
 
+    warned = next(r for r in checks(config) if r.name == "kiosk key")   # kiosk doctor says what to do
+    assert warned.verdict is Verdict.WARN and "rotate-key" in warned.todo
+
     done = rotate_key(config)
+    assert next(r for r in checks(config) if r.name == "kiosk key").verdict is Verdict.OK
     assert done.recovered and done.public_key_b64 == pending.public_key_b64
     assert load_signer(path).public_key_b64 == pending.public_key_b64
     assert not path.with_name(path.name + ".next").exists()

@@ -472,3 +472,36 @@ def test_no_pin_block_or_key_anywhere(kiosk: PgKiosk, platform: Platform) -> Non
         engine.dispose()
     leaks = [(where, n) for where, text in blobs.items() for n in needles if n.lower() in text]
     assert not leaks, leaks
+
+
+def test_an_e_card_visit_is_served_on_a_kiosk_whose_card_reader_is_gone(qtbot: Any, make_window: Any,
+                                                                        kiosk: PgKiosk, platform: Platform) -> None:
+    """The e-card's services need no card reader; a card visit's services still say the reader is out."""
+    from ui.bridge import CITIZEN_CARD_READER
+    from ui.main import bridge_for_devices
+    from ui.window import NO_CARD_READER
+
+    services = kiosk.services
+    bridge = bridge_for_devices({name: d for name, d in services.devices.items() if name != "smartcard"})
+    assert not bridge.has(CITIZEN_CARD_READER)
+    window = make_window(core=services.session, bridge=bridge, flows=flow_factories(services))
+    citizen = Citizen(qtbot, window, kiosk)
+    try:
+        id_number, _phone = kiosk.person("司马秀兰")
+        citizen.signs_in_with_ecard(id_number)
+        qtbot.waitUntil(lambda: window.current_page == "home", timeout=30000)
+        window.start_service("card_status")
+        text = citizen.sees(zh(E.ACCOUNT_TITLE), zh(E.CHIP_NOT_READ))
+        assert zh(NO_CARD_READER) not in text
+        services.session.end_visit(EndReason.FINISHED)
+        # Without an e-card visit the same service meets the missing reader and says so.
+        qtbot.waitUntil(lambda: services.session.visit is None, timeout=10000)
+        services.session.start_visit("touch")
+        window.start_service("card_status")
+        citizen.sees(zh(NO_CARD_READER))
+    finally:
+        if services.session.visit is not None:
+            services.session.end_visit(EndReason.FINISHED)
+        services.flows.cancel("test end")
+        bridge.detach_all()
+        kiosk.camera_shows(LIVE)
