@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from pgfixture import PgCluster, pg_cluster  # noqa: F401  (the shared session fixture)
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
-from service_helpers import LIVE, Kiosk, bridge_for, face_file, flow_factories, screen_text
+from service_helpers import LIVE, Kiosk, bridge_for, face_file, flow_factories, screen_text, sees, zh
 
 _SYNC = str(Path(__file__).resolve().parents[1] / "sync")
 if _SYNC not in sys.path:
@@ -35,7 +35,6 @@ from flowhelpers import OTHER_PERSON, site_config  # noqa: E402
 from synchelpers import BackendProcess  # noqa: E402
 
 from drivers.codescan.phone_render import PhoneShot, render  # noqa: E402
-from kiosk import i18n  # noqa: E402
 from kiosk.ecard.pad import DEMO_COMPONENTS, combined, demo_ceremony  # noqa: E402
 from kiosk.messages import ecard as E  # noqa: E402
 from kiosk.messages import ecard_pin as EP  # noqa: E402
@@ -64,11 +63,6 @@ def last_block(kiosk: PgKiosk, id_number: str, pin: str) -> str:
     work = kiosk.services.pinpad_simulator._work[(alg, ECARD_MASTER_INDEX, ECARD_WORK_INDEX)]
     return encrypt_pin_block(bytearray(pin.encode()), pan_for(id_number), PinBlockFormat.ISO0,
                              cipher_for(alg, work), expand_to_16=True, pan_has_check_digit=False).hex()
-
-
-def zh(msgid: str, **fmt: Any) -> str:
-    text = i18n._(msgid)
-    return text.format(**fmt) if fmt else text
 
 
 @dataclass
@@ -141,11 +135,7 @@ class Citizen:
         return screen_text(self.window)
 
     def sees(self, *needles: str, timeout: float = 30.0) -> str:
-        try:
-            self.qtbot.waitUntil(lambda: all(n in self.text() for n in needles), timeout=int(timeout * 1000))
-        except Exception:
-            raise AssertionError(f"never saw {needles!r}; the screen shows:\n{self.text()}") from None
-        return self.text()
+        return sees(self.qtbot, self.window, *needles, timeout=timeout)
 
     def touch(self, text: str, timeout: float = 30.0) -> None:
         def find() -> QPushButton | None:

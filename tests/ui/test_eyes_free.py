@@ -21,10 +21,10 @@ from service_helpers import (
     flow_factories,
     kiosk_with_templates,
     screen_text,
+    zh,
 )
 
 from drivers.api import DeviceStatus
-from kiosk import i18n
 from kiosk.messages import eyes_free as E
 from kiosk.messages import flows as M
 from kiosk.session import EndReason
@@ -41,10 +41,6 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
         yield k
     finally:
         k.services.close()
-
-
-def zh(msgid: str) -> str:
-    return i18n._(msgid)
 
 
 class Listener:

@@ -21,6 +21,7 @@ from service_helpers import (
     kiosk_with_templates,
     screen_text,
     wait_until,
+    zh,
 )
 
 from drivers.api import DeviceStatus
@@ -35,11 +36,6 @@ from ui.widgets.move_timer import MOVE_HURRY, MOVE_TIME_LEFT
 
 pytestmark = pytest.mark.gui
 MOVE_S = 4.0
-
-
-def zh(msgid: str, **fmt: Any) -> str:
-    text = i18n._(msgid)
-    return text.format(**fmt) if fmt else text
 
 
 def seconds_shown(body: FaceBody) -> int | None:

@@ -9,10 +9,21 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from service_helpers import GOOD_PIN, LIVE, Kiosk, bridge_for, build, flow_factories, screen_text, wait_until
+from service_helpers import (
+    GOOD_PIN,
+    LIVE,
+    Kiosk,
+    bridge_for,
+    build,
+    flow_factories,
+    wait_until,
+    zh,
+)
+from service_helpers import (
+    sees as screen_sees,
+)
 
 from drivers.api import DeviceStatus
-from kiosk import i18n
 from kiosk.card_custody import CardState
 from kiosk.messages import flows as M
 from kiosk.session import EndReason
@@ -56,16 +67,8 @@ def shell(qtbot: Any, make_window: Any, kiosk: Kiosk) -> Iterator[Any]:
         bridge.detach_all()
 
 
-def zh(msgid: str) -> str:
-    return i18n._(msgid)
-
-
 def sees(qtbot: Any, window: Any, *needles: str, timeout: float = 20.0) -> str:
-    try:
-        qtbot.waitUntil(lambda: all(n in screen_text(window) for n in needles), timeout=int(timeout * 1000))
-    except Exception:
-        raise AssertionError(f"never saw {needles!r}; the screen shows:\n{screen_text(window)}") from None
-    return screen_text(window)
+    return screen_sees(qtbot, window, *needles, timeout=timeout)
 
 
 def card_status_result(qtbot: Any, window: Any, kiosk: Kiosk, name: str) -> None:

@@ -11,11 +11,18 @@ from datetime import date
 from typing import Any
 
 import pytest
-from service_helpers import LIVE, Kiosk, bridge_for, flow_factories, kiosk_with_templates, screen_text
+from service_helpers import (
+    LIVE,
+    Kiosk,
+    bridge_for,
+    flow_factories,
+    kiosk_with_templates,
+    sees,
+    zh,
+)
 
 from drivers.idcard.api import IdCardHolder
 from drivers.idcard.simulator import resident_card
-from kiosk import i18n
 from kiosk.identity import IdentitySource
 from kiosk.messages import card_loss as L
 from kiosk.messages import flows as M
@@ -37,21 +44,12 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
         k.services.close()
 
 
-def zh(msgid: str, **fmt: Any) -> str:
-    text = i18n._(msgid)
-    return text.format(**fmt) if fmt else text
-
-
 class Citizen:
     def __init__(self, qtbot: Any, window: Any, kiosk: Kiosk) -> None:
         self.qtbot, self.window, self.kiosk = qtbot, window, kiosk
 
     def sees(self, *needles: str, timeout: float = 30.0) -> str:
-        try:
-            self.qtbot.waitUntil(lambda: all(n in screen_text(self.window) for n in needles), timeout=int(timeout * 1000))
-        except Exception:
-            raise AssertionError(f"never saw {needles!r}; the screen shows:\n{screen_text(self.window)}") from None
-        return screen_text(self.window)
+        return sees(self.qtbot, self.window, *needles, timeout=timeout)
 
     def touch(self, text: str) -> None:
         from PySide6.QtCore import Qt

@@ -22,11 +22,12 @@ from service_helpers import (
     flow_factories,
     kiosk_with_templates,
     screen_text,
+    sees,
     wait_until,
+    zh,
 )
 
 from drivers.api import DeviceStatus
-from kiosk import i18n
 from kiosk.messages import card as C
 from kiosk.messages import flows as M
 from kiosk.pin_policy import RULE_MESSAGES, WeakPinRule
@@ -59,11 +60,7 @@ class Citizen:
         return screen_text(self.window)
 
     def sees(self, *needles: str, timeout: float = 30.0) -> str:
-        try:
-            self.qtbot.waitUntil(lambda: all(n in self.text() for n in needles), timeout=int(timeout * 1000))
-        except Exception:
-            raise AssertionError(f"never saw {needles!r}; the screen shows:\n{self.text()}") from None
-        return self.text()
+        return sees(self.qtbot, self.window, *needles, timeout=timeout)
 
     def button(self, text: str) -> QPushButton:
         for btn in self.window.findChildren(QPushButton):
@@ -123,11 +120,6 @@ def test_card_status_from_home_to_result(citizen: Citizen, kiosk: Kiosk, sink: A
     citizen.types(GOOD_PIN)
     text = citizen.sees("张*国", mask_id_number(id_number))
     assert id_number not in text
-
-
-def zh(msgid: str, **fmt: Any) -> str:
-    text = i18n._(msgid)
-    return text.format(**fmt) if fmt else text
 
 
 def weak_pin_refused_at_once(citizen: Citizen, sink: Any, weak: str, rule: WeakPinRule) -> None:

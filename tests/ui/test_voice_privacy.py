@@ -21,11 +21,11 @@ from service_helpers import (
     bridge_for,
     flow_factories,
     kiosk_with_templates,
-    screen_text,
+    sees,
+    zh,
 )
 
 from drivers.api import DeviceStatus
-from kiosk import i18n
 from kiosk.messages import flows as M
 from kiosk.privacy import mask_id_number
 from kiosk.session import EndReason
@@ -51,10 +51,7 @@ class Visit:
         self.pad = kiosk.services.pinpad_simulator
 
     def sees(self, *needles: str, timeout: float = 30.0) -> None:
-        try:
-            self.qtbot.waitUntil(lambda: all(n in screen_text(self.window) for n in needles), timeout=int(timeout * 1000))
-        except Exception:
-            raise AssertionError(f"never saw {needles!r}; screen:\n{screen_text(self.window)}") from None
+        sees(self.qtbot, self.window, *needles, timeout=timeout)
 
     def touch(self, text: str) -> None:
         def find() -> QPushButton | None:
@@ -84,10 +81,6 @@ class Visit:
             services.session.end_visit(EndReason.FINISHED)
         self.qtbot.waitUntil(lambda: self.window.current_page == "attract", timeout=5000)
         self.qtbot.wait(300)            # let the last prompts reach the sink
-
-
-def zh(msgid: str) -> str:
-    return i18n._(msgid)
 
 
 def test_no_personal_data_reaches_the_audio_in_any_service(qtbot: Any, make_window: Any, kiosk: Kiosk,
