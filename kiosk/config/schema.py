@@ -8,7 +8,7 @@ a clear message instead of being silently ignored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,20 @@ class FaceSection:
 
     def challenge_move_list(self) -> tuple[str, ...]:
         return tuple(m.strip() for m in self.challenge_moves.split(",") if m.strip())
+
+    def policy(self, **decided_by_caller: Any) -> Any:
+        """This section as a models.policy.FacePolicy, one mapping for the flows and the field kiosk;
+        the caller adds what it decides itself (require_match, the review capture...)."""
+        from models.policy import FacePolicy
+
+        return FacePolicy(match_threshold=self.match_threshold, liveness_threshold=self.liveness_threshold,
+                          active_challenge=self.active_challenge, challenge_steps=self.challenge_steps,
+                          challenge_step_timeout_s=self.challenge_step_timeout_s, max_attempts=self.max_attempts,
+                          decision_timeout_s=self.decision_timeout_s, stable_frames=self.stable_frames,
+                          mirrored_preview=self.mirrored, challenge_moves=self.challenge_move_list(),
+                          screen_band_edges=tuple(self.liveness_screen_band_edges),
+                          screen_thresholds=tuple(self.liveness_screen_thresholds),
+                          move_back_above=self.move_back_above, **decided_by_caller)
 
     def validate(self) -> tuple[str, str] | None:
         if not 0.0 < self.match_threshold < 1.0:

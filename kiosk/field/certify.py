@@ -221,18 +221,7 @@ class FieldCertifier:
         return FaceTemplate.from_bytes(base64.b64decode(answer.data["template"]), source="backend")
 
     def _policy(self, assisted: AssistedCase | None) -> Any:
-        from models.policy import FacePolicy
-
-        f = self.face_config
-        policy = FacePolicy(match_threshold=f.match_threshold, liveness_threshold=f.liveness_threshold,
-                            require_match=True, require_passive_liveness=True, active_challenge=f.active_challenge,
-                            challenge_steps=f.challenge_steps, challenge_step_timeout_s=f.challenge_step_timeout_s,
-                            max_attempts=f.max_attempts, decision_timeout_s=f.decision_timeout_s,
-                            stable_frames=f.stable_frames, mirrored_preview=f.mirrored,
-                            challenge_moves=f.challenge_move_list(),
-                            screen_band_edges=tuple(f.liveness_screen_band_edges),
-                            screen_thresholds=tuple(f.liveness_screen_thresholds),
-                            move_back_above=f.move_back_above)
+        policy = self.face_config.policy(require_match=True, require_passive_liveness=True)
         if assisted is None:
             return policy
         if self.field_config.assisted_policy == "off":

@@ -46,20 +46,10 @@ class FlowDeps:
 
 def face_policy(deps: FlowDeps) -> Any:
     """The FacePolicy from [face] (docs/face.md); a review capture only when a review key is known."""
-    from models.policy import FacePolicy
-
     f = deps.config.face
     review_key = None
     if f.keep_capture_for_review and deps.store is not None:
         key = deps.store.review_key()
         review_key = key.raw if key is not None else None
-    return FacePolicy(match_threshold=f.match_threshold, liveness_threshold=f.liveness_threshold,
-                      require_match=f.require_match, require_passive_liveness=f.passive_liveness,
-                      active_challenge=f.active_challenge, challenge_steps=f.challenge_steps,
-                      challenge_step_timeout_s=f.challenge_step_timeout_s, max_attempts=f.max_attempts,
-                      decision_timeout_s=f.decision_timeout_s, stable_frames=f.stable_frames,
-                      keep_capture_for_review=review_key is not None, review_public_key=review_key,
-                      mirrored_preview=f.mirrored, challenge_moves=f.challenge_move_list(),
-                      screen_band_edges=tuple(f.liveness_screen_band_edges),
-                      screen_thresholds=tuple(f.liveness_screen_thresholds),
-                      move_back_above=f.move_back_above)
+    return f.policy(require_match=f.require_match, require_passive_liveness=f.passive_liveness,
+                    keep_capture_for_review=review_key is not None, review_public_key=review_key)
