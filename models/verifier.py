@@ -191,36 +191,32 @@ class _Run:
         self.s.last_timings_ms = dict(analysis.timings_ms)
         return v.reason, v.face, v.faces
 
-    def _too_close(self, good: list[tuple[Frame, Face]]) -> bool:
+    def _too_close(self, width: float) -> bool:
         """A face wider than the liveness models' context allows (policy.move_back_above): the person
         is asked to move back a little before any liveness score is taken (docs/face.md, "Two-tier
         decision"); the per-frame gate's own limit is wider."""
         limit = self.policy.move_back_above
-        width = float(np.mean([face.w / f.image.shape[1] for f, face in good]))
-        was = self.too_close
-        self.too_close = 0 < limit < width
-        if self.too_close and self.last_reason is not QualityReason.TOO_CLOSE:
-            self.last_reason = QualityReason.TOO_CLOSE
-            self.ctx.emit(FaceQualityPrompt(self.name, QualityReason.TOO_CLOSE))
-        elif was and not self.too_close and self.last_reason is QualityReason.TOO_CLOSE:
-            self.last_reason = QualityReason.OK
-            self.ctx.emit(FaceQualityPrompt(self.name, QualityReason.OK))
+        self.too_close = self._hold(QualityReason.TOO_CLOSE, 0 < limit < width)
         return self.too_close
 
     def _tilted(self, frame: Frame, face: Face) -> bool:
         """The head roll from the dense landmarks, once per decision: the 5 points the gate uses on
         every frame read a fraction of it at 320 px (docs/face.md, "Roll")."""
         landmarks = self.s.pipeline.landmarks
-        self.tilted = landmarks is not None and abs(landmarks.roll(frame.image, face)) > self.policy.quality.max_roll_deg
-        if not self.tilted:
-            if self.last_reason is QualityReason.HEAD_TILTED:
-                self.last_reason = QualityReason.OK
-                self.ctx.emit(FaceQualityPrompt(self.name, QualityReason.OK))
-            return False
-        if self.last_reason is not QualityReason.HEAD_TILTED:
-            self.last_reason = QualityReason.HEAD_TILTED
-            self.ctx.emit(FaceQualityPrompt(self.name, QualityReason.HEAD_TILTED))
-        return True
+        tilted = landmarks is not None and abs(landmarks.roll(frame.image, face)) > self.policy.quality.max_roll_deg
+        self.tilted = self._hold(QualityReason.HEAD_TILTED, tilted)
+        return self.tilted
+
+    def _hold(self, reason: QualityReason, active: bool) -> bool:
+        """A once-per-decision check (too close, head tilted): its prompt is said once when it starts
+        holding the attempt back, and OK once when it stops; returns ``active``."""
+        if active and self.last_reason is not reason:
+            self.last_reason = reason
+            self.ctx.emit(FaceQualityPrompt(self.name, reason))
+        elif not active and self.last_reason is reason:
+            self.last_reason = QualityReason.OK
+            self.ctx.emit(FaceQualityPrompt(self.name, QualityReason.OK))
+        return active
 
     def _attempt(self, ref: FaceTemplate) -> FaceDecision:
         p = self.policy
@@ -233,8 +229,11 @@ class _Run:
             reason, face, _ = self._analyse(frame)
             if reason is QualityReason.OK and face is not None:
                 good.append((frame, face))
-                if len(good) == p.stable_frames and (self._too_close(good) or self._tilted(*good[-1])):
-                    good.clear()
+                if len(good) == p.stable_frames:
+                    # face size picks the passive band: the crop's context shrinks as the face grows
+                    width = float(np.mean([face.w / f.image.shape[1] for f, face in good]))
+                    if self._too_close(width) or self._tilted(*good[-1]):
+                        good.clear()
             else:
                 good.clear()
         self.ctx.emit(FaceStage(self.name, "checking"))
@@ -243,8 +242,7 @@ class _Run:
         live_tpl = self.s.pipeline.template(best_frame.image, best_face)
         match = ref.similarity(live_tpl)
         live_tpl.wipe()
-        # face size picks the passive band: the crop's context shrinks as the face grows (docs/face.md)
-        width = float(np.mean([face.w / f.image.shape[1] for f, face in good]))
+        threshold = p.passive_threshold(width)             # docs/face.md, "Two-tier decision"
         outcome = decide(p, match, live, width)
         if outcome is FaceOutcome.MATCH and p.active_challenge:
             poses = [pose_from_landmarks(face.landmarks) for _, face in good]
@@ -252,7 +250,7 @@ class _Run:
             failure, final = self._challenge(ref, baseline, good)
             if failure is not ChallengeFailure.NONE:
                 return self.decision(FaceOutcome.CHALLENGE_FAILED, match_score=match, liveness_score=live,
-                                     challenge_failure=failure, liveness_threshold=p.passive_threshold(width))
+                                     challenge_failure=failure, liveness_threshold=threshold)
             if final is not None:
                 match = min(match, final)
                 outcome = decide(p, match, live, width)
@@ -263,9 +261,9 @@ class _Run:
                 sealed = seal(jpeg.tobytes(), p.review_public_key, associated=b"face-review")
         log.info("face decision", extra={"device": self.name, "outcome": outcome.value, "attempt": self.attempt,
                                          "match_score": round(match, 3), "liveness_score": round(live, 3),
-                                         "liveness_threshold": p.passive_threshold(width)})
+                                         "liveness_threshold": threshold})
         return self.decision(outcome, match_score=match, liveness_score=live, sealed_capture=sealed,
-                             liveness_threshold=p.passive_threshold(width))
+                             liveness_threshold=threshold)
 
     def _moves(self) -> list[ChallengeStep]:
         moves = [ChallengeStep(m) for m in self.policy.challenge_moves]
