@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 import threading
 import time
@@ -24,15 +25,26 @@ log = logging.getLogger(__name__)
 TRIM_AFTER_S = 5.0      # a few seconds unused: the face check's freed working memory goes back to the system
 
 
-def trim_heap() -> None:
-    """Give freed heap pages back to the system (glibc only; elsewhere nothing happens)."""
+@functools.cache
+def _libc() -> Any:
+    """The C library, looked up once (``find_library`` runs ``ldconfig -p`` in a subprocess)."""
     name = ctypes.util.find_library("c")
     if not name:
+        return None
+    try:
+        return ctypes.CDLL(name)
+    except OSError:
+        return None
+
+
+def trim_heap() -> None:
+    """Give freed heap pages back to the system (glibc only; elsewhere nothing happens)."""
+    libc = _libc()
+    if libc is None:
         return
     try:
-        libc = ctypes.CDLL(name)
         libc.malloc_trim(0)
-    except (OSError, AttributeError):
+    except AttributeError:
         pass
 
 

@@ -77,7 +77,7 @@ class MoveTimer:
 
     def _tick(self) -> None:
         left = self.left
-        self._render()
+        self._render(left)
         if 0 < left <= WARN_AT_S and not self._warned and not self._done:
             self._warned = True
             self.warnings += 1
@@ -85,9 +85,10 @@ class MoveTimer:
         if left == 0:
             self._timer.stop()          # the verifier ends the move now; its outcome follows
 
-    def _render(self) -> None:
-        left = self.left
-        colour = theme.ERROR if left <= WARN_AT_S else theme.PRIMARY
-        self.label.setStyleSheet(f"color: {colour};")
+    def _render(self, left: int | None = None) -> None:
+        left = self.left if left is None else left
+        style = f"color: {theme.ERROR if left <= WARN_AT_S else theme.PRIMARY};"
+        if self.label.styleSheet() != style:       # restyling re-polishes the label: only on a change
+            self.label.setStyleSheet(style)
         icon = f"{theme.ICON_WARNING} " if left <= WARN_AT_S else ""
         self.label.setText(icon + _(MOVE_TIME_LEFT).format(n=left))
