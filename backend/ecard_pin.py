@@ -317,8 +317,7 @@ def _check_reset_proof(conn: sa.Connection, services: Services, kiosk_id: str, b
     if row is None or row.verified_at is None:
         raise ApiError(422, "sms_required", "no SMS code for this e-card PIN reset was verified at this kiosk: "
                                             "ask for a code and type it first")
-    verified_at = row.verified_at if row.verified_at.tzinfo else row.verified_at.replace(tzinfo=services.clock().tzinfo)
-    if services.clock() - verified_at > RESET_PROOF_TTL:
+    if services.clock() - row.verified_at > RESET_PROOF_TTL:     # a UtcDateTime column: always aware
         raise ApiError(422, "sms_required", "the SMS check is too old: start the reset again")
     return request_id
 

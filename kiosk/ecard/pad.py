@@ -8,8 +8,11 @@ is the simulator and whose platform is the embedded backend, gets a fixed TEST k
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
+
+from drivers.crypto.ciphers import xor
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +26,7 @@ DEMO_COMPONENTS = ("00112233445566778899AABBCCDDEEFF", "0F0E0D0C0B0A090807060504
 
 
 def combined(components: tuple[str, ...] = DEMO_COMPONENTS) -> bytes:
-    key = bytes(16)
-    for part in components:
-        key = bytes(a ^ b for a, b in zip(key, bytes.fromhex(part), strict=True))
-    return key
+    return functools.reduce(xor, (bytes.fromhex(part) for part in components), bytes(16))
 
 
 def demo_ceremony(simulator: Any, backend_url: str, operator_token: str, kiosk_id: str, algorithm: str,

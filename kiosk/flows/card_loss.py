@@ -44,9 +44,9 @@ def card_loss(ctx: FlowContext) -> FlowOutcome:
     ctx.id_number = id_number
     if identity.source is IdentitySource.ID_CARD:       # an e-card's visit came with its redemption
         ctx.begin_visit("id_card", id_number, identity.name)
-    from kiosk.flows.pin_reset import _require_person_with_phone
+    from kiosk.flows.pin_reset import require_person_with_phone
 
-    summary = _require_person_with_phone(ctx, id_number)
+    summary = require_person_with_phone(ctx, id_number)
     lost = is_lost(ctx, id_number, summary)
     ctx.step("loss_action", 1, L.SERVICE_TITLE, L.QUESTION)
     action = ctx.ask("loss_action", L.QUESTION, [

@@ -30,6 +30,7 @@ from kiosk.flows.common import (
     sms_from_backend,
     weak_rule_message,
 )
+from kiosk.flows.ecard_visit import ecard_identity
 from kiosk.identity import IdentitySource
 from kiosk.messages import ecard_pin as EP
 from kiosk.messages import flows as M
@@ -76,9 +77,8 @@ def ecard_pin(ctx: FlowContext) -> FlowOutcome:
 
 def _citizen(ctx: FlowContext) -> tuple[str, str]:
     """(ID number, how the visit was identified): the e-card sign-in, else the card in the reader."""
-    identity = ctx.deps.identity
-    if identity is not None and identity.source is IdentitySource.E_CARD and identity.id_number:
-        ctx.id_number = identity.id_number
+    identity = ecard_identity(ctx)
+    if identity is not None:
         return identity.id_number, identity.source.value
     ctx.require("card")
     ctx.read_card(1)
@@ -230,12 +230,12 @@ def _set_or_change(ctx: FlowContext, id_number: str, method: str, purpose: str) 
 def _reset(ctx: FlowContext, id_number: str, method: str) -> FlowOutcome:
     """Face liveness + 1:1 match and the SMS code to the bound phone (the walk-in reset's steps),
     then the new PIN twice; the platform checks the proof with the blocks."""
-    from kiosk.flows.pin_reset import _require_person_with_phone
+    from kiosk.flows.pin_reset import require_person_with_phone
 
     ctx.require("camera", "face")
     ctx.total = 7
     client = ctx.deps.client
-    _require_person_with_phone(ctx, id_number)
+    require_person_with_phone(ctx, id_number)
     consent = ctx.consent(2)
     decision = ctx.face_check(3, ctx.reference_template(id_number), consent)
 

@@ -41,7 +41,7 @@ def pin_reset(ctx: FlowContext) -> FlowOutcome:
     ctx.total = 5 if mode == "unlock" else 7
     id_number = ctx.id_number
     assert id_number is not None
-    phone_check = ctx.phone_suffix_check(_require_person_with_phone(ctx, id_number))
+    phone_check = ctx.phone_suffix_check(require_person_with_phone(ctx, id_number))
     consent = ctx.consent(2)
     decision = ctx.face_check(3, ctx.reference_template(id_number), consent)
     client = deps.client
@@ -63,7 +63,7 @@ def _choose_mode(ctx: FlowContext, blocked: bool) -> str:
     return "unlock" if answer == "unlock" and blocked else "reset"
 
 
-def _require_person_with_phone(ctx: FlowContext, id_number: str) -> Any:
+def require_person_with_phone(ctx: FlowContext, id_number: str) -> Any:
     """The person summary (a PersonSummary of a person with a bound phone), or the flow ends."""
     from kiosk.backend_client import NotFound, PersonSummary, ServiceUnavailable
 
