@@ -23,11 +23,12 @@ import os
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from kiosk.signing import ReviewKey, b64, open_sealed, seal
 
 ALG = "x25519-ed25519map-hkdf-sha256-aesgcm-roster-v1"
 INFO = b"sscard roster templates v1"
@@ -56,14 +57,6 @@ def x25519_private_of(ed25519_key: Ed25519PrivateKey) -> X25519PrivateKey:
     return X25519PrivateKey.from_private_bytes(hashlib.sha512(seed).digest()[:32])
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _wrap_key(shared: bytes, epk: bytes, recipient: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=epk + recipient, info=INFO).derive(shared)
-
-
 def _aad(id_number: str, expires_at: str) -> bytes:
     return f"{id_number.upper()}\n{expires_at}".encode()
 
@@ -74,31 +67,19 @@ class TemplateSealer:
     def __init__(self, kiosk_ed25519_public_raw: bytes, expires_at: str) -> None:
         self.expires_at = expires_at
         self._key = AESGCM.generate_key(bit_length=256)
-        recipient = x25519_public_of(kiosk_ed25519_public_raw)
-        eph = X25519PrivateKey.generate()
-        epk = eph.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        shared = eph.exchange(X25519PublicKey.from_public_bytes(recipient))
-        nonce = os.urandom(12)
-        ct = AESGCM(_wrap_key(shared, epk, recipient)).encrypt(nonce, self._key, ALG.encode())
-        self.wrapped = {"enc": ALG, "epk": _b64(epk), "nonce": _b64(nonce), "ct": _b64(ct)}
+        recipient = ReviewKey(x25519_public_of(kiosk_ed25519_public_raw))
+        self.wrapped = seal(recipient, self._key, alg=ALG, info=INFO)
 
     def seal(self, id_number: str, template: bytes) -> str:
         nonce = os.urandom(12)
-        return _b64(nonce + AESGCM(self._key).encrypt(nonce, template, _aad(id_number, self.expires_at)))
+        return b64(nonce + AESGCM(self._key).encrypt(nonce, template, _aad(id_number, self.expires_at)))
 
 
 def open_template_key(kiosk_x25519: X25519PrivateKey, wrapped: dict[str, Any]) -> bytearray:
     """The roster answer's template key, if it was sealed to this kiosk."""
     try:
-        if wrapped.get("enc") != ALG:
-            raise TemplateSealError(f"unknown template sealing {wrapped.get('enc')!r}")
-        epk = base64.b64decode(wrapped["epk"], validate=True)
-        me = kiosk_x25519.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        shared = kiosk_x25519.exchange(X25519PublicKey.from_public_bytes(epk))
-        return bytearray(AESGCM(_wrap_key(shared, epk, me)).decrypt(
-            base64.b64decode(wrapped["nonce"], validate=True), base64.b64decode(wrapped["ct"], validate=True),
-            ALG.encode()))
-    except (InvalidTag, KeyError, ValueError, TypeError) as exc:
+        return bytearray(open_sealed(kiosk_x25519, wrapped, alg=ALG, info=INFO))
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise TemplateSealError("the roster's templates were sealed to another kiosk's key, or altered") from exc
 
 

@@ -182,30 +182,33 @@ def parse_review_key(text: str | bytes) -> ReviewKey:
     return ReviewKey(unb64(data.decode("ascii").strip()))
 
 
-def _seal_key(shared: bytes, epk: bytes, recipient: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=epk + recipient, info=SEAL_INFO).derive(shared)
+def _seal_key(shared: bytes, epk: bytes, recipient: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=epk + recipient, info=info).derive(shared)
 
 
-def seal(recipient: ReviewKey, plaintext: bytes | bytearray) -> dict[str, str]:
-    """Encrypt to the backend; the ephemeral private key is dropped at once."""
+def seal(recipient: ReviewKey, plaintext: bytes | bytearray, *, alg: str = SEAL_ALG,
+         info: bytes = SEAL_INFO) -> dict[str, str]:
+    """Encrypt to the backend; the ephemeral private key is dropped at once. ``alg``/``info`` name
+    another use of the same construction (kiosk/roster_seal.py: template keys to a field kiosk)."""
     ephemeral = X25519PrivateKey.generate()
     epk = ephemeral.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient.raw))
     nonce = os.urandom(12)
-    ct = AESGCM(_seal_key(shared, epk, recipient.raw)).encrypt(nonce, bytes(plaintext), SEAL_ALG.encode())
-    return {"enc": SEAL_ALG, "epk": b64(epk), "nonce": b64(nonce), "ct": b64(ct)}
+    ct = AESGCM(_seal_key(shared, epk, recipient.raw, info)).encrypt(nonce, bytes(plaintext), alg.encode())
+    return {"enc": alg, "epk": b64(epk), "nonce": b64(nonce), "ct": b64(ct)}
 
 
-def open_sealed(private_key: X25519PrivateKey, sealed: dict[str, str]) -> bytes:
+def open_sealed(private_key: X25519PrivateKey, sealed: dict[str, str], *, alg: str = SEAL_ALG,
+                info: bytes = SEAL_INFO) -> bytes:
     """The backend's side of :func:`seal` (here so both ends share one definition; tests use it)."""
-    if sealed.get("enc") != SEAL_ALG:
+    if sealed.get("enc") != alg:
         raise ValueError(f"unknown sealing {sealed.get('enc')!r}")
     epk = unb64(sealed["epk"])
     recipient = private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     shared = private_key.exchange(X25519PublicKey.from_public_bytes(epk))
     try:
-        return AESGCM(_seal_key(shared, epk, recipient)).decrypt(
-            unb64(sealed["nonce"]), unb64(sealed["ct"]), SEAL_ALG.encode())
+        return AESGCM(_seal_key(shared, epk, recipient, info)).decrypt(
+            unb64(sealed["nonce"]), unb64(sealed["ct"]), alg.encode())
     except InvalidTag as exc:
         raise ValueError("sealed data does not open with this key (tampered or wrong key)") from exc
 
