@@ -136,7 +136,7 @@ class Composer:
         elif kind == "number":
             words = personal.tail_words(self.language, value, self._digit_word)
         else:
-            words = [catalog.number_words(self.language, int(value), count=False)]
+            words = self._number_words(value, count=False)
         if words is None:
             return False
         pause = SENTENCE_PAUSE_MS if parts else 0
@@ -182,10 +182,7 @@ class Composer:
 
     def _slot_words(self, slot: Slot, value: str) -> list[str] | None:
         if slot.kind in ("count", "ordinal"):
-            n = int(value)
-            if n <= catalog.MAX_SPOKEN_NUMBER:
-                return [catalog.number_words(self.language, n, count=slot.kind == "count")]
-            return self._digits(value)
+            return self._number_words(value, count=slot.kind == "count")
         if slot.kind == "digits":
             return self._digits(value) if _only_digits(value) == _only_digits(self.hotline) else None
         if slot.kind == "date":
@@ -215,6 +212,13 @@ class Composer:
         if day.year not in catalog.YEARS and not (private and day.year in catalog.PAST_YEARS):
             return None
         return catalog.date_words(self.language, day.year, day.month, day.day)
+
+    def _number_words(self, value: str, *, count: bool) -> list[str]:
+        """A number as one word up to MAX_SPOKEN_NUMBER (the rendered ones), digit by digit above."""
+        n = int(value)
+        if n <= catalog.MAX_SPOKEN_NUMBER:
+            return [catalog.number_words(self.language, n, count=count)]
+        return self._digits(value)
 
     def _digits(self, value: str) -> list[str]:
         read = numbers.zh_digits if self.language == "zh_CN" else numbers.en_digits

@@ -26,7 +26,7 @@ SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
             "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
             "龚邵万钱严覃武戴莫孔向汤")
 # Family names whose reading differs from the character's common one (pypinyin's default).
-SURNAME_PINYIN = {"曾": "Zeng", "任": "Ren", "覃": "Qin", "单": "Shan", "解": "Xie", "区": "Ou"}
+SURNAME_PINYIN = {"曾": "Zeng", "任": "Ren", "覃": "Qin"}
 TAIL_DIGITS = 4
 
 WORDS = {"zh_CN": {"tail": "尾号", "to": "至", "X": "叉"},

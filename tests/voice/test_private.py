@@ -59,3 +59,10 @@ def test_every_private_piece_has_a_clip(pack: VoicePack) -> None:
         for text in [*private.pieces(language), *(catalog.date_words(language, y, 1, 1)[0 if language == "zh_CN" else 2]
                                                   for y in catalog.PAST_YEARS)]:
             assert pack.clip_for(language, text) is not None, (language, text)
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_a_small_number_above_the_rendered_words_is_read_digit_by_digit(language: str, pack: VoicePack) -> None:
+    said = composer(language).compose(f"{translate(M.LABEL_TRIES_LEFT, language)}：150", private=True)
+    assert said.complete and said.parts
+    assert all(pack.clip_for(language, part.text) is not None for part in said.parts), said.transcript
