@@ -10,6 +10,7 @@ from the signature's timestamp, which is fresh on every send.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,6 +39,10 @@ kiosk_heartbeats = sa.Table(
     sa.Column("oldest_unsent_age_s", sa.Float()),
     sa.Column("last_sync_at", UtcDateTime()),
     sa.Column("free_disk_bytes", sa.BigInteger()),
+    # Records the backend refused for good and the kiosk dead-lettered (count, and the latest few as
+    # JSON [{seq, type, reason, dead_at}]): the reasons name a field, never a value.
+    sa.Column("dead_letters", sa.Integer()),
+    sa.Column("dead_letter_detail", sa.Text()),
 )
 sa.Index("ix_heartbeats_kiosk_time", kiosk_heartbeats.c.kiosk_id, kiosk_heartbeats.c.received_at)
 
@@ -45,6 +50,13 @@ REASONS = frozenset({"timer", "status_change", "start"})
 MAX_BODY = 16_384
 MAX_NUMBER = 2**53            # counts and bytes: exact in JSON and in a bigint column
 MAX_DEPTH = 2**31 - 1         # the outbox depth column is a 32-bit integer
+MAX_DEAD_SHOWN = 10           # dead letters a heartbeat carries (the latest); the count carries the rest
+_DEAD_LETTER = {"type": "object", "required": ["seq", "type", "reason"], "additionalProperties": False,
+                "properties": {"seq": {"type": "integer", "description": "the record's seq as the kiosk "
+                                       "holds it (a refused record's seq may be out of range: that can be why)"},
+                               "type": {"type": "string", "maxLength": 40},
+                               "reason": {"type": "string", "maxLength": 300},
+                               "dead_at": {"type": ["string", "null"], "maxLength": 64}}}
 _SHORT_MAP = {"type": "object", "maxProperties": 32,
               "additionalProperties": {"type": "string", "maxLength": 80}, "propertyNames": {"maxLength": 64}}
 _NUMBER = {"type": "number", "minimum": 0, "maximum": MAX_NUMBER}
@@ -60,7 +72,9 @@ HEARTBEAT_SCHEMA: dict[str, Any] = {
         "models": _SHORT_MAP,
         "devices": _SHORT_MAP,
         "outbox": {"type": "object", "required": ["depth"], "properties": {
-            "depth": {**_NUMBER, "maximum": MAX_DEPTH}, "oldest_unsent_age_s": {**_NUMBER, "type": ["number", "null"]}}},
+            "depth": {**_NUMBER, "maximum": MAX_DEPTH}, "oldest_unsent_age_s": {**_NUMBER, "type": ["number", "null"]},
+            "dead": {**_NUMBER, "type": "integer", "maximum": MAX_DEPTH},
+            "dead_letters": {"type": "array", "maxItems": MAX_DEAD_SHOWN, "items": _DEAD_LETTER}}},
         "free_disk_bytes": {**_NUMBER, "type": ["number", "null"]},
         "last_sync_at": {"type": ["string", "null"], "maxLength": 64,
                          "description": "RFC 3339; an unreadable value is stored as unknown"},
@@ -84,6 +98,40 @@ def _number(body: dict[str, Any], key: str, *, optional: bool = False, maximum: 
     return float(value)
 
 
+def _whole(value: Any, low: float, high: float) -> bool:
+    """A JSON integer (JSON Schema counts 3.0 as one) within [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return (isinstance(value, int) or value.is_integer()) and low <= value <= high
+
+
+def _dead_letters(outbox: dict[str, Any]) -> tuple[int | None, str | None]:
+    """(count, JSON of the latest few) of the kiosk's dead letters; (None, None) from a kiosk that
+    does not report them (older software)."""
+    if "dead" not in outbox and "dead_letters" not in outbox:
+        return None, None
+    count = outbox.get("dead", 0)
+    if not _whole(count, 0, MAX_DEPTH):
+        raise ApiError(422, "malformed", f"outbox.dead must be a whole number from 0 to {MAX_DEPTH}")
+    items = outbox.get("dead_letters", [])
+    if not isinstance(items, list) or len(items) > MAX_DEAD_SHOWN:
+        raise ApiError(422, "malformed", f"outbox.dead_letters must be a list of at most {MAX_DEAD_SHOWN} items")
+    shown = []
+    for item in items:
+        ok = (isinstance(item, dict) and set(item) <= {"seq", "type", "reason", "dead_at"}
+              and _whole(item.get("seq"), -math.inf, math.inf)
+              and isinstance(item.get("type"), str) and len(item["type"]) <= 40
+              and isinstance(item.get("reason"), str) and len(item["reason"]) <= 300
+              and (item.get("dead_at") is None or (isinstance(item["dead_at"], str) and len(item["dead_at"]) <= 64)))
+        if not ok:
+            raise ApiError(422, "malformed", "each outbox.dead_letters item must be {seq: integer, "
+                                             "type: string <= 40, reason: string <= 300, dead_at: string or null}")
+        shown.append({"seq": int(item["seq"]), "type": item["type"], "reason": item["reason"],
+                      "dead_at": item.get("dead_at")})
+    # ASCII-escaped JSON: a NUL or a lone surrogate in a reason is stored as text, never refused by SQL.
+    return int(count or 0), json.dumps(shown)
+
+
 def record_heartbeat(services: Services, kiosk_id: str, signed_at: str, body: Any) -> dict[str, Any]:
     """Validate and store one heartbeat; answers the backend's time so the kiosk can log drift."""
     if not isinstance(body, dict):
@@ -105,6 +153,7 @@ def record_heartbeat(services: Services, kiosk_id: str, signed_at: str, body: An
         raise ApiError(422, "malformed", "outbox must be {\"depth\", \"oldest_unsent_age_s\"}")
     depth = _number(outbox, "depth", maximum=MAX_DEPTH)
     oldest = _number(outbox, "oldest_unsent_age_s", optional=True)
+    dead, dead_detail = _dead_letters(outbox)
     free_disk = _number(body, "free_disk_bytes", optional=True)
     last_sync = None
     raw_sync = body.get("last_sync_at")
@@ -125,7 +174,8 @@ def record_heartbeat(services: Services, kiosk_id: str, signed_at: str, body: An
             software_version=software["version"][:64], release_sha256=sha,
             models=json.dumps(models, sort_keys=True), devices=json.dumps(devices, sort_keys=True),
             outbox_depth=int(depth or 0), oldest_unsent_age_s=oldest, last_sync_at=last_sync,
-            free_disk_bytes=int(free_disk) if free_disk is not None else None))
+            free_disk_bytes=int(free_disk) if free_disk is not None else None,
+            dead_letters=dead, dead_letter_detail=dead_detail))
     return {"status": "recorded", "time": format_rfc3339(now)}
 
 

@@ -58,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
                                                "the old key's signature); finishes an interrupted rotation")
     _add_config_args(rotate)
 
+    outbox = sub.add_parser("outbox", help="records the backend refused for good (dead letters)")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
+    _add_config_args(outbox_sub.add_parser("list", help="list the dead letters with the backend's reasons"))
+    requeue = outbox_sub.add_parser("requeue", help="send dead letters again, once their cause is fixed")
+    _add_config_args(requeue)
+    requeue.add_argument("seq", type=int, nargs="*", help="record numbers (#seq in the list)")
+    requeue.add_argument("--all", action="store_true", help="every dead letter")
+
     operator = sub.add_parser("operator", help="operator tools")
     op_sub = operator.add_subparsers(dest="operator_command", required=True)
     op_sub.add_parser("hash-secret", help="hash an operator exit secret for ui.operator_secret_hash")
@@ -135,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             return _config_check(args)
         if args.command == "models":
             return _delegate("models.install", "install_command", args)
+        if args.command == "outbox":
+            return _delegate("kiosk.outbox_cli", "outbox_command", args)
         if args.command == "enroll":
             return _delegate("kiosk.enroll", "enroll_command", args)
         if args.command == "operator":

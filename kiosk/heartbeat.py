@@ -1,7 +1,8 @@
 """The kiosk's heartbeat to the bureau's fleet page (backend/heartbeat.py, docs/console.md).
 
 What it says: software version and release identity, the model files' sha256 (from the model
-manifest), every device's status, outbox depth and the age of the oldest unsent record, the last
+manifest), every device's status, outbox depth and the age of the oldest unsent record, the records the
+backend refused for good (dead letters: count and the latest reasons), the last
 successful sync, and the free disk. The backend measures the clock drift itself from the signed
 request's timestamp. Sent signed like every online request, on a timer (``heartbeat.interval_s``)
 and at once on every device status change, from one thread of its own so a device's event thread
@@ -19,7 +20,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ PENDING_META = "heartbeat.pending"          # the one latest heartbeat not yet a
 DECISIONS = "review_decision"               # local_state namespace: record id -> the reviewer's decision
 PROJECT_DIST = "sscard-kiosk"
 REACHABLE = frozenset({"online", "noMedia", "busy", "userError"})
+DEAD_LETTERS_SHOWN = 10                     # backend.heartbeat.MAX_DEAD_SHOWN: the latest few, with the count
 
 
 def release_identity() -> dict[str, Any]:
@@ -68,6 +70,17 @@ def model_versions(models_dir: Path) -> dict[str, str]:
         return {str(k): str(v) for k, v in data.get("files", {}).items()}
     except (OSError, ValueError, AttributeError):
         return {}
+
+
+def dead_letter_summary(letters: Sequence[Any], limit: int = DEAD_LETTERS_SHOWN) -> list[dict[str, Any]]:
+    """The latest dead letters as the heartbeat carries them: seq, type, the backend's reason (which
+    names a field, never a value) and when; no payload, so no personal data leaves this way."""
+    def text(value: str, size: int) -> str:      # a stray surrogate must not stop the heartbeat
+        return value[:size].encode("utf-8", "replace").decode("utf-8")
+
+    latest = sorted(letters, key=lambda d: d.seq)[-limit:]
+    return [{"seq": d.seq, "type": text(d.type, 40), "reason": text(d.reason, 300), "dead_at": d.dead_at or None}
+            for d in latest]
 
 
 def device_statuses(devices: dict[str, Any]) -> dict[str, str]:
@@ -139,7 +152,9 @@ class HeartbeatService:
             "devices": device_statuses(self.devices),
             "outbox": {"depth": status.queued if status else 0,
                        "oldest_unsent_age_s": round(status.oldest_unsent_age_s, 1)
-                       if status and status.oldest_unsent_age_s is not None else None},
+                       if status and status.oldest_unsent_age_s is not None else None,
+                       "dead": status.dead_count if status else 0,
+                       "dead_letters": dead_letter_summary(status.dead_letters) if status else []},
             "last_sync_at": status.last_success_at if status else None,
             "free_disk_bytes": free,
             "collected_at": self.clock(),

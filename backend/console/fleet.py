@@ -22,7 +22,7 @@ HISTORY = 50
 
 @dataclass(frozen=True)
 class Alert:
-    code: str                 # device_offline | outbox_old | clock_drift | no_heartbeat
+    code: str                 # device_offline | outbox_old | clock_drift | no_heartbeat | dead_letters
     detail: str               # a device name, a duration: no personal data
     severity: str             # alert | warning
 
@@ -41,6 +41,7 @@ def _row(row: Any) -> dict[str, Any]:
     out = dict(row)
     out["devices"] = json.loads(row["devices"])
     out["models"] = json.loads(row["models"])
+    out["dead_letter_detail"] = json.loads(row["dead_letter_detail"] or "[]")
     return out
 
 
@@ -60,6 +61,10 @@ def assess(services: Services, kiosk_id: str, last: dict[str, Any] | None, now: 
     oldest = last["oldest_unsent_age_s"]
     if oldest is not None and oldest > cfg.outbox_max_age_s:
         state.alerts.append(Alert("outbox_old", f"{int(oldest // 60)} min, {last['outbox_depth']}", "warning"))
+    if last["dead_letters"]:
+        # Records the backend refused for good: nothing is stuck behind them, but each needs a look
+        # (the kiosk page lists them with the backend's reasons).
+        state.alerts.append(Alert("dead_letters", str(last["dead_letters"]), "warning"))
     if abs(last["clock_drift_s"]) > cfg.clock_drift_max_s:
         state.alerts.append(Alert("clock_drift", f"{last['clock_drift_s']:+.0f} s", "warning"))
     severities = {a.severity for a in state.alerts}

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backend import auth
 from backend.clock import format_rfc3339
-from backend.console import accounts, audit, figures, fleet, review, sessions
+from backend.console import accounts, audit, figures, fleet, review, safeguards, sessions
 from backend.console.tables import ROLES
 from backend.context import Services
 from backend.errors import ApiError
@@ -39,7 +39,7 @@ ADMIN = ("administrator",)
 HOME = {"reviewer": "/console/review", "fleet_operator": "/console/fleet", "auditor": "/console/audit",
         "administrator": "/console/admin/users"}
 NAV = [("review", "/console/review", REVIEW), ("fleet", "/console/fleet", FLEET),
-       ("figures", "/console/figures", FIGURES), ("audit", "/console/audit", AUDIT),
+       ("safeguards", "/console/safeguards", FLEET), ("figures", "/console/figures", FIGURES), ("audit", "/console/audit", AUDIT),
        ("users", "/console/admin/users", ADMIN)]
 
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
@@ -240,6 +240,23 @@ def _router(services: Services) -> APIRouter:
         session = await session_for(request, FLEET)
         state, beats = await run_in_threadpool(fleet.history, services, kiosk_id)
         return render(request, "kiosk.html", session=session, k=state, beats=beats)
+
+    # -- safeguards: lockouts (with lift) and person data refused outside a visit -------------
+    @api.get("/console/safeguards")
+    async def safeguards_page(request: Request, lifted: str = "", gone: str = "") -> Response:
+        session = await session_for(request, FLEET)
+        state = await run_in_threadpool(safeguards.overview, services)
+        return render(request, "safeguards.html", session=session, lifted=lifted == "1", gone=gone == "1", **state)
+
+    @api.post("/console/safeguards/lift")
+    async def safeguards_lift(request: Request) -> Response:
+        session, form = await posted(request, FLEET)
+        done = await run_in_threadpool(safeguards.lift, services, str(form.get("ref", ""))[:64])
+        if done is None:
+            return RedirectResponse("/console/safeguards?gone=1", status_code=303)
+        await run_in_threadpool(log, session, "lockout_lifted", f"{done['kind']} {done['subject_masked']}",
+                                "".join(ch for ch in str(form.get("reason", ""))[:200] if ch.isprintable()))
+        return RedirectResponse("/console/safeguards?lifted=1", status_code=303)
 
     # -- figures -------------------------------------------------------------------------------
     @api.get("/console/figures")

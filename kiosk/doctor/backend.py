@@ -84,7 +84,8 @@ def _store(config: Any) -> list[CheckResult]:
             detail += "".join(f"; refused #{d.seq} {d.type}: {d.reason[:160]}"
                               for d in Outbox(store).dead_letters(3))
             results.append(CheckResult("outbox", Verdict.WARN, detail,
-                                       "open the operator status screen: refused records need the bureau's help"))
+                                       "see them with `kiosk outbox list` (the bureau's console shows them too); once the "
+                                       "cause is fixed, `kiosk outbox requeue --all` sends them again"))
         elif age is not None and age > limit:
             results.append(CheckResult("outbox", Verdict.WARN, detail,
                                        "check the network and the backend check below; records wait safely"))

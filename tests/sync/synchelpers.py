@@ -28,6 +28,14 @@ def make_config(data_dir: Path, *, url: str = "http://127.0.0.1:9", kiosk_id: st
         store=StoreSection())
 
 
+def site_file(tmp_path: Path, config: KioskConfig, backend: BackendProcess) -> Path:
+    """A site file for the kiosk CLI naming this kiosk, its data folder and the backend."""
+    site = tmp_path / "site.toml"
+    site.write_text(f'[kiosk]\nid = "{config.kiosk.id}"\ndata_dir = "{config.kiosk.data_dir}"\n\n'
+                    f'[backend]\nurl = "{backend.url}"\nembedded = false\n', encoding="utf-8")
+    return site
+
+
 class BackendProcess:
     """The backend engineer's real service as its own process (`kiosk-backend serve`) on a fixed
     port, so a test can stop it ("backend down") and start it again on the same address.

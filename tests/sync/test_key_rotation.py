@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from synchelpers import BackendProcess, make_config
+from synchelpers import BackendProcess, make_config, site_file
 
 from kiosk.backend_client import BackendClient, Enrolled, Rejected
 from kiosk.cli import main as kiosk_main
@@ -62,7 +62,7 @@ def test_rotate_waits_for_unsent_records_then_switches(backend: BackendProcess, 
     assert Outbox(store).counts().queued == 0
     store.close()
 
-    assert kiosk_main(["rotate-key", "--config", str(_site(tmp_path, config, backend))]) == 0
+    assert kiosk_main(["rotate-key", "--config", str(site_file(tmp_path, config, backend))]) == 0
     new = load_signer(path)
     assert new.public_key_b64 != old.public_key_b64 and not path.with_name(path.name + ".next").exists()
     assert _works(backend, config.kiosk.id, new) and not _works(backend, config.kiosk.id, old)
@@ -91,11 +91,3 @@ def test_a_crash_mid_rotation_is_finished_by_running_it_again(backend: BackendPr
     assert load_signer(path).public_key_b64 == pending.public_key_b64
     assert not path.with_name(path.name + ".next").exists()
     assert _works(backend, kiosk_id, pending) and not _works(backend, kiosk_id, old)
-
-
-def _site(tmp_path: Path, config: Any, backend: BackendProcess) -> Path:
-    """A site file for the CLI naming this kiosk, its data folder and the backend."""
-    site = tmp_path / "site.toml"
-    site.write_text(f'[kiosk]\nid = "{config.kiosk.id}"\ndata_dir = "{config.kiosk.data_dir}"\n\n'
-                    f'[backend]\nurl = "{backend.url}"\nembedded = false\n', encoding="utf-8")
-    return site
