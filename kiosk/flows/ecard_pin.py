@@ -130,7 +130,8 @@ def _open(ctx: FlowContext, id_number: str, purpose: str) -> EcardPinSession:
 
 def _enter(ctx: FlowContext, session: EcardPinSession, key: str, index: int, title: str, instruction: str,
            **kw: Any) -> bytes:
-    return ctx.enter_pin(key, index, title, instruction, pan=session.pan, key_name=PAD_KEY, **kw)
+    return ctx.enter_pin(key, index, title, instruction, pan=session.pan, key_name=PAD_KEY, pin_title=EP.PAD_TITLE,
+                         **kw)
 
 
 def _new_twice(ctx: FlowContext, session: EcardPinSession, index: int) -> tuple[bytes, bytes]:
