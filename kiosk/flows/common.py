@@ -225,6 +225,16 @@ class FlowContext:
         choice = self.show_error(guidance) if show else None
         raise FlowStop(FlowOutcome(self.service, False, reason, tuple(self.record_ids), choice))
 
+    def offer_retry(self, reason: str, guidance: Guidance, *, step: str | None = None, **extra: Any) -> None:
+        """A failure the citizen may try again: commit its record first, then show ``guidance`` (its
+        actions hold Try again). Returns when Try again is chosen; any other choice ends the service
+        in failure with ``reason``."""
+        step = step or self.current_step
+        self.commit("attempt_failed", self.failure_payload(step, reason, guidance.what_happened, **extra))
+        choice = self.show_error(guidance)
+        if choice is not NextStep.RETRY:
+            raise FlowStop(FlowOutcome(self.service, False, reason, tuple(self.record_ids), choice))
+
     def counter_guidance(self, what: str) -> Guidance:
         return self.guidance(what, M.GO_TO_COUNTER_WITH_ID, (NextStep.COUNTER, NextStep.CALL_HOTLINE, NextStep.HOME))
 
