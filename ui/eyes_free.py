@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QPushButton
 
 from drivers.api import CompletionCode
 from drivers.headphone.api import HeadphonesChanged
-from drivers.pinpad.api import KeyEvent, KeyKind
+from drivers.pinpad.api import EntryMode, KeyEvent, KeyKind
 from kiosk.i18n import _
 from kiosk.messages import eyes_free as M
 from ui import dispatch
@@ -186,10 +186,14 @@ class EyesFreeNavigator:
             self.refresh()
 
     def _pad_key(self, event: KeyEvent) -> None:
-        # The bridge delivers a command's keys before its completion, so a key belongs to the oldest
-        # navigation command not yet completed: one the screen has stopped (its screen is gone) drops it.
+        # Every pad event comes here: a navigation key has its shape (plain, nothing kept) and comes
+        # while the current navigation runs. The bridge delivers a command's keys before its
+        # completion, so a key belongs to the oldest navigation not yet completed: a key of one the
+        # screen has stopped (its screen is gone) is dropped.
+        if event.mode is not EntryMode.PLAIN or event.count != 0 or not self.listening:
+            return
         current = self._outstanding[0] if self._outstanding else None
-        if current is None or current is not self._handle or not dispatch.alive(self.window):
+        if current is not self._handle or not dispatch.alive(self.window):
             return
         if not self.active:
             return
