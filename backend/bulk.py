@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
+
+from backend.db import UtcDateTime
+
+_UTC_COLUMN = UtcDateTime()
 
 
 def on_postgresql(conn: Connection) -> bool:
@@ -19,10 +23,9 @@ def on_postgresql(conn: Connection) -> bool:
 
 
 def naive_utc(value: datetime) -> datetime:
-    """What backend.db.UtcDateTime stores (COPY bypasses its bind processing)."""
-    if value.tzinfo is UTC:
-        return value.replace(tzinfo=None)
-    return value.astimezone(UTC).replace(tzinfo=None)
+    """What backend.db.UtcDateTime stores, by its own conversion (COPY bypasses its bind
+    processing): a naive datetime is refused here as it is there."""
+    return _UTC_COLUMN.process_bind_param(value, None)  # type: ignore[return-value]
 
 
 def copy_rows(conn: Connection, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -60,11 +63,14 @@ def insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> Non
         conn.execute(table.insert(), rows)
         return
     columns = list(rows[0])
-    stamps = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, sa.types.TypeDecorator)
-              and table.c[c].type.impl.__class__ is sa.DateTime]
+    stamps = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UtcDateTime)]
     values = operator.itemgetter(*columns) if len(columns) > 1 else (lambda r: (r[columns[0]],))
-    copy_rows(conn, table, columns, _naive_stamps((values(r) for r in rows), stamps) if stamps
-              else (values(r) for r in rows))
+    try:
+        copy_rows(conn, table, columns, _naive_stamps((values(r) for r in rows), stamps) if stamps
+                  else (values(r) for r in rows))
+    except ValueError as exc:
+        # UtcDateTime's refusal (a naive datetime), raised as SQLAlchemy raises it on the plain path.
+        raise StatementError(str(exc), f"COPY {table.name}", None, exc) from exc
 
 
 def _naive_stamps(tuples: Iterable[Sequence[Any]], stamps: list[int]) -> Iterator[Sequence[Any]]:

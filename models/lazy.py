@@ -82,7 +82,11 @@ class LazyPipeline:
                     self._arm()
                 pipeline = self._pipeline
         self._last_used = self._clock()
-        self._trimmed = False
+        if self._trimmed or self._timer is None:     # the first use after a rest: watch it again
+            with self._lock:
+                self._trimmed = False
+                if self._timer is None and self._pipeline is not None:
+                    self._arm()
         return pipeline
 
     def release(self) -> None:
@@ -100,9 +104,10 @@ class LazyPipeline:
     def close(self) -> None:
         self.release()
 
-    def _arm(self) -> None:
-        """Look again in a few seconds (called with the lock held)."""
-        delay = TRIM_AFTER_S if self._release_after_s <= 0 else min(TRIM_AFTER_S, self._release_after_s)
+    def _arm(self, delay: float | None = None) -> None:
+        """Look again in ``delay`` seconds, by default a few (called with the lock held)."""
+        if delay is None:
+            delay = TRIM_AFTER_S if self._release_after_s <= 0 else min(TRIM_AFTER_S, self._release_after_s)
         timer = threading.Timer(delay, self._idle_check)
         timer.args = (timer,)               # a superseded timer's late call is ignored
         timer.daemon = True
@@ -120,7 +125,12 @@ class LazyPipeline:
             else:
                 trim = idle >= TRIM_AFTER_S and not self._trimmed
                 self._trimmed = self._trimmed or trim
-                self._arm()
+                if not self._trimmed:
+                    self._arm()                 # not rested long enough yet: look again soon
+                elif self._release_after_s > 0:
+                    self._arm(self._release_after_s - idle)     # trimmed: next, the release
+                else:
+                    self._timer = None          # trimmed and kept: nothing to do until the next use
         # A call in progress keeps its own reference to the old pipeline until it returns.
         if trim or release:
             trim_heap()

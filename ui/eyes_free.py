@@ -25,10 +25,9 @@ from PySide6.QtWidgets import QPushButton
 
 from drivers.api import CompletionCode
 from drivers.headphone.api import HeadphonesChanged
-from drivers.pinpad.api import KeyEvent, KeyKind
+from drivers.pinpad.api import EntryMode, KeyEvent, KeyKind
 from kiosk.i18n import _
 from kiosk.messages import eyes_free as M
-from kiosk.session import EndReason
 from ui import dispatch
 from ui.qt_compat import emit
 from ui.widgets.flow_bodies import ChoiceBody, EntryBody
@@ -44,7 +43,7 @@ KEY_MAP = {"2": "previous", "8": "next", "0": "repeat", "5": "keys"}
 
 
 class EyesFreeNavigator:
-    """One per window; all methods on the UI thread (pad events arrive through ui.dispatch)."""
+    """One per window; all methods on the UI thread (pad events arrive through the DeviceBridge)."""
 
     def __init__(self, window: KioskWindow, *, private_audio: bool = True, eyes_free: bool = True) -> None:
         self.window = window
@@ -53,6 +52,7 @@ class EyesFreeNavigator:
         self.items: list[QPushButton] = []
         self.index = 0
         self._handle: Any = None
+        self._outstanding: list[Any] = []       # navigation commands started, completion not yet here
         self._page = ""
         self._prefix = ""
         self._entry: EntryBody | None = None
@@ -67,12 +67,15 @@ class EyesFreeNavigator:
     def attach(self, bridge: Any) -> None:
         """Listen to the headphone socket; a plug already in at start counts at once."""
         bridge.device_event.connect(self.device_event)
+        bridge.completed.connect(self._pad_done)
         if bridge.has(JACK) and getattr(bridge.device(JACK), "plugged", False):
             self.set_private(True)
 
     def device_event(self, event: object) -> None:
         if isinstance(event, HeadphonesChanged):
             self.set_private(event.plugged)
+        elif isinstance(event, KeyEvent) and event.device == PAD:
+            self._pad_key(event)
 
     def set_private(self, plugged: bool) -> None:
         prompter = self.window.prompter
@@ -161,22 +164,36 @@ class EyesFreeNavigator:
             return
         handle = pad.start_navigation()
         self._handle = handle
-        handle.on_event(lambda event: dispatch.post(lambda: self._pad_event(handle, event)))
-        handle.add_done_callback(lambda completion: dispatch.post(lambda: self._pad_done(handle, completion)))
+        self._outstanding.append(handle)
+        # Its keys come through the bridge's device_event like every pad event (the pad is attached
+        # there); only the completion is posted here. Not bridge.watch: that would post each key a
+        # second time.
+        bridge = self.window.bridge
+        handle.add_done_callback(lambda completion: bridge.post_completion(handle, completion))
 
     def _stop_pad(self) -> None:
         handle, self._handle = self._handle, None
         if handle is not None:
             handle.cancel()
 
-    def _pad_done(self, handle: Any, completion: Any) -> None:
+    def _pad_done(self, token: object, completion: Any) -> None:
+        if token not in self._outstanding:
+            return                              # another command's completion
+        self._outstanding.remove(token)
         # The navigation command runs for a few minutes at a time; a timed-out one is renewed.
-        if handle is self._handle and completion.code is CompletionCode.TIMEOUT and dispatch.alive(self.window):
+        if token is self._handle and completion.code is CompletionCode.TIMEOUT and dispatch.alive(self.window):
             self._handle = None
             self.refresh()
 
-    def _pad_event(self, handle: Any, event: object) -> None:
-        if handle is not self._handle or not isinstance(event, KeyEvent) or not dispatch.alive(self.window):
+    def _pad_key(self, event: KeyEvent) -> None:
+        # Every pad event comes here: a navigation key has its shape (plain, nothing kept) and comes
+        # while the current navigation runs. The bridge delivers a command's keys before its
+        # completion, so a key belongs to the oldest navigation not yet completed: a key of one the
+        # screen has stopped (its screen is gone) is dropped.
+        if event.mode is not EntryMode.PLAIN or event.count != 0 or not self.listening:
+            return
+        current = self._outstanding[0] if self._outstanding else None
+        if current is not self._handle or not dispatch.alive(self.window):
             return
         if not self.active:
             return
@@ -217,13 +234,14 @@ class EyesFreeNavigator:
         button.click()
 
     def _back(self) -> None:
+        """Cancel does what the screen's own way back does: the same signal its button sends."""
         window = self.window
-        page = window.current_page
+        signal = {"home": window.home.finish_requested, "step": window.step.cancel_requested,
+                  "result": window.result.home_requested, "error": window.error.home_requested}.get(
+                      window.current_page)
         self._stop_pad()
-        if page == "home":
-            window.core.end_visit(EndReason.FINISHED)
-        elif page in ("step", "result", "error"):
-            window.go_home()
+        if signal is not None:
+            emit(signal)
 
     # -- entries (the pad is the flow's): count typed, Clear with nothing typed repeats -------------------
     def _watch_entry(self) -> None:

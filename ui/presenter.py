@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import QWidget
 
 from kiosk import i18n
-from kiosk.flows.base import CancelToken, Choice, FlowCanceled, Guidance, NextStep, ResultLine
+from kiosk.flows.base import CancelToken, Choice, FlowCanceled, Guidance, NextStep, ResultLine, StepPicture
 from kiosk.i18n import N_, _
 from ui import dispatch
 from ui.widgets.common import Text
@@ -190,13 +190,14 @@ class QtPresenter:
             window.speak_current()
 
     # -- the Presenter protocol -------------------------------------------------------------------
-    def step(self, key: str, index: int, total: int, title: str, instruction: str, **fmt: Any) -> None:
+    def step(self, key: str, index: int, total: int, title: str, instruction: str, *,
+             picture: StepPicture | None = None, **fmt: Any) -> None:
         self._step_key = key
         self._step_fmt = dict(fmt)
 
         def show() -> None:
             self._cleanup()
-            self.host.step.set_body(_step_picture(key))
+            self.host.step.set_body(_step_picture(picture))
             self.host.enter_step(key, tr(title, fmt), tr(instruction, fmt), index, total)
             self.host.step.set_navigation(back=False, cancel=True)
 
@@ -214,11 +215,10 @@ class QtPresenter:
 
         return str(self._ask_ui(build))
 
-    def bind_pin_entry(self, handle: Any, tries_left: int | None = None) -> None:
+    def bind_pin_entry(self, handle: Any, tries_left: int | None = None, *, pin_title: str | None = None) -> None:
         relay = EventRelay(self._closed)
         handle.on_event(relay)
-        title = _pin_title(self._step_key or "")
-        self._call(lambda: self._bind_entry(relay, "pin", tries_left, pin_title=title))
+        self._call(lambda: self._bind_entry(relay, "pin", tries_left, pin_title=pin_title))
 
     def bind_plain_entry(self, handle: Any, kind: str) -> None:
         relay = EventRelay(self._closed)
@@ -298,19 +298,10 @@ class QtPresenter:
         return NextStep(self._ask_ui(build))
 
 
-def _step_picture(key: str) -> QWidget | None:
-    """A picture under a step's instruction where one shows how (the e-card sign-in: the phone)."""
-    if key == "ecard_scan":
+def _step_picture(picture: StepPicture | None) -> QWidget | None:
+    """The picture a step names, under its instruction (the e-card sign-in: the phone)."""
+    if picture is StepPicture.PHONE:
         from ui.widgets.phone_hint import PhoneHint
 
         return PhoneHint()
-    return None
-
-
-def _pin_title(step_key: str) -> str | None:
-    """The e-card PIN's steps name their PIN over the dots too: it is not the card's PIN."""
-    if step_key.startswith("ecard_"):
-        from kiosk.messages.ecard_pin import PAD_TITLE
-
-        return PAD_TITLE
     return None

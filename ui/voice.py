@@ -125,7 +125,8 @@ class AudioSink:
     def play(self, utterance: Utterance) -> None:
         player = self.private_player if utterance.private and self.private_player is not None else self.player
         if player is not None and utterance.parts:
-            self.stop()
+            # No stop() of both players here: the prompter stopped them when this prompt was asked
+            # for (say, set_private) and a later stop makes it stale; the player replaces its own.
             player.play(Playback(utterance.parts, utterance.rate, utterance.volume, utterance.seq))
 
     def stop(self) -> None:

@@ -132,6 +132,7 @@ class KioskWindow(QMainWindow):
         self.step.prompt_changed.connect(self._step_prompt_changed)
         self.result.home_requested.connect(self.go_home)
         self.result.finish_requested.connect(lambda: self.core.end_visit(EndReason.FINISHED))
+        self.error.home_requested.connect(self.go_home)
         self.countdown.continue_requested.connect(self.core.touch)
         self.topbar.language_toggled.connect(self.toggle_language)
         self.topbar.mute_toggled.connect(lambda: self.prompter.set_muted(not self.prompter.muted))

@@ -14,6 +14,8 @@ live for one call and are never logged or kept.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -116,17 +118,16 @@ def _new_pin_refusal(new_bcd: bytearray, old_bcd: bytearray | None, ctx: PinCont
     return None
 
 
-def check_new_pin(new: PinInput, old: PinInput | None, ctx: PinContext) -> PinResult:
-    """Check only, nothing sent to the card: would CHANGE (``old`` given) or RESET accept ``new``?
-    Lets the flow refuse a weak PIN right after its first entry. Answers OK, WEAK_PIN (with the
-    rule) or CANNOT_REVERT_TO_INITIAL, never the digits; the same rules run again in the command."""
-    pins: list[PinInput] = [new] if old is None else [old, new]
+@contextmanager
+def _bcd_pins(pins: Sequence[PinInput], ctx: PinContext) -> Iterator[list[bytearray]]:
+    """The PINs as BCD buffers, in order. On the way out, whatever happens (a return, a card
+    error, a bad digit in the second PIN), every buffer in the list is zeroed (the caller appends
+    the ones it builds from them) and so is every PIN given as digits."""
     buffers: list[bytearray] = []
     try:
         for pin in pins:
             buffers.append(_to_bcd(pin, ctx))
-        refusal = _new_pin_refusal(buffers[-1], buffers[0] if old is not None else None, ctx)
-        return refusal if refusal is not None else PinResult(CardOutcome.OK, sw=0)
+        yield buffers
     finally:
         for buf in buffers:
             buf[:] = bytes(len(buf))
@@ -135,14 +136,21 @@ def check_new_pin(new: PinInput, old: PinInput | None, ctx: PinContext) -> PinRe
                 pin[:] = bytes(len(pin))
 
 
+def check_new_pin(new: PinInput, old: PinInput | None, ctx: PinContext) -> PinResult:
+    """Check only, nothing sent to the card: would CHANGE (``old`` given) or RESET accept ``new``?
+    Lets the flow refuse a weak PIN right after its first entry. Answers OK, WEAK_PIN (with the
+    rule) or CANNOT_REVERT_TO_INITIAL, never the digits; the same rules run again in the command."""
+    pins: list[PinInput] = [new] if old is None else [old, new]
+    with _bcd_pins(pins, ctx) as buffers:
+        refusal = _new_pin_refusal(buffers[-1], buffers[0] if old is not None else None, ctx)
+        return refusal if refusal is not None else PinResult(CardOutcome.OK, sw=0)
+
+
 def run_pin_command(t: Transport, op: PinOp, pins: list[PinInput], ctx: PinContext) -> PinResult:
     """VERIFY (pins = [pin]), CHANGE (pins = [old, new]) or RESET (pins = [new]; the caller has
     done the external authentication with the PIN-unblock key, a GET CHALLENGE, and
     ``psam.begin_session`` with that challenge)."""
-    buffers: list[bytearray] = []
-    try:
-        for pin in pins:
-            buffers.append(_to_bcd(pin, ctx))
+    with _bcd_pins(pins, ctx) as buffers:
         is_initial = hmac.compare_digest(buffers[0], ctx.initial_pin_bcd)
         if op is not PinOp.VERIFY:
             refusal = _new_pin_refusal(buffers[-1], buffers[0] if op is PinOp.CHANGE else None, ctx)
@@ -176,9 +184,3 @@ def run_pin_command(t: Transport, op: PinOp, pins: list[PinInput], ctx: PinConte
         if op is PinOp.RESET and answer.sw == 0x6988:
             return PinResult(CardOutcome.AUTH_FAILED, sw=answer.sw)
         return result
-    finally:
-        for buf in buffers:
-            buf[:] = bytes(len(buf))
-        for pin in pins:
-            if isinstance(pin, bytearray):
-                pin[:] = bytes(len(pin))

@@ -44,6 +44,12 @@ class NextStep(StrEnum):
     HOME = "home"
 
 
+class StepPicture(StrEnum):
+    """A picture a step shows under its instruction, to show how (the flow names it; the UI draws it)."""
+
+    PHONE = "phone"            # the e-card code on a phone, held up to the camera
+
+
 @dataclass(frozen=True)
 class Guidance:
     """An error as the citizen sees it: what happened and what to do next (msgids)."""
@@ -71,9 +77,10 @@ class Presenter(Protocol):
     Every step's title and instruction are also spoken.
     """
 
-    def step(self, key: str, index: int, total: int, title: str, instruction: str,
-             **format_args: Any) -> None:
-        """Show step ``index`` of ``total`` (``key`` names it for the core, records and tests)."""
+    def step(self, key: str, index: int, total: int, title: str, instruction: str, *,
+             picture: StepPicture | None = None, **format_args: Any) -> None:
+        """Show step ``index`` of ``total`` (``key`` names it for the core, records and tests),
+        with ``picture`` under the instruction where one is given."""
 
     def ask(self, key: str, question: str, options: Sequence[Choice], **format_args: Any) -> str:
         """A question with large buttons; returns the chosen ``Choice.key``.
@@ -82,8 +89,10 @@ class Presenter(Protocol):
         list (disabled banks carry their reason), confirming a name, "change your PIN now?".
         """
 
-    def bind_pin_entry(self, handle: CommandHandle[Any], tries_left: int | None = None) -> None:
-        """Show the PIN entry widget fed by ``handle``'s KeyEvents (dots only, never digits)."""
+    def bind_pin_entry(self, handle: CommandHandle[Any], tries_left: int | None = None, *,
+                       pin_title: str | None = None) -> None:
+        """Show the PIN entry widget fed by ``handle``'s KeyEvents (dots only, never digits);
+        ``pin_title`` (a msgid) names the PIN over the dots where it is not the card's."""
 
     def bind_plain_entry(self, handle: CommandHandle[Any], kind: str) -> None:
         """Show typed digits as they come (``kind``: "phone", "sms_code", "bank_card", "id_number")."""

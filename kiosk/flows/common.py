@@ -40,6 +40,7 @@ from kiosk.flows.base import (
     NextStep,
     Presenter,
     ResultLine,
+    StepPicture,
     await_command,
 )
 from kiosk.flows.deps import FlowDeps, face_policy
@@ -161,10 +162,11 @@ class FlowContext:
     def hotline(self) -> str:
         return self.config.policy.hotline
 
-    def step(self, key: str, index: int, title: str, instruction: str, **fmt: Any) -> None:
+    def step(self, key: str, index: int, title: str, instruction: str, *, picture: StepPicture | None = None,
+             **fmt: Any) -> None:
         self.token.check()
         self.current_step, self.current_index = key, index
-        self.presenter.step(key, index, self.total, title, instruction, **fmt)
+        self.presenter.step(key, index, self.total, title, instruction, picture=picture, **fmt)
         self.token.check()
 
     def ask(self, key: str, question: str, options: Sequence[Choice], **fmt: Any) -> str:
@@ -222,6 +224,16 @@ class FlowContext:
             self.commit("attempt_failed", self.failure_payload(step, reason, guidance.what_happened, **extra))
         choice = self.show_error(guidance) if show else None
         raise FlowStop(FlowOutcome(self.service, False, reason, tuple(self.record_ids), choice))
+
+    def offer_retry(self, reason: str, guidance: Guidance, *, step: str | None = None, **extra: Any) -> None:
+        """A failure the citizen may try again: commit its record first, then show ``guidance`` (its
+        actions hold Try again). Returns when Try again is chosen; any other choice ends the service
+        in failure with ``reason``."""
+        step = step or self.current_step
+        self.commit("attempt_failed", self.failure_payload(step, reason, guidance.what_happened, **extra))
+        choice = self.show_error(guidance)
+        if choice is not NextStep.RETRY:
+            raise FlowStop(FlowOutcome(self.service, False, reason, tuple(self.record_ids), choice))
 
     def counter_guidance(self, what: str) -> Guidance:
         return self.guidance(what, M.GO_TO_COUNTER_WITH_ID, (NextStep.COUNTER, NextStep.CALL_HOTLINE, NextStep.HOME))
@@ -362,14 +374,17 @@ class FlowContext:
         raise FlowStop(FlowOutcome(self.service, False, reason, tuple(self.record_ids), choice))
 
     def enter_pin(self, key: str, index: int, title: str, instruction: str, *,
-                  tries_left: int | None = None, pan: str | None = None, key_name: str = "pin", **fmt: Any) -> bytes:
+                  tries_left: int | None = None, pan: str | None = None, key_name: str = "pin",
+                  pin_title: str | None = None, **fmt: Any) -> bytes:
         """One PIN on the pad; returns the encrypted block (ISO 9564 format 0, PAN = card number, or
-        ``pan`` under the pad's working key ``key_name``: the e-card PIN service's own)."""
+        ``pan`` under the pad's working key ``key_name``: the e-card PIN service's own, which names
+        its PIN over the dots with ``pin_title``)."""
         while True:
             self.step(key, index, title, instruction, **fmt)
             handle = self.deps.pinpad.start_pin_entry(pan=pan or self.card_number, min_len=6, max_len=6,
                                                       timeout_s=self.config.pinpad.pin_timeout_s, key_name=key_name)
-            completion = self.await_bound(handle, lambda h: self.presenter.bind_pin_entry(h, tries_left))
+            completion = self.await_bound(handle, lambda h: self.presenter.bind_pin_entry(h, tries_left,
+                                                                                        pin_title=pin_title))
             if completion.ok and completion.result is not None:
                 return completion.result.block
             self._pad_error(completion, key)

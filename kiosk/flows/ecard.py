@@ -16,7 +16,7 @@ from kiosk.backend_client import EcardPlatformKey
 from kiosk.ecard.code import CodeRefusal
 from kiosk.ecard.scan import sign_in_by_ecard
 from kiosk.ecard.signin import EcardSignIn
-from kiosk.flows.base import NextStep, ResultLine
+from kiosk.flows.base import NextStep, ResultLine, StepPicture
 from kiosk.flows.common import FlowContext, FlowOutcome, service_flow
 from kiosk.identity import VisitIdentity
 from kiosk.messages import ecard as E
@@ -74,7 +74,7 @@ def ecard_signin(ctx: FlowContext) -> FlowOutcome:
     from drivers.codescan.frames import FrameCodeReader
 
     ctx.require("camera", "client", "store")
-    ctx.step("ecard_scan", 1, E.SCAN_TITLE, E.SCAN_INSTRUCTION)
+    ctx.step("ecard_scan", 1, E.SCAN_TITLE, E.SCAN_INSTRUCTION, picture=StepPicture.PHONE)
     trusted = trusted_platforms(ctx)
     if not trusted:
         ctx.fail("no_platform_key", ctx.guidance(E.NO_TRUST, M.BACKEND_DOWN_TODO, (NextStep.COUNTER, NextStep.HOME)))

@@ -23,7 +23,6 @@ from kiosk.flows.base import Choice, NextStep, ResultLine
 from kiosk.flows.common import (
     FlowContext,
     FlowOutcome,
-    FlowStop,
     face_fields,
     service_flow,
     sms_check_from_backend,
@@ -98,11 +97,9 @@ def _backend_down(ctx: FlowContext) -> NoReturn:
 
 def _choose_again(ctx: FlowContext, reason: str, what: str, todo: str, **extra: Any) -> NoReturn:
     """Record why, say what to choose instead; Try again goes back to the choice."""
-    ctx.commit("attempt_failed", ctx.failure_payload(ctx.current_step or "ecard_pin_mode", reason, what, **extra))
-    choice = ctx.show_error(ctx.guidance(what, todo, (NextStep.RETRY, NextStep.COUNTER, NextStep.HOME)))
-    if choice is NextStep.RETRY:
-        raise _ChooseAgain(reason)
-    raise FlowStop(FlowOutcome(ctx.service, False, reason, tuple(ctx.record_ids), choice))
+    ctx.offer_retry(reason, ctx.guidance(what, todo, (NextStep.RETRY, NextStep.COUNTER, NextStep.HOME)),
+                    step=ctx.current_step or "ecard_pin_mode", **extra)
+    raise _ChooseAgain(reason)
 
 
 def _open(ctx: FlowContext, id_number: str, purpose: str) -> EcardPinSession:
@@ -130,7 +127,8 @@ def _open(ctx: FlowContext, id_number: str, purpose: str) -> EcardPinSession:
 
 def _enter(ctx: FlowContext, session: EcardPinSession, key: str, index: int, title: str, instruction: str,
            **kw: Any) -> bytes:
-    return ctx.enter_pin(key, index, title, instruction, pan=session.pan, key_name=PAD_KEY, **kw)
+    return ctx.enter_pin(key, index, title, instruction, pan=session.pan, key_name=PAD_KEY, pin_title=EP.PAD_TITLE,
+                         **kw)
 
 
 def _new_twice(ctx: FlowContext, session: EcardPinSession, index: int) -> tuple[bytes, bytes]:
@@ -165,19 +163,15 @@ def _weak_retry(ctx: FlowContext, answer: Rejected) -> None:
     """The platform refused the new PIN by the policy (the rule named): choose another, or leave."""
     rule = str(answer.details.get("rule", ""))
     what = weak_rule_message(rule)
-    ctx.commit("attempt_failed", ctx.failure_payload("ecard_new_pin", "weak_pin", what, rule=rule))
-    choice = ctx.show_error(ctx.guidance(what, EP.CHOOSE_AGAIN_TODO, (NextStep.RETRY, NextStep.HOME)))
-    if choice is not NextStep.RETRY:
-        raise FlowStop(FlowOutcome(ctx.service, False, "weak_pin", tuple(ctx.record_ids), choice))
+    ctx.offer_retry("weak_pin", ctx.guidance(what, EP.CHOOSE_AGAIN_TODO, (NextStep.RETRY, NextStep.HOME)),
+                    step="ecard_new_pin", rule=rule)
 
 
 def _session_over(ctx: FlowContext) -> None:
     """The platform's PIN session (5 minutes, one submission) ended before the PINs arrived: nothing
     changed; Try again opens a fresh session and asks for the PINs again."""
-    ctx.commit("attempt_failed", ctx.failure_payload("ecard_pin_saving", "session_over", EP.SESSION_OVER))
-    choice = ctx.show_error(ctx.guidance(EP.SESSION_OVER, EP.SESSION_OVER_TODO, (NextStep.RETRY, NextStep.HOME)))
-    if choice is not NextStep.RETRY:
-        raise FlowStop(FlowOutcome(ctx.service, False, "session_over", tuple(ctx.record_ids), choice))
+    ctx.offer_retry("session_over", ctx.guidance(EP.SESSION_OVER, EP.SESSION_OVER_TODO, (NextStep.RETRY, NextStep.HOME)),
+                    step="ecard_pin_saving")
 
 
 def _done(ctx: FlowContext, purpose: str, method: str, done: EcardPinDone, **checks: Any) -> FlowOutcome:
@@ -206,12 +200,8 @@ def _set_or_change(ctx: FlowContext, id_number: str, method: str, purpose: str) 
             return _done(ctx, purpose, method, answer)
         if answer.error == "wrong_pin":
             tries_left = int(answer.details.get("tries_left", 0))
-            ctx.commit("attempt_failed", ctx.failure_payload("ecard_old_pin", "wrong_pin", EP.WRONG_PIN,
-                                                             tries_left=tries_left))
-            choice = ctx.show_error(ctx.guidance(EP.WRONG_PIN, EP.WRONG_PIN_TODO, (NextStep.RETRY, NextStep.HOME),
-                                                 n=tries_left))
-            if choice is not NextStep.RETRY:
-                raise FlowStop(FlowOutcome(ctx.service, False, "wrong_pin", tuple(ctx.record_ids), choice))
+            ctx.offer_retry("wrong_pin", ctx.guidance(EP.WRONG_PIN, EP.WRONG_PIN_TODO, (NextStep.RETRY, NextStep.HOME),
+                                                      n=tries_left), step="ecard_old_pin", tries_left=tries_left)
             continue
         if answer.error == "pin_locked":
             _choose_again(ctx, "pin_locked", EP.LOCKED, EP.LOCKED_TODO, tries_left=0)

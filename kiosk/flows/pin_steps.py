@@ -8,7 +8,7 @@ from typing import NoReturn
 
 from drivers.smartcard.api import CardOutcome, PinBlockInput
 from kiosk.flows.base import Choice, NextStep
-from kiosk.flows.common import FlowContext, FlowOutcome, FlowStop, policy_check
+from kiosk.flows.common import FlowContext, FlowOutcome, policy_check
 from kiosk.flows.reconcile import note_unknown, write_unknown
 from kiosk.messages import card as card_messages
 from kiosk.messages import flows as M
@@ -61,12 +61,8 @@ def verify_pin(ctx: FlowContext, index: int, key: str, title: str, instruction: 
             return Verified(None, blocked=True, tries_left=0)
         if result.outcome is CardOutcome.WRONG_PIN:
             left = result.tries_left
-            ctx.commit("attempt_failed", ctx.failure_payload(key, "wrong_pin", card_messages.TRIES_LEFT,
-                                                             tries_left=left))
-            choice = ctx.show_error(ctx.guidance(card_messages.TRIES_LEFT, M.WRONG_PIN_TODO,
-                                                 (NextStep.RETRY, NextStep.HOME), n=left))
-            if choice is not NextStep.RETRY:
-                raise FlowStop(FlowOutcome(ctx.service, False, "wrong_pin", tuple(ctx.record_ids), choice))
+            ctx.offer_retry("wrong_pin", ctx.guidance(card_messages.TRIES_LEFT, M.WRONG_PIN_TODO,
+                                                      (NextStep.RETRY, NextStep.HOME), n=left), step=key, tries_left=left)
             continue
         ctx.fail_card(completion, key)
 

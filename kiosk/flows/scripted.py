@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.flows.base import CancelToken, Choice, FlowCanceled, Guidance, NextStep, ResultLine
+from kiosk.flows.base import CancelToken, Choice, FlowCanceled, Guidance, NextStep, ResultLine, StepPicture
 from kiosk.i18n import _
 
 EntryKeys = str | Sequence[str] | Callable[[], str | Sequence[str]]
@@ -115,12 +115,14 @@ class ScriptedPresenter:
             raise FlowCanceled(self.token.reason)
 
     # -- the Presenter protocol -----------------------------------------------------------------
-    def step(self, key: str, index: int, total: int, title: str, instruction: str, **format_args: Any) -> None:
+    def step(self, key: str, index: int, total: int, title: str, instruction: str, *,
+             picture: StepPicture | None = None, **format_args: Any) -> None:
         # The same contract the Qt screen enforces: a step is "index of total", both from 1.
         if total < 1 or not 1 <= index <= total:
             raise ValueError(f"step {key!r}: {index} of {total}; expected 1 <= index <= total")
+        extra = {"picture": picture.value} if picture is not None else {}
         self._record(Shown("step", key, title, {"index": index, "total": total, "instruction": instruction,
-                                                **format_args}))
+                                                **extra, **format_args}))
         self._hook(f"step:{key}")
 
     def ask(self, key: str, question: str, options: Sequence[Choice], **format_args: Any) -> str:
@@ -147,8 +149,9 @@ class ScriptedPresenter:
         resolved = keys() if callable(keys) else keys
         self._typist(kind, keys_for(resolved))
 
-    def bind_pin_entry(self, handle: Any, tries_left: int | None = None) -> None:
-        self._record(Shown("pin_entry", "pin", data={"tries_left": tries_left}))
+    def bind_pin_entry(self, handle: Any, tries_left: int | None = None, *, pin_title: str | None = None) -> None:
+        extra = {"pin_title": pin_title} if pin_title is not None else {}
+        self._record(Shown("pin_entry", "pin", data={"tries_left": tries_left, **extra}))
         self._hook("entry:pin")
         self._type("pin")
 

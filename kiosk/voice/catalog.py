@@ -166,7 +166,7 @@ def pieces(language: str) -> tuple[Piece, ...]:
         add(number_words(language, n, count=True), "number")
     for digit in "0123456789":
         add(numbers.zh_digits(digit) if language == "zh_CN" else numbers.en_digits(digit), "digit")
-    for year in YEARS:
+    for year in (*YEARS, *PAST_YEARS):     # the past ones for private mode (a card's issue date)
         add(date_words(language, year, 1, 1)[2 if language == "en" else 0], "year")
     for month in range(1, 13):
         add(date_words(language, 2000, month, 1)[0 if language == "en" else 1], "month")
@@ -179,6 +179,4 @@ def pieces(language: str) -> tuple[Piece, ...]:
 
     for text in private.pieces(language):
         add(text, "private")
-    for year in PAST_YEARS:
-        add(date_words(language, year, 1, 1)[2 if language == "en" else 0], "year")
     return tuple(found.values())

@@ -12,7 +12,7 @@ import pytest
 
 from drivers.camera.factory import make_camera
 from models.factory import make_face_verifier
-from models.lazy import LazyPipeline
+from models.lazy import TRIM_AFTER_S, LazyPipeline
 from models.manifest import MODEL_FILES, ModelIntegrityError
 
 
@@ -55,3 +55,52 @@ def test_a_tampered_model_is_still_reported_at_start(tmp_path: Path, models_dir:
     victim.write_bytes(bytes(data))
     with pytest.raises(ModelIntegrityError, match="does not match the manifest"):
         _verifier(copy, faces_dir, release_after_s=0)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _rest(pipeline: LazyPipeline, clock: _Clock, seconds: float) -> None:
+    """``seconds`` pass with the models unused, and the idle timer's look comes (run here, not
+    waited for; the real timer it replaces is cancelled)."""
+    timer = pipeline._timer
+    assert timer is not None
+    timer.cancel()
+    clock.now += seconds
+    pipeline._idle_check(timer)
+
+
+def test_a_kept_pipeline_stops_looking_once_trimmed_until_used_again() -> None:
+    clock = _Clock()
+    pipeline = LazyPipeline(lambda: object(), release_after_s=0, clock=clock)
+    try:
+        pipeline.get()
+        _rest(pipeline, clock, 1.0)                     # too soon to trim: it looks again
+        assert pipeline._timer is not None and not pipeline._trimmed
+        _rest(pipeline, clock, TRIM_AFTER_S)            # trimmed, and no timer every 5 s after it
+        assert pipeline._trimmed and pipeline._timer is None and pipeline.loaded
+        pipeline.get()                                  # used again: watched again, trimmed again
+        assert pipeline._timer is not None and not pipeline._trimmed
+        _rest(pipeline, clock, TRIM_AFTER_S)
+        assert pipeline._trimmed and pipeline._timer is None
+    finally:
+        pipeline.close()
+
+
+def test_a_released_pipeline_waits_for_the_release_once_trimmed() -> None:
+    clock = _Clock()
+    pipeline = LazyPipeline(lambda: object(), release_after_s=60, clock=clock)
+    try:
+        pipeline.get()
+        _rest(pipeline, clock, TRIM_AFTER_S)
+        assert pipeline._trimmed and pipeline._timer is not None
+        assert pipeline._timer.interval == pytest.approx(60 - TRIM_AFTER_S)    # not every 5 s
+        _rest(pipeline, clock, 60 - TRIM_AFTER_S)
+        assert not pipeline.loaded and pipeline._timer is None
+    finally:
+        pipeline.close()

@@ -29,10 +29,14 @@ def test_a_card_visit_sets_the_card_holder_s_e_card_pin(kiosk: Kiosk) -> None:
     [record] = kiosk.records_of(outcome)
     assert record["type"] == "ecard_pin" and record["payload"]["method"] == "sscard"
     assert record["payload"]["purpose"] == "set" and "807162" not in str(kiosk.records())
+    # The flow names the e-card PIN over the dots (it is not the card's PIN).
+    entries = [s for s in p.shown if s.kind == "pin_entry"]
+    assert len(entries) == 2 and all(s.data["pin_title"] == EP.PAD_TITLE for s in entries)
     # The card's own PIN is untouched: it still opens card status.
     p = kiosk.presenter(entries=[("pin", GOOD_PIN)])
     status = kiosk.run("card_status", p)
     assert status is not None and status.ok
+    assert all("pin_title" not in s.data for s in p.shown if s.kind == "pin_entry")
 
 
 def test_a_card_holder_without_an_e_card_is_told_so(kiosk: Kiosk) -> None:

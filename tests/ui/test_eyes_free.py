@@ -190,3 +190,18 @@ def test_retiree_certification_by_ear(person: Listener, kiosk: Kiosk) -> None:
     person.key("cancel")
     person.heard(zh("Please choose a service"), since=len(person.sink.utterances))
     person.card_out()
+
+
+def test_cancel_on_the_error_screen_goes_home(person: Listener, kiosk: Kiosk) -> None:
+    """Cancel leaves an error the way its screen does (ErrorScreen.home_requested): the visit stays."""
+    id_number, _ = kiosk.person("张建国")
+    kiosk.insert(id_number, "张建国")
+    person.heard(zh("Please choose a service"))
+    visit = kiosk.services.session.visit
+    person.window.show_error(lambda: zh(M.STATUS_TITLE), lambda: zh("Back to home"))
+    assert person.window.current_page == "error"
+    mark = len(person.sink.utterances)
+    person.key("cancel")
+    person.heard(zh("Please choose a service"), since=mark)
+    assert person.window.current_page == "home" and kiosk.services.session.visit is visit
+    person.card_out()

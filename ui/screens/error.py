@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ui.widgets.common import Text
@@ -11,6 +12,8 @@ from ui.widgets.error_panel import ErrorAction, ErrorPanel
 
 
 class ErrorScreen(QWidget):
+    home_requested = Signal()           # back out of the error without a button (the pad's Cancel)
+
     def __init__(self, hotline: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("screen")
