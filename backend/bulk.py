@@ -83,7 +83,7 @@ def text_array(values: list[str]) -> str:
     cost PostgreSQL more CPU per batch than the statement's own work). Only for validated record
     ids and ID numbers; anything else is a programming error."""
     text = ",".join(values)
-    if values and not _ARRAY_SAFE.fullmatch(text):
+    if values and (text.count(",") != len(values) - 1 or not _ARRAY_SAFE.fullmatch(text)):
         raise ValueError("text_array is for record ids and ID numbers only")
     return "{" + text + "}"
 
