@@ -4,6 +4,8 @@ Rows are written to ``notifications`` in the same transaction as the record (so 
 loses its notification and a replay never doubles it), then delivered after commit. A replica
 claims a row before sending (``UPDATE ... WHERE sent_at IS NULL``), so two replicas never send
 the same message; a failed send releases the claim for a later sweep (``deliver_pending``).
+A gateway that is itself a table (``write_in``, the development one) is written by ingest in the
+record's own transaction instead: nothing to claim, lose or send twice.
 """
 
 from __future__ import annotations
