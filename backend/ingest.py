@@ -272,9 +272,14 @@ def _update_certified(conn: Connection, certified: list[dict[str, Any]]) -> None
     """The batch's new certified_until dates (one per person: a second certification of the same
     person in the batch finds the first's date), in one statement on PostgreSQL."""
     if bulk.on_postgresql(conn):
-        bulk.fetch(conn, "UPDATE persons SET certified_until = v.until FROM unnest(%s::text[], %s::date[]) "
-                         "AS v(id, until) WHERE persons.id_number = v.id",
-                   ([c["b_id"] for c in certified], [c["b_until"] for c in certified]))
+        # Found through the primary key (= ANY): joined to unnest(...), the planner chose a sequential
+        # scan of the whole persons table for every batch. One date per person, the batch's last
+        # (records far apart in time can certify the same person twice in one batch).
+        latest = {c["b_id"]: c["b_until"] for c in certified}
+        ids = bulk.text_array(list(latest))
+        bulk.fetch(conn, "UPDATE persons SET certified_until = (%s::date[])[array_position(%s::text[], "
+                         "id_number::text)] WHERE id_number = ANY(%s::text[])",
+                   ("{" + ",".join(d.isoformat() for d in latest.values()) + "}", ids, ids))
         return
     conn.execute(persons.update().where(persons.c.id_number == sa.bindparam("b_id"))
                  .values(certified_until=sa.bindparam("b_until")), certified)

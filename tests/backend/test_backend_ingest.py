@@ -248,3 +248,15 @@ def test_pin_records_notify_through_a_network_gateway_after_commit(client, servi
     with services.engine.connect() as conn:
         rows = conn.execute(sa.select(notifications.c.sent_at, notifications.c.attempts)).all()
     assert len(rows) == 2 and all(sent is not None and attempts == 1 for sent, attempts in rows)
+
+
+def test_one_batch_certifying_a_person_twice_a_year_apart_keeps_the_later_date(client, services, kiosk, clock):
+    first = kiosk.record("certification", {"id_number": PERSONS["alice"], "result": "passed"})
+    clock.advance(400 * 86400)               # a kiosk offline for over a year sends both at once
+    second = kiosk.record("certification", {"id_number": PERSONS["alice"], "result": "passed"})
+    r = client.post("/v1/records:batch", json=kiosk.batch([first, second]))
+    assert [x["outcome"] for x in r.json()["results"]] == ["ok", "ok"], r.text
+    with services.engine.connect() as conn:
+        until = conn.execute(sa.select(persons.c.certified_until)
+                             .where(persons.c.id_number == PERSONS["alice"])).scalar()
+    assert until.isoformat() == "2028-12-28"
