@@ -1,10 +1,12 @@
 """Bulk writes for ingest on PostgreSQL: one COPY or one array statement per batch instead of a
 prepared statement per row (each cost tens of microseconds of replica CPU per record; see
-bench/backend_ingest.py). Elsewhere (the embedded SQLite store) the plain SQLAlchemy path."""
+bench/backend_ingest.py), and the ingest statements sent straight to psycopg (:func:`fetch`).
+Elsewhere (the embedded SQLite store) the plain SQLAlchemy path."""
 
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -40,9 +42,53 @@ def copy_rows(conn: Connection, table: sa.Table, columns: Sequence[str], rows: I
             for row in rows:
                 copy.write_row(row)
     except psycopg.Error as exc:
-        raise DBAPIError(f"COPY {table.name}", None, exc) from exc
+        raise _wrapped(conn, f"COPY {table.name}", exc) from exc
     finally:
         cursor.close()
+
+
+def _wrapped(conn: Connection, statement: str, exc: Exception) -> BaseException:
+    """A psycopg error as SQLAlchemy would have raised it (OperationalError, DataError, ... with
+    connection_invalidated for a lost connection), so the app classifies it the same way
+    (backend/dberrors.py: 503 only when the database is really unavailable)."""
+    import psycopg
+
+    lost = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, None)
+    return DBAPIError.instance(statement, None, exc, psycopg.Error, connection_invalidated=lost,
+                               dialect=conn.dialect)
+
+
+def fetch(conn: Connection, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """One statement (psycopg ``%s`` placeholders) on the connection's psycopg connection, in its
+    transaction; its rows as tuples ([] when it returns none). SQLAlchemy Core's execution of a
+    cached statement cost 3-5 times psycopg's own CPU here (~200-300 us per statement, several
+    per batch; bench/backend_ingest.py); psycopg prepares a statement it has run five times."""
+    import psycopg
+
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description is not None else []
+    except psycopg.Error as exc:
+        raise _wrapped(conn, statement, exc) from exc
+    finally:
+        cursor.close()
+
+
+# What a validated record id (UUID) or ID number is made of: hexadecimal digits, dashes, X. No
+# comma, brace, quote, backslash or space, and no NULL, so the array literal needs no quoting.
+_ARRAY_SAFE = re.compile(r"[0-9A-Fa-fXx-]+(?:,[0-9A-Fa-fXx-]+)*")
+
+
+def text_array(values: list[str]) -> str:
+    """``values`` as one PostgreSQL array literal for ``= ANY(%s::text[])``: PostgreSQL parses it
+    once, where psycopg dumps a Python list element by element in Python (and string_to_array
+    cost PostgreSQL more CPU per batch than the statement's own work). Only for validated record
+    ids and ID numbers; anything else is a programming error."""
+    text = ",".join(values)
+    if values and (text.count(",") != len(values) - 1 or not _ARRAY_SAFE.fullmatch(text)):
+        raise ValueError("text_array is for record ids and ID numbers only")
+    return "{" + text + "}"
 
 
 def any_of(conn: Connection, column: sa.ColumnElement[Any], values: list[str]) -> sa.ColumnElement[bool]:

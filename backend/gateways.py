@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from backend import bulk
 from backend.clock import Clock
@@ -37,8 +37,16 @@ class DevSmsGateway:
 
     def send_many(self, messages: list[tuple[str, str]]) -> None:
         """A batch's notifications in one transaction (all or none: a failure retries them all)."""
-        now = self._clock()
         with self._engine.begin() as conn:
+            self.write_in(conn, messages)
+
+    def write_in(self, conn: Connection, messages: list[tuple[str, str]]) -> None:
+        """The messages written on ``conn``, in its transaction. This gateway is a table, so ingest
+        writes a record's message in the record's own transaction: they commit together, nothing
+        is claimed or swept afterwards, none is lost or sent twice (a network gateway has no such
+        method and goes through the claim after commit, backend/notify.py)."""
+        if messages:
+            now = self._clock()
             bulk.insert(conn, dev_sms_outbox, [{"phone": p, "text": t, "sent_at": now} for p, t in messages])
 
 

@@ -220,3 +220,43 @@ def test_the_stored_evidence_is_the_canonical_json_with_sig(clock) -> None:
                     {"emoji": "\U0001f600", "type": "not the envelope's", "sig": "inner"}):
         rec = k.record("pin_change", payload)
         assert parse_envelope(rec, 0).stored_text() == canonical_json(rec).decode("utf-8")
+
+
+class _NetworkGateway:
+    """An SMS gateway that is not a table (no ``write_in``), like a provider reached over the
+    network: ingest must store the notifications pending and claim them after commit. It hands
+    the messages to the development outbox so the test can read them."""
+
+    def __init__(self, outbox) -> None:
+        self._outbox = outbox
+
+    def send(self, phone: str, text: str) -> None:
+        self._outbox.send(phone, text)
+
+    def send_many(self, messages: list[tuple[str, str]]) -> None:
+        self._outbox.send_many(messages)
+
+
+def test_pin_records_notify_through_a_network_gateway_after_commit(client, services, kiosk):
+    services.sms_gateway = _NetworkGateway(services.sms_gateway)
+    recs = [kiosk.record("pin_change", {"id_number": PERSONS["alice"]}),
+            kiosk.record("pin_reset", {"id_number": PERSONS["bob"]})]
+    assert client.post("/v1/records:batch", json=kiosk.batch(recs)).status_code == 200
+    client.post("/v1/records:batch", json=kiosk.batch(recs))       # replay: no second message
+    out = client.get("/v1/dev/sms-outbox", headers=operator_headers()).json()["messages"]
+    assert [m["phone"] for m in out] == ["13800138000", "13900139000"]
+    with services.engine.connect() as conn:
+        rows = conn.execute(sa.select(notifications.c.sent_at, notifications.c.attempts)).all()
+    assert len(rows) == 2 and all(sent is not None and attempts == 1 for sent, attempts in rows)
+
+
+def test_one_batch_certifying_a_person_twice_a_year_apart_keeps_the_later_date(client, services, kiosk, clock):
+    first = kiosk.record("certification", {"id_number": PERSONS["alice"], "result": "passed"})
+    clock.advance(400 * 86400)               # a kiosk offline for over a year sends both at once
+    second = kiosk.record("certification", {"id_number": PERSONS["alice"], "result": "passed"})
+    r = client.post("/v1/records:batch", json=kiosk.batch([first, second]))
+    assert [x["outcome"] for x in r.json()["results"]] == ["ok", "ok"], r.text
+    with services.engine.connect() as conn:
+        until = conn.execute(sa.select(persons.c.certified_until)
+                             .where(persons.c.id_number == PERSONS["alice"])).scalar()
+    assert until.isoformat() == "2028-12-28"
