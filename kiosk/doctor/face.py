@@ -26,7 +26,8 @@ def checks(config: KioskConfig) -> list[CheckResult]:
 
     try:
         pipeline = make_pipeline(models_dir=models_dir, threads=config.face.threads,
-                                 detect_max_side=config.face.detect_max_side)
+                                 detect_max_side=config.face.detect_max_side, runtime=config.face.runtime,
+                                 embedding_bf16=config.face.embedding_bf16, parallel=config.face.parallel)
         frame = np.full((480, 640, 3), 128, np.uint8)
         pipeline.analyse(frame)                # the first run pays for graph set-up
         started = time.perf_counter()
