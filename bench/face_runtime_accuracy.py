@@ -5,7 +5,8 @@
 On the deepface photographs (master.csv: 38 genuine and 261 impostor pairs, each photo scaled to
 640 px on its longer side, the face found by the runtime's 320 px detection) for each variant:
 SFace cosine of every photo's embedding to the reference variant's (onnxruntime float32, YuNet in
-cv2.FaceDetectorYN, landmarks refined on the full-resolution crop, as shipped before issue 14),
+cv2.FaceDetectorYN, landmarks refined on the crop at native resolution up to 640 px, as shipped
+before issue 14),
 d' of genuine vs impostor scores, the genuine minimum / median and impostor maximum, and FMR / FNMR
 at the shipped match threshold. Then passive liveness (both MiniFASNets) and YuNet's boxes in each
 runtime on every photo in ../shared/testdata/faces: the largest score and box differences.
@@ -26,6 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from models.detector import REFINE_CANVASES  # noqa: E402
 from models.embedding import cosine  # noqa: E402
 from models.factory import make_pipeline  # noqa: E402
 from models.policy import SHIPPED_MATCH_THRESHOLD  # noqa: E402
@@ -45,15 +47,16 @@ def d_prime(genuine: list[float], impostor: list[float]) -> float:
         ((statistics.pvariance(genuine) + statistics.pvariance(impostor)) / 2) ** 0.5)
 
 
-def embeddings(pipeline, images: dict[str, np.ndarray], refine_side: int | None) -> dict[str, np.ndarray]:
+def embeddings(pipeline, images: dict[str, np.ndarray], canvases) -> dict[str, np.ndarray]:
+    """``canvases``: the refinement's (models.detector.REFINE_CANVASES or others); None: no refinement."""
     out = {}
     for name, image in images.items():
         faces = pipeline.detector.detect(image)
         if not faces:
             continue
         face = faces[0]
-        if refine_side is not None:       # 0: the shipped choice of canvas (models.detector.REFINE_SIDES)
-            face = pipeline.detector.refine(image, face, side=refine_side or None)
+        if canvases is not None:
+            face = pipeline.detector.refine(image, face, canvases=canvases)
         out[name] = pipeline.embedder.embed(image, face)
     return out
 
@@ -69,18 +72,20 @@ def main() -> int:
     pipelines = {"onnxruntime": make_pipeline(models_dir=args.models, runtime="onnxruntime"),
                  "openvino f32": make_pipeline(models_dir=args.models, runtime="openvino", embedding_bf16=False),
                  "openvino bf16": make_pipeline(models_dir=args.models, runtime="openvino", embedding_bf16=True)}
-    variants: list[tuple[str, str, int | None]] = [("onnxruntime, refine 640 (before)", "onnxruntime", 640),
-                ("onnxruntime, refine 320|448 (fallback)", "onnxruntime", 0),
+    full, shipped = ((640, 640),), REFINE_CANVASES     # (640, 640): up to 640 px at native resolution, as before
+    variants = [("onnxruntime, refine 640 (before)", "onnxruntime", full),
+                ("onnxruntime, refine shipped (fallback)", "onnxruntime", shipped),
                 ("onnxruntime, no refinement", "onnxruntime", None),
-                ("openvino f32, refine 640", "openvino f32", 640),
-                ("openvino f32, refine 320|448", "openvino f32", 0),
-                ("openvino bf16, refine 640", "openvino bf16", 640),
-                ("openvino bf16, refine 320", "openvino bf16", 320),
-                ("openvino bf16, refine 256", "openvino bf16", 256),
-                ("openvino bf16, refine 320|448 (shipped)", "openvino bf16", 0),
+                ("openvino f32, refine 640", "openvino f32", full),
+                ("openvino f32, refine shipped", "openvino f32", shipped),
+                ("openvino bf16, refine 640", "openvino bf16", full),
+                ("openvino bf16, refine 320x320", "openvino bf16", ((320, 320),)),
+                ("openvino bf16, refine 256x256", "openvino bf16", ((256, 256),)),
+                ("openvino bf16, refine shipped", "openvino bf16", shipped),
                 ("openvino bf16, no refinement", "openvino bf16", None)]
     reference = None
-    print(f"deepface pairs at 640 px, match threshold {SHIPPED_MATCH_THRESHOLD}:")
+    print(f"deepface pairs at 640 px, match threshold {SHIPPED_MATCH_THRESHOLD}; refinement canvases shipped: "
+          f"{' then '.join(f'{w}x{h}' for w, h in REFINE_CANVASES)} (the crop at native resolution on the first that holds it)")
     print(f"{'variant':<38} {'cos to ref min':>14} {'d-prime':>8} {'gen min':>8} {'gen med':>8} {'imp max':>8} "
           f"{'FMR':>7} {'FNMR':>7}")
     for label, engine, side in variants:

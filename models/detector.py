@@ -20,10 +20,12 @@ from models import yunet_decode
 from models.runtime import Runner, make_runner
 from models.types import Face
 
-# The landmark refinement's input canvases (square, see refine()): 448 px holds, at the frame's own
-# resolution, the crop of every face the quality gate lets through on a 640x480 camera (faces up to
-# ~45% of the width, ~290 px); 320 px, a third of the cost, the usual face up to ~210 px.
-REFINE_SIDES = (320, 448)
+# The landmark refinement's input canvases (width, height; see refine()). The crop of a face is
+# 1.5x its box, and YuNet's boxes are ~1.4x taller than wide: 448x480 holds, at the frame's own
+# resolution, the crop of every face the quality gate lets through on a 640x480 camera (up to ~45%
+# of the width, ~290 px); 320x448, two thirds of the cost, the usual face up to ~210 px wide.
+# Each canvas is one compiled input shape (~15 MB under OpenVINO), so there are only two.
+REFINE_CANVASES = ((320, 448), (448, 480))
 _SHAPES_KEPT = 4       # compiled input shapes kept (the frame, the refinement crop, a reference photo...)
 
 
@@ -77,26 +79,26 @@ class FaceDetector:
         faces = [Face.from_yunet_row(r, 1.0 / scale) for r in rows]
         return sorted(faces, key=lambda f: -f.score)
 
-    def refine(self, frame_bgr: np.ndarray, face: Face, margin: float = 0.25, side: int | None = None) -> Face:
+    def refine(self, frame_bgr: np.ndarray, face: Face, margin: float = 0.25,
+               canvases: tuple[tuple[int, int], ...] = REFINE_CANVASES) -> Face:
         """Re-detect one face in a crop around it, for precise landmarks (the embedding's alignment
         needs them; a 320 px full-frame detection is a few pixels off). The crop (the box and
-        ``margin`` of it each side) is taken at the frame's own resolution on the smallest of
-        REFINE_SIDES (or ``side``) that holds it, else scaled down to the largest: the face then
-        still spans ~300 px, 2.7x SFace's 112 px (a large reference photo). Falls back to ``face``
-        when the crop shows none."""
+        ``margin`` of it each side) is taken at the frame's own resolution on the first of
+        ``canvases`` that holds it, else scaled down to fit the last (a large reference photo: the
+        face still spans ~300 px, 2.7x SFace's 112 px). Falls back to ``face`` when the crop shows none."""
         h, w = frame_bgr.shape[:2]
         x0, y0 = int(max(0, face.x - face.w * margin)), int(max(0, face.y - face.h * margin))
         x1, y1 = int(min(w, face.x + face.w * (1 + margin))), int(min(h, face.y + face.h * (1 + margin)))
         crop = frame_bgr[y0:y1, x0:x1]
         if crop.size == 0:
             return face
-        longest = max(crop.shape[:2])
-        side = side or next((s for s in REFINE_SIDES if s >= longest), REFINE_SIDES[-1])
-        scale = min(1.0, side / longest)
+        ch, cw = crop.shape[:2]
+        canvas = next((c for c in canvases if cw <= c[0] and ch <= c[1]), canvases[-1])
+        scale = min(1.0, canvas[0] / cw, canvas[1] / ch)
         if scale < 1.0:
-            crop = cv2.resize(crop, (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))),
+            crop = cv2.resize(crop, (min(canvas[0], max(1, round(cw * scale))), min(canvas[1], max(1, round(ch * scale)))),
                               interpolation=cv2.INTER_AREA)
-        rows = self._rows(crop, (side, side) if self.runtime == "openvino" else None)
+        rows = self._rows(crop, canvas if self.runtime == "openvino" else None)
         if rows is None or len(rows) == 0:
             return face
         found = [Face.from_yunet_row(r, 1.0 / scale) for r in rows]
