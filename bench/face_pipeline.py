@@ -252,7 +252,7 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} cores visible (shared with other engineers' jobs: figures are inflated "
           f"by their load), load average {os.getloadavg()[0]:.1f}; runtime {pipeline.embedder.runtime} "
           f"(YuNet in {pipeline.detector.runtime}, SFace {pipeline.embedder.precision}), intra-op threads "
-          f"{args.threads}, YuNet threads {args.detect_threads or args.threads}, MiniFASNets "
+          f"{args.threads}, YuNet threads {pipeline.detector.threads}, MiniFASNets "
           f"{'one after the other' if args.serial else 'in parallel, embedding beside liveness'}, cv2 threads {cv2.getNumThreads()}; "
           f"{len(frames)} frames 640x480, detector max side {args.max_side}")
     for f in frames:                                    # warm-up

@@ -34,10 +34,11 @@ class FaceDetector:
                  top_k: int = 50, max_side: int = 320, runtime: str = "onnxruntime", threads: int = 1) -> None:
         self.max_side = max_side           # full-frame detection: pass the frame's longer side or more
         self.runtime = "openvino" if runtime == "openvino" else "opencv"
+        self.threads = threads if self.runtime == "openvino" else cv2.getNumThreads()    # cv2's pool is process-wide
         self._params = (score_threshold, nms_threshold, top_k)
         self._lock = threading.Lock()      # one detector object is not re-entrant
         if self.runtime == "openvino":
-            self._model, self._threads = model, threads
+            self._model = model
             self._runners: OrderedDict[tuple[int, int], Runner] = OrderedDict()
         else:
             self._buffer = np.frombuffer(model, dtype=np.uint8)
@@ -59,7 +60,7 @@ class FaceDetector:
         with self._lock:
             runner = self._runners.get((pad_w, pad_h))
             if runner is None:
-                runner = make_runner(self._model, self._threads, "openvino", "f32", (1, 3, pad_h, pad_w))
+                runner = make_runner(self._model, self.threads, "openvino", "f32", (1, 3, pad_h, pad_w))
                 self._runners[(pad_w, pad_h)] = runner
                 while len(self._runners) > _SHAPES_KEPT:
                     self._runners.popitem(last=False)

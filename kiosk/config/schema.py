@@ -172,8 +172,9 @@ class FaceSection:
     # SFace in bfloat16 where OpenVINO runs on a CPU with native bf16 (AMX / AVX512-BF16): 3x faster,
     # cosine >= 0.9999 to float32, same pair decisions (docs/face.md, "Measured figures").
     embedding_bf16: bool = True
-    # Use the second core during a face check: the two MiniFASNets at once, the embedding beside the
-    # decision frames' liveness (same results; the preview keeps ~30 fps, bench/face_pipeline.py).
+    # Use the second core during a face check (the kiosk does nothing else then): YuNet on two threads,
+    # the two MiniFASNets at once, the embedding beside the decision frames' liveness. Same results;
+    # the preview keeps ~30 fps (bench/face_pipeline.py, docs/face.md "Measured figures").
     parallel: bool = True
 
     def challenge_move_list(self) -> tuple[str, ...]:
