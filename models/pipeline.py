@@ -1,10 +1,12 @@
 """One frame through the face pipeline: detect -> quality gate, and on demand liveness / embedding.
 
-Pure computation, no threads: the verifier (models/verifier.py) calls it on its own worker.
+Pure computation: the verifier (models/verifier.py) calls it on its own worker; with ``parallel`` one
+helper thread of its own takes part of a decision's work to the second core.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -80,9 +82,11 @@ class FacePipeline:
         pending = self._helper.submit(self.template, frame_bgr, face)
         try:
             scores = [self.passive.score(f, fc.box) for f, fc in frames]     # the helper is busy
-        finally:
-            template = pending.result()
-        return scores, template
+        except BaseException:
+            with contextlib.suppress(Exception):
+                pending.result().wipe()         # no template outlives a failed decision
+            raise
+        return scores, pending.result()
 
     def close(self) -> None:
         """Stop the helper thread (it also ends when the pipeline is garbage-collected)."""

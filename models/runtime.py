@@ -11,9 +11,12 @@ array in, the graph's outputs (in graph order) out.
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:       # onnxruntime is imported only when it runs a model (OpenVINO may do all)
+    import onnxruntime as ort
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +31,7 @@ class Runner(Protocol):
     def run(self, blob: np.ndarray) -> list[np.ndarray]: ...
 
 
-def session_options(threads: int = 1):  # type: ignore[no-untyped-def]
+def session_options(threads: int = 1) -> ort.SessionOptions:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -46,7 +49,7 @@ def session_options(threads: int = 1):  # type: ignore[no-untyped-def]
     return options
 
 
-def make_session(model: bytes, threads: int = 1):  # type: ignore[no-untyped-def]
+def make_session(model: bytes, threads: int = 1) -> ort.InferenceSession:
     """An onnxruntime CPU session over verified model bytes."""
     import onnxruntime as ort
 
