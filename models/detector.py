@@ -40,6 +40,9 @@ class FaceDetector:
         if self.runtime == "openvino":
             self._model = model
             self._runners: OrderedDict[tuple[int, int], Runner] = OrderedDict()
+            # compiled now for a 4:3 camera's frame: a runtime that cannot load the network fails
+            # here, at build (models.factory then falls back), not on the first frame
+            self._runner(*yunet_decode.padded_size(max_side, max_side * 3 // 4))
         else:
             self._buffer = np.frombuffer(model, dtype=np.uint8)
             self._net = cv2.FaceDetectorYN.create("onnx", self._buffer, np.empty(0, np.uint8), (320, 320),
@@ -57,6 +60,12 @@ class FaceDetector:
                     self._size = (w, h)
                 return self._net.detect(image)[1]
         pad_w, pad_h = canvas or yunet_decode.padded_size(w, h)
+        runner = self._runner(pad_w, pad_h)
+        outputs = runner.run(yunet_decode.blob(image, pad_w, pad_h))
+        return yunet_decode.decode(outputs, pad_w, pad_h, *self._params)
+
+    def _runner(self, pad_w: int, pad_h: int) -> Runner:
+        """The network compiled for one input shape (a few kept, least recently used dropped)."""
         with self._lock:
             runner = self._runners.get((pad_w, pad_h))
             if runner is None:
@@ -65,8 +74,7 @@ class FaceDetector:
                 while len(self._runners) > _SHAPES_KEPT:
                     self._runners.popitem(last=False)
             self._runners.move_to_end((pad_w, pad_h))
-        outputs = runner.run(yunet_decode.blob(image, pad_w, pad_h))
-        return yunet_decode.decode(outputs, pad_w, pad_h, *self._params)
+            return runner
 
     def detect(self, frame_bgr: np.ndarray, max_side: int | None = None) -> list[Face]:
         """Faces in ``frame_bgr`` (HxWx3 uint8), best score first."""

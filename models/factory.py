@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import cv2
@@ -18,6 +19,8 @@ from models.quality import QualityThresholds
 from models.runtime import resolve_runtime
 from models.verifier import FaceVerificationService
 
+log = logging.getLogger(__name__)
+
 
 def make_pipeline(*, models_dir: str | Path, threads: int = 1, detect_max_side: int = 320,
                   detect_score: float = 0.6, cv_threads: int | None = None,
@@ -28,8 +31,9 @@ def make_pipeline(*, models_dir: str | Path, threads: int = 1, detect_max_side: 
 
     Raises models.manifest.ModelIntegrityError when a file is missing or altered.
     ``cv_threads`` sets OpenCV's process-wide pool (cv2.FaceDetectorYN when OpenVINO is not used);
-    None leaves it alone. ``runtime``: "auto" (OpenVINO where it loads, else onnxruntime and
-    cv2.FaceDetectorYN), "openvino" or "onnxruntime" (models/runtime.py). ``embedding_bf16``: SFace in
+    None leaves it alone. ``runtime``: "auto" (OpenVINO where it imports and compiles the models,
+    else onnxruntime and cv2.FaceDetectorYN, with a warning), "openvino" or "onnxruntime"
+    (models/runtime.py). ``embedding_bf16``: SFace in
     bfloat16 where OpenVINO runs and the CPU computes bf16 natively (cosine >= 0.999 to float32,
     same pair decisions: docs/face.md, "Measured figures"); every other model stays float32.
     ``parallel``: the second core during a face check: the two MiniFASNets at once and the embedding
@@ -43,14 +47,27 @@ def make_pipeline(*, models_dir: str | Path, threads: int = 1, detect_max_side: 
     # errors only: OpenCV 5's dnn warns on every detector about its new engine's targets
     cv2.utils.logging.setLogLevel(getattr(cv2.utils.logging, "LOG_LEVEL_ERROR", 2))
     engine = resolve_runtime(runtime)
-    return FacePipeline(
-        FaceDetector(manifest.model("yunet"), score_threshold=detect_score, max_side=detect_max_side,
-                     runtime=engine, threads=detect_threads or (max(2, threads) if parallel else threads)),
-        PassiveLiveness(manifest.model("minifasnet_v2"), manifest.model("minifasnet_v1se"), threads, engine),
-        FaceEmbedder(manifest.model("sface"), threads, engine, "bf16" if embedding_bf16 else "f32"),
-        quality or QualityThresholds(),
-        landmarks=DenseLandmarks(manifest.model("facemesh"), threads, engine) if manifest.has("facemesh") else None,
-        parallel=parallel)
+
+    def build(engine: str) -> FacePipeline:
+        return FacePipeline(
+            FaceDetector(manifest.model("yunet"), score_threshold=detect_score, max_side=detect_max_side,
+                         runtime=engine, threads=detect_threads or (max(2, threads) if parallel else threads)),
+            PassiveLiveness(manifest.model("minifasnet_v2"), manifest.model("minifasnet_v1se"), threads, engine),
+            FaceEmbedder(manifest.model("sface"), threads, engine, "bf16" if embedding_bf16 else "f32"),
+            quality or QualityThresholds(),
+            landmarks=DenseLandmarks(manifest.model("facemesh"), threads, engine) if manifest.has("facemesh") else None,
+            parallel=parallel)
+
+    try:
+        return build(engine)
+    except ModelIntegrityError:
+        raise
+    except Exception as exc:  # OpenVINO imports but cannot compile here: the face check must still work
+        if runtime != "auto" or engine != "openvino":
+            raise
+        log.warning("face runtime: OpenVINO could not load the models (%s: %s); using onnxruntime",
+                    type(exc).__name__, exc)
+        return build("onnxruntime")
 
 
 def make_face_verifier(*, camera: Camera, models_dir: str | Path, threads: int = 1, detect_max_side: int = 320,
