@@ -165,6 +165,8 @@ def bench_memory(visits: int, every: int, face_count: int = 0, eager: bool = Fal
         environ = {"KIOSK__KIOSK__DATA_DIR": data}
         if eager:
             environ["KIOSK__FACE__LAZY_MODELS"] = "false"
+        if os.environ.get("KIOSK__FACE__RUNTIME"):      # compare the face runtimes (issue 14)
+            environ["KIOSK__FACE__RUNTIME"] = os.environ["KIOSK__FACE__RUNTIME"]
         config = load_config("demo", environ=environ)
         print(f"memory ({'face models loaded at start, as before issue 19' if eager else 'face models loaded on first use'}):")
         services = build_kiosk(config)

@@ -182,7 +182,8 @@ def _start_camera_and_face(services: KioskServices) -> None:
     services.devices["camera"] = camera
     f = services.config.face
     face = make_face_verifier(camera=camera, models_dir=resolve_path(f.models_dir), lazy=f.lazy_models,
-                              release_after_s=f.release_models_after_s)
+                              release_after_s=f.release_models_after_s, runtime=f.runtime,
+                              embedding_bf16=f.embedding_bf16, parallel=f.parallel)
     face.start()
     services.face = face
     services._closers.append(getattr(face.pipeline, "close", lambda: None))   # a lazy pipeline's timer

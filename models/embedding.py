@@ -1,8 +1,8 @@
 """Alignment + SFace embedding (onnxruntime) and 1:1 cosine matching.
 
-SFace runs in onnxruntime rather than cv2.FaceRecognizerSF so that, like the liveness models, it
-gets its own small thread count with spinning off (cv2.dnn's thread pool is process-wide), and so
-one verified byte buffer feeds one runtime. The alignment is OpenCV's ``alignCrop``: a similarity
+SFace runs in OpenVINO (bfloat16 where the CPU has it) or onnxruntime (models/runtime.py) rather
+than cv2.FaceRecognizerSF so that, like the liveness models, it gets its own small thread count with
+no spinning (cv2.dnn's thread pool is process-wide), and so one verified byte buffer feeds one runtime. The alignment is OpenCV's ``alignCrop``: a similarity
 transform (Umeyama, no reflection) from YuNet's 5 landmarks to SFace's 112x112 template; a test
 checks it against cv2.FaceRecognizerSF on the real images.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from models.runtime import make_session
+from models.runtime import make_runner
 from models.types import Face
 
 # ArcFace/SFace 112x112 landmark template (OpenCV face_recognize.cpp).
@@ -54,14 +54,14 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
 class FaceEmbedder:
     """128-d SFace features (L2-normalised)."""
 
-    def __init__(self, model: bytes, threads: int = 1) -> None:
-        self._session = make_session(model, threads)
-        self._input = self._session.get_inputs()[0].name
+    def __init__(self, model: bytes, threads: int = 1, runtime: str = "onnxruntime", precision: str = "f32") -> None:
+        self._runner = make_runner(model, threads, runtime, precision)
+        self.runtime, self.precision = self._runner.runtime, self._runner.precision
 
     def embed_aligned(self, aligned_bgr: np.ndarray) -> np.ndarray:
         # RGB, 0..255, NCHW: the graph does its own normalisation (its Sub/Mul nodes).
         blob = np.ascontiguousarray(aligned_bgr[:, :, ::-1].transpose(2, 0, 1)[None], dtype=np.float32)
-        feature = self._session.run(None, {self._input: blob})[0][0]
+        feature = self._runner.run(blob)[0][0]
         return (feature / (np.linalg.norm(feature) + 1e-12)).astype(np.float32)
 
     def embed(self, frame_bgr: np.ndarray, face: Face) -> np.ndarray:

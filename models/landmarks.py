@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from models.pose import pose_from_landmarks
-from models.runtime import make_session
+from models.runtime import make_runner
 from models.types import Face
 
 SIZE = 192
@@ -55,8 +55,8 @@ def _eye_line_deg(points: np.ndarray) -> float:
 
 
 class DenseLandmarks:
-    def __init__(self, model: bytes, threads: int = 1) -> None:
-        self._session = make_session(model, threads)
+    def __init__(self, model: bytes, threads: int = 1, runtime: str = "onnxruntime") -> None:
+        self._runner = make_runner(model, threads, runtime)
 
     def crop_matrix(self, face: Face, roll: float | None = None) -> np.ndarray:
         cx, cy = face.centre
@@ -73,7 +73,7 @@ class DenseLandmarks:
         m = self.crop_matrix(face, roll)
         crop = cv2.warpAffine(frame_bgr, m, (SIZE, SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         blob = np.ascontiguousarray(crop[:, :, ::-1].transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
-        raw, flag = self._session.run(None, {"input": blob})
+        raw, flag = self._runner.run(blob)[:2]
         pts = raw.reshape(468, 3).astype(np.float64)
         inv = cv2.invertAffineTransform(m)
         pts[:, :2] = pts[:, :2] @ inv[:, :2].T + inv[:, 2]

@@ -62,6 +62,7 @@ class LazyPipeline:
         self._last_used = 0.0
         self._timer: threading.Timer | None = None
         self._trimmed = False               # trimmed since the last use
+        self._busy = 0                      # calls into the pipeline now running
         self.loads = 0                      # how many times the models were built (for benchmarks/tests)
 
     @property
@@ -97,7 +98,9 @@ class LazyPipeline:
                 self._timer = None
             if self._pipeline is None:
                 return
-            self._pipeline = None
+            pipeline, self._pipeline = self._pipeline, None
+        getattr(pipeline, "close", lambda: None)()      # its helper thread, if any
+        del pipeline
         trim_heap()
         log.info("face models released")
 
@@ -120,7 +123,7 @@ class LazyPipeline:
             if self._pipeline is None or self._timer is not timer:
                 return
             idle = self._clock() - self._last_used
-            if self._release_after_s > 0 and idle >= self._release_after_s:
+            if self._release_after_s > 0 and idle >= self._release_after_s and not self._busy:
                 self._pipeline, self._timer, release = None, None, True
             else:
                 trim = idle >= TRIM_AFTER_S and not self._trimmed
@@ -141,4 +144,20 @@ class LazyPipeline:
         # Only reached for names this class does not define: the pipeline's methods and attributes.
         if name.startswith("_"):
             raise AttributeError(name)
-        return getattr(self.get(), name)
+        value = getattr(self.get(), name)
+        if not callable(value):
+            return value
+
+        @functools.wraps(value)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            # Idle counts from the end of the last call, and never while one runs (a first call
+            # that compiles a new input shape can take longer than a short release delay).
+            with self._lock:
+                self._busy += 1
+            try:
+                return value(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+                    self._last_used = self._clock()
+        return call

@@ -7,12 +7,13 @@ right/bottom pixel, resized to 80x80 bilinear; BGR, float 0..255, NCHW. Index 1 
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from models.runtime import make_session
+from models.runtime import make_runner
 
 INPUT_SIZE = 80
 V2_SCALE = 2.7
@@ -58,18 +59,26 @@ class LivenessScore:
 
 
 class PassiveLiveness:
-    def __init__(self, v2_model: bytes, v1se_model: bytes, threads: int = 1) -> None:
-        self._v2 = make_session(v2_model, threads)
-        self._v1se = make_session(v1se_model, threads)
+    def __init__(self, v2_model: bytes, v1se_model: bytes, threads: int = 1, runtime: str = "onnxruntime") -> None:
+        # float32 in either runtime: the thresholds were calibrated on these scores
+        self._v2 = make_runner(v2_model, threads, runtime)
+        self._v1se = make_runner(v1se_model, threads, runtime)
 
-    def probabilities(self, frame_bgr: np.ndarray, box: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
-        p2 = self._v2.run(None, {"input": crop_input(frame_bgr, box, V2_SCALE)})[0][0]
-        p1 = self._v1se.run(None, {"input": crop_input(frame_bgr, box, V1SE_SCALE)})[0][0]
-        return p2, p1
+    def probabilities(self, frame_bgr: np.ndarray, box: tuple[float, float, float, float],
+                      helper: Executor | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``helper``: run V2 there while V1SE runs on the caller's thread (both runtimes release the
+        GIL): one core each."""
+        x2, x1 = crop_input(frame_bgr, box, V2_SCALE), crop_input(frame_bgr, box, V1SE_SCALE)
+        if helper is None:
+            return self._v2.run(x2)[0][0], self._v1se.run(x1)[0][0]
+        pending = helper.submit(self._v2.run, x2)
+        p1 = self._v1se.run(x1)[0][0]
+        return pending.result()[0][0], p1
 
-    def score(self, frame_bgr: np.ndarray, box: tuple[float, float, float, float]) -> LivenessScore:
+    def score(self, frame_bgr: np.ndarray, box: tuple[float, float, float, float],
+              helper: Executor | None = None) -> LivenessScore:
         # Whole-pixel boxes, as the original pipeline's detector produced them: the reference
         # outputs are reproduced with truncated YuNet boxes (README: scores move with the box).
-        p2, p1 = self.probabilities(frame_bgr, tuple(float(int(v)) for v in box))  # type: ignore[arg-type]
+        p2, p1 = self.probabilities(frame_bgr, tuple(float(int(v)) for v in box), helper)  # type: ignore[arg-type]
         fused = (p2 + p1) / 2
         return LivenessScore(float(fused[1]), float(p2[1]), float(p1[1]))

@@ -1,11 +1,15 @@
 """One frame through the face pipeline: detect -> quality gate, and on demand liveness / embedding.
 
-Pure computation, no threads: the verifier (models/verifier.py) calls it on its own worker.
+Pure computation: the verifier (models/verifier.py) calls it on its own worker; with ``parallel`` one
+helper thread of its own takes part of a decision's work to the second core.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,7 +40,7 @@ class FrameAnalysis:
 class FacePipeline:
     def __init__(self, detector: FaceDetector, liveness: PassiveLiveness, embedder: FaceEmbedder,
                  quality: QualityThresholds | None = None, refine_landmarks: bool = True,
-                 landmarks: DenseLandmarks | None = None) -> None:
+                 landmarks: DenseLandmarks | None = None, parallel: bool = False) -> None:
         self.detector = detector
         self.landmarks = landmarks          # None: blink / open-mouth challenges unavailable
         # On: re-detecting the face in a full-resolution crop once per template measurably helps
@@ -46,6 +50,11 @@ class FacePipeline:
         self.passive = liveness
         self.embedder = embedder
         self.quality = quality or QualityThresholds()
+        # parallel: use the kiosk's second core during a face check (the check is all the kiosk does
+        # then; the camera preview keeps its rate, bench/face_pipeline.py prints it): the two
+        # MiniFASNets at once, and the embedding beside the decision frames' liveness. One helper
+        # thread, started on first use; results are the same as one after the other.
+        self._helper = ThreadPoolExecutor(1, thread_name_prefix="face-helper") if parallel else None
 
     def analyse(self, frame_bgr: np.ndarray) -> FrameAnalysis:
         """Raises drivers.camera.frames.FrameFormatError for a frame no camera should give."""
@@ -62,7 +71,27 @@ class FacePipeline:
         return self.landmarks.openness(frame_bgr, face) if self.landmarks is not None else None
 
     def liveness(self, frame_bgr: np.ndarray, face: Face) -> LivenessScore:
-        return self.passive.score(frame_bgr, face.box)
+        return self.passive.score(frame_bgr, face.box, self._helper)
+
+    def liveness_and_template(self, frames: Sequence[tuple[np.ndarray, Face]], frame_bgr: np.ndarray,
+                              face: Face) -> tuple[list[LivenessScore], FaceTemplate]:
+        """Passive liveness of each of ``frames`` and the template of one frame: what a decision
+        needs. With ``parallel`` the template is computed on the helper thread meanwhile."""
+        if self._helper is None:
+            return [self.liveness(f, fc) for f, fc in frames], self.template(frame_bgr, face)
+        pending = self._helper.submit(self.template, frame_bgr, face)
+        try:
+            scores = [self.passive.score(f, fc.box) for f, fc in frames]     # the helper is busy
+        except BaseException:
+            with contextlib.suppress(Exception):
+                pending.result().wipe()         # no template outlives a failed decision
+            raise
+        return scores, pending.result()
+
+    def close(self) -> None:
+        """Stop the helper thread (it also ends when the pipeline is garbage-collected)."""
+        if self._helper is not None:
+            self._helper.shutdown(wait=False)
 
     def template(self, frame_bgr: np.ndarray, face: Face, source: str = "live") -> FaceTemplate:
         """SFace template; landmarks re-detected at full resolution first (alignment precision)."""

@@ -237,9 +237,10 @@ class _Run:
             else:
                 good.clear()
         self.ctx.emit(FaceStage(self.name, "checking"))
-        live = float(np.mean([self.s.pipeline.liveness(f.image, face).real for f, face in good]))
         best_frame, best_face = max(good, key=lambda g: g[1].score)
-        live_tpl = self.s.pipeline.template(best_frame.image, best_face)
+        scores, live_tpl = self.s.pipeline.liveness_and_template([(f.image, face) for f, face in good],
+                                                                 best_frame.image, best_face)
+        live = float(np.mean([s.real for s in scores]))
         match = ref.similarity(live_tpl)
         live_tpl.wipe()
         threshold = p.passive_threshold(width)             # docs/face.md, "Two-tier decision"

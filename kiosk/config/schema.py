@@ -166,6 +166,16 @@ class FaceSection:
     # Faces wider than this share of the frame are asked to "move back a little" before liveness is
     # scored (the models' crop lacks context there); 0 = never ask.
     move_back_above: float = 0.45
+    # Inference runtime (issue 14, models/runtime.py): "auto" = OpenVINO where it loads (2-3x faster
+    # here), else onnxruntime + cv2.FaceDetectorYN; or "openvino" / "onnxruntime" to force one.
+    runtime: str = "auto"
+    # SFace in bfloat16 where OpenVINO runs on a CPU with native bf16 (AMX / AVX512-BF16): 3x faster,
+    # cosine >= 0.9999 to float32, same pair decisions (docs/face.md, "Measured figures").
+    embedding_bf16: bool = True
+    # Use the second core during a face check (the kiosk does nothing else then): YuNet on two threads,
+    # the two MiniFASNets at once, the embedding beside the decision frames' liveness. Same results;
+    # the preview keeps ~30 fps (bench/face_pipeline.py, docs/face.md "Measured figures").
+    parallel: bool = True
 
     def challenge_move_list(self) -> tuple[str, ...]:
         return tuple(m.strip() for m in self.challenge_moves.split(",") if m.strip())
@@ -209,6 +219,8 @@ class FaceSection:
             return f"liveness_screen_{problem[0]}", f"{problem[1]}; the shipped, calibrated table is in docs/face.md"
         if not 0.0 <= self.move_back_above < 1.0:
             return "move_back_above", "expected a face-width fraction below 1 (0 = never ask the person to move back)"
+        if self.runtime not in ("auto", "openvino", "onnxruntime"):
+            return "runtime", "expected auto, openvino or onnxruntime"
         return None
 
 

@@ -26,7 +26,8 @@ def checks(config: KioskConfig) -> list[CheckResult]:
 
     try:
         pipeline = make_pipeline(models_dir=models_dir, threads=config.face.threads,
-                                 detect_max_side=config.face.detect_max_side)
+                                 detect_max_side=config.face.detect_max_side, runtime=config.face.runtime,
+                                 embedding_bf16=config.face.embedding_bf16, parallel=config.face.parallel)
         frame = np.full((480, 640, 3), 128, np.uint8)
         pipeline.analyse(frame)                # the first run pays for graph set-up
         started = time.perf_counter()
@@ -35,7 +36,8 @@ def checks(config: KioskConfig) -> list[CheckResult]:
     except Exception as exc:  # a model that will not load is the finding
         return [CheckResult("face models", Verdict.PROBLEM, f"models do not load: {type(exc).__name__}", _INSTALL)]
     results = [CheckResult("face models", Verdict.OK, f"{len(manifest.files)} files in {models_dir} match the "
-                           f"manifest; detection {ms:.0f} ms on a blank frame")]
+                           f"manifest; detection {ms:.0f} ms on a blank frame; runtime {pipeline.embedder.runtime} "
+                           f"(SFace {pipeline.embedder.precision})")]
     wanted = {"blink", "open_mouth"} & set(config.face.challenge_move_list())
     if wanted and config.face.active_challenge and not manifest.has("facemesh"):
         results.append(CheckResult("face challenge", Verdict.WARN,

@@ -46,16 +46,22 @@ def test_same_and_different_person_scores(pipeline, images) -> None:
 def test_alignment_matches_opencv_aligncrop(pipeline, images, models_dir) -> None:
     import cv2
 
+    from models.embedding import FaceEmbedder
     from models.manifest import MODEL_FILES
 
     recognizer = cv2.FaceRecognizerSF.create(str(models_dir / MODEL_FILES["sface"]), "")
+    sface = (models_dir / MODEL_FILES["sface"]).read_bytes()
+    float_embedders = [FaceEmbedder(sface, runtime="onnxruntime"), FaceEmbedder(sface, runtime="openvino")]
     for name in ("image_T1", "obama", "biden"):
         face = _faces(pipeline, images[name])[0]
         ours = align(images[name], face)
         theirs = recognizer.alignCrop(images[name], face.as_yunet_row())
         assert np.abs(ours.astype(int) - theirs.astype(int)).max() <= 1, name
-        # and the onnxruntime embedding equals OpenCV's FaceRecognizerSF on the same crop
-        assert cosine(pipeline.embedder.embed_aligned(theirs), recognizer.feature(theirs)) > 0.9999
+        # and our float32 embedding (either runtime) equals OpenCV's FaceRecognizerSF on the same crop;
+        # the shipped one (bfloat16 where the CPU has it) is within 1e-3 of it
+        for embedder in float_embedders:
+            assert cosine(embedder.embed_aligned(theirs), recognizer.feature(theirs)) > 0.9999, (name, embedder.runtime)
+        assert cosine(pipeline.embedder.embed_aligned(theirs), recognizer.feature(theirs)) > 0.999, name
 
 
 def test_live_capture_accepted_and_attacks_refused(pipeline, images) -> None:
