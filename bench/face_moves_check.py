@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     total: Counter = Counter()
     by_variant: dict[str, Counter] = defaultdict(Counter)
     seen = 0
+    eyes: list[tuple[float, float, bool]] = []      # (own eye ratio at rest, closed, blink made)
     for row in rows:
         image = cv2.imread(str(args.set / row["file"]))
         if image is None:
@@ -77,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                 ok = made and pose_ok and mouth_still
                 why = "ok" if ok else ("not closed" if not made else "pose" if not pose_ok else "mouth moved")
                 res[move] = (why, o.eye / rest.eye)
+                eyes.append((rest.eye, o.eye, ok))
             else:
                 made = o.mouth >= rest.mouth + c.mouth_target
                 ok = made and pose_ok
@@ -100,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
           f"pose within yaw {c.yaw_target}, pitch {c.pitch_target}")
     for k, v in sorted(total.items()):
         print(f"  {k}: {v}")
+    print("closed eyes by the eye's own openness at rest (n, blink read, median closed ratio, median closed / own):")
+    for lo, hi in ((0.0, 0.20), (0.20, 0.25), (0.25, 1.0)):
+        sel = [(e0, e1, ok) for e0, e1, ok in eyes if lo <= e0 < hi]
+        if sel:
+            print(f"  own {lo:.2f}-{hi:.2f}: {len(sel):3d} {sum(ok for *_, ok in sel):3d} "
+                  f"{np.median([e1 for _, e1, _ in sel]):.3f} {np.median([e1 / e0 for e0, e1, _ in sel]):.2f}")
     print("per variant (n, blink ok, mouth ok):")
     for variant, cnt in sorted(by_variant.items()):
         print(f"  {variant:12s} {cnt['n']:3d} {cnt['blink ok']:3d} {cnt['mouth ok']:3d}")
