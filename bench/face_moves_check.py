@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", type=Path, default=ROOT / "var" / "models")
     parser.add_argument("--every", type=int, default=4)
     parser.add_argument("--list", action="store_true", help="print every frame whose synthesis misses")
+    parser.add_argument("--still", type=int, default=0, metavar="N",
+                        help="also read N copies of each frame with fresh sensor noise (a still photo in front of "
+                             "a camera): how low its eye ratio dips, against the closed eyes, at several thresholds")
     args = parser.parse_args(argv)
     pipeline = make_pipeline(models_dir=args.models)
     c = FacePolicy().challenge_config()
@@ -53,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     by_variant: dict[str, Counter] = defaultdict(Counter)
     seen = 0
     eyes: list[tuple[float, float, bool]] = []      # (own eye ratio at rest, closed, blink made)
+    still_dips: list[float] = []                     # lowest eye ratio / own over the noisy copies of a still
+    noise = np.random.default_rng(14)
     for row in rows:
         image = cv2.imread(str(args.set / row["file"]))
         if image is None:
@@ -64,6 +69,14 @@ def main(argv: list[str] | None = None) -> int:
         if (seen - 1) % args.every:
             continue
         points, _ = pipeline.landmarks.points(image, face)
+        if args.still:
+            dips = []
+            for _ in range(args.still):
+                noisy = np.clip(image.astype(np.float32) + noise.normal(0, 2.0, image.shape), 0, 255).astype(np.uint8)
+                f, o = single(pipeline, noisy)
+                if o is not None:
+                    dips.append(o.eye / rest.eye)
+            still_dips.append(min(dips, default=1.0))
         pose0 = pose_from_landmarks(face.landmarks)
         res = {}
         for move, synth in (("blink", closed_eyes(image, points)), ("mouth", open_jaw(image, points, face))):
@@ -109,6 +122,14 @@ def main(argv: list[str] | None = None) -> int:
         if sel:
             print(f"  own {lo:.2f}-{hi:.2f}: {len(sel):3d} {sum(ok for *_, ok in sel):3d} "
                   f"{np.median([e1 for _, e1, _ in sel]):.3f} {np.median([e1 / e0 for e0, e1, _ in sel]):.2f}")
+    if still_dips:
+        shut = np.array([e1 / e0 for e0, e1, _ in eyes])
+        dips = np.array(still_dips)
+        print(f"a still photo, {args.still} noisy frames each ({len(dips)} photos): lowest eye ratio / own "
+              f"min {dips.min():.3f}, median {np.median(dips):.3f}")
+        for t in (c.blink_closed, 0.82, 0.85, 0.88):
+            print(f"  'closed' below {t:.2f} x own: stills {int((dips < t).sum())}, "
+                  f"synthesised closed eyes {int((shut < t).sum())} of {len(shut)}")
     print("per variant (n, blink ok, mouth ok):")
     for variant, cnt in sorted(by_variant.items()):
         print(f"  {variant:12s} {cnt['n']:3d} {cnt['blink ok']:3d} {cnt['mouth ok']:3d}")
