@@ -160,6 +160,15 @@ def run_challenge(asked: list[ChallengeStep], frames: list[Look], rest: Look, co
     return state
 
 
+def still(moved: Look, rest: Look, config: ChallengeConfig) -> bool:
+    """The head kept still on a synthesised move: the face found and the 5-point pose short of the
+    turn / nod targets (past them a face move's step fails as wrong_move)."""
+    if moved.face is None:
+        return False
+    a, b = pose_from_landmarks(moved.face.landmarks), pose_from_landmarks(rest.face.landmarks)
+    return abs(a.yaw - b.yaw) < config.yaw_target and abs(a.pitch - b.pitch) < config.pitch_target
+
+
 def performed(looks: dict[str, Look], moves: list[ChallengeStep]) -> list[Look]:
     """A person doing ``moves`` at 15 fps: at rest, then each move held 0.4 s and released 0.33 s."""
     frames = [looks["rest"]] * 4
@@ -226,6 +235,7 @@ def measure(args: argparse.Namespace) -> list[str]:
     looped_passed: Counter = Counter()
     looped_n: Counter = Counter()
     unmade: Counter = Counter()
+    by_group: dict[str, Counter] = defaultdict(Counter)
     avg_gate: list[tuple[float, float, int]] = []      # (gate mean, challenge mean, band)
     seq_genuine = genuine[:: args.every]
     for e in seq_genuine:
@@ -249,17 +259,28 @@ def measure(args: argparse.Namespace) -> list[str]:
             outcome[band]["screen"] += 1
             continue
         state = run_challenge(asked, frames, rest, config)
+        # did the synthesis make each move, by the challenge's own measure (the dense-landmark openness
+        # past the step's threshold, the head still)?
+        eye0, mouth0 = rest.openness.eye, rest.openness.mouth
+        b, m = looks["blink"].openness, looks["open_mouth"].openness
+        made_blink = b is not None and b.eye < config.blink_closed * eye0 and still(looks["blink"], rest, config)
+        made_mouth = m is not None and m.mouth >= mouth0 + config.mouth_target and still(looks["open_mouth"], rest, config)
+        group = "made" if made_blink and made_mouth else "missed"
+        unmade["sequences"] += 1
+        unmade["blink made"] += made_blink
+        unmade["open_mouth made"] += made_mouth
+        unmade[group] += 1
         if state.status is ChallengeStatus.PASSED:
             outcome[band]["passed"] += 1
         else:
             outcome[band]["challenge"] += 1
             failures[f"{state.step.value}: {state.failure.value}"] += 1
-            # did the synthesis produce the move at all, by the challenge's own measure?
-            eye0, mouth0 = rest.openness.eye, rest.openness.mouth
-            b, m = looks["blink"].openness, looks["open_mouth"].openness
-            unmade["blink"] += b is None or b.eye >= config.blink_closed * eye0
-            unmade["open_mouth"] += m is None or m.mouth < mouth0 + config.mouth_target
-            unmade["smiling at rest"] += mouth0 >= 0.1
+            unmade[f"{group} refused"] += 1
+            by_group[group][f"{state.step.value}: {state.failure.value}"] += 1
+            if group == "missed":
+                unmade["missed: blink"] += not made_blink
+                unmade["missed: open_mouth"] += not made_mouth
+                unmade["missed: smiling at rest"] += mouth0 >= 0.1
         # a recording of this person doing the other order, replayed to this attempt, once and looped
         other = performed(looks, asked[::-1])
         replay_n += 1
@@ -284,12 +305,19 @@ def measure(args: argparse.Namespace) -> list[str]:
     n = sum(tot.values()) - tot["move back"]
     lines.append(f"| all | {n + tot['move back']} | {tot['move back']} | {rate(tot['screen'], n)} | "
                  f"{rate(tot['challenge'], n)} | {rate(n - tot['passed'], n)} |")
-    if failures:
-        lines += ["", "Challenge refusals of genuine sequences (step: reason): "
-                  + ", ".join(f"{k} {v}" for k, v in failures.most_common()) + f". In those {tot['challenge']} "
-                  f"sequences the warp did not make the move by the challenge's own measure: closed eyes in "
-                  f"{unmade['blink']}, open jaw in {unmade['open_mouth']} (mouth already open at rest, a smile: "
-                  f"{unmade['smiling at rest']}); a synthesis limit, not a measured refusal of a real person."]
+    if unmade["sequences"]:
+        def reasons(c: Counter) -> str:
+            return ", ".join(f"{k} {v}" for k, v in c.most_common()) or "none"
+        lines += ["", f"Did the synthesis make the moves (bench/face_moves_synth.py; by the challenge's own measure: "
+                  f"eye aspect ratio below {config.blink_closed} x own, inner-lip gap above own + "
+                  f"{config.mouth_target}, head within the turn/nod targets)? Of the {unmade['sequences']} sequences "
+                  f"the challenge saw: closed eyes in {unmade['blink made']}, open jaw in {unmade['open_mouth made']}, "
+                  f"both in {unmade['made']}. **Where the synthesis made both moves** the challenge refused "
+                  f"{rate(unmade['made refused'], unmade['made'])} ({reasons(by_group['made'])}). Where it missed one "
+                  f"({unmade['missed']} sequences: closed eyes not read in {unmade['missed: blink']} of the refused, "
+                  f"open jaw not read in {unmade['missed: open_mouth']}; mouth already open at rest, a smile: "
+                  f"{unmade['missed: smiling at rest']}) it refused {rate(unmade['missed refused'], unmade['missed'])} "
+                  f"({reasons(by_group['missed'])})."]
     if tot["gate (no single face)"]:
         lines += [f"Not made into a sequence (no single face on re-analysis): {tot['gate (no single face)']}."]
 

@@ -65,8 +65,9 @@ class ChallengeConfig:
     max_jump: float = 0.6           # face centre may move at most this many face widths per frame
     face_lost_s: float = 1.0        # no face for longer than this fails
     mirrored: bool = False          # True when frames are mirrored before they reach the pipeline
-    # MediaPipe's base mesh (no attention refinement) under-reads a shut lid: a closed eye measured 72% of
-    # the open ratio on a real face (tests/face/test_face_moves.py), so "closed" is a 22% drop.
+    # MediaPipe's base mesh (no attention refinement) under-reads a shut lid: a closed eye measured 60-75% of
+    # the open ratio on real faces (tests/face/test_face_moves.py, bench/face_moves_check.py; more on eyes
+    # narrow at rest, docs/face.md "Two-tier decision"), so "closed" is a 22% drop.
     blink_closed: float = 0.78      # eye aspect ratio below this share of the person's own: eyes closed
     blink_open: float = 0.9         # ... back above this share: eyes open again (step done)
     mouth_target: float = 0.18      # inner-lip gap / mouth width above the person's own: mouth open (closed ~0.01-0.05)
