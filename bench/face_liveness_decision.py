@@ -147,7 +147,7 @@ def run_challenge(asked: list[ChallengeStep], frames: list[Look], rest: Look, co
                   times: list[float] | None = None):
     pose = pose_from_landmarks(rest.face.landmarks)
     challenge = ActiveChallenge(list(asked), config, (pose.yaw, pose.pitch),
-                                (rest.openness.eye, rest.openness.mouth))
+                                (rest.openness.eye, rest.openness.mouth, rest.openness.aspect))
     state = challenge.state
     for i, f in enumerate(frames):
         t = times[i] if times is not None else i / FPS

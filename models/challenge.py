@@ -72,6 +72,7 @@ class ChallengeConfig:
     blink_open: float = 0.9         # ... back above this share: eyes open again (step done)
     mouth_target: float = 0.18      # inner-lip gap / mouth width above the person's own: mouth open (closed ~0.01-0.05)
     mouth_closed: float = 0.08      # ... back below own + this: closed again (step done)
+    max_face_squeeze: float = 0.10  # face aspect further than this from rest: a tilted or turned photo, not read
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ class ActiveChallenge:
 
     def __init__(self, sequence: list[ChallengeStep], config: ChallengeConfig | None = None,
                  baseline: tuple[float, float] = (0.0, 0.0),
-                 openness_baseline: tuple[float, float] | None = None) -> None:
+                 openness_baseline: tuple[float, ...] | None = None) -> None:
         """``baseline``: the person's own (yaw, pitch) when facing the screen, measured on the
         frames that passed the quality gate; a camera above the screen sees every face slightly
         from above, so moves are measured from there, not from an ideal frontal pose."""
@@ -116,7 +117,10 @@ class ActiveChallenge:
             raise ValueError("a challenge needs at least one step")
         config = config or ChallengeConfig()
         self._baseline = baseline
-        self._open_base = openness_baseline       # (eye aspect ratio, mouth opening) at rest
+        # (eye aspect ratio, mouth opening[, face aspect]) at rest; with the face aspect, a frame whose
+        # face is squeezed along one axis is not read for a blink or an open mouth (_squeezed)
+        self._open_base = openness_baseline[:2] if openness_baseline is not None else None
+        self._aspect0 = openness_baseline[2] if openness_baseline is not None and len(openness_baseline) > 2 else 0.0
         self.sequence = list(sequence)
         self.config = config
         self._index = 0
@@ -151,14 +155,25 @@ class ActiveChallenge:
             return pose.pitch / c.pitch_target
         return -pose.pitch / c.pitch_target
 
+    def _squeezed(self, openness: object) -> bool:
+        """The whole face squeezed along one axis since rest: a flat photo tilted back in the hand
+        shrinks the lid gap with everything vertical (a fake blink: 13 of 38 tilted prints passed a
+        blink step before this check), one turned shrinks the mouth's width (a fake open mouth). A
+        real blink or jaw leaves the face's aspect within a few per cent, so such a frame is not read."""
+        aspect = getattr(openness, "aspect", 0.0)
+        if self._aspect0 <= 0 or aspect <= 0:
+            return False
+        return abs(aspect / self._aspect0 - 1.0) > self.config.max_face_squeeze
+
     def _face_progress(self, step: ChallengeStep, openness: object | None) -> float | None:
-        if openness is None or self._open_base is None:
+        if openness is None or self._open_base is None or self._squeezed(openness):
             return None
         eye0, mouth0 = self._open_base
+        eye, mouth = openness.eye, openness.mouth  # type: ignore[attr-defined]
         c = self.config
         if step is ChallengeStep.BLINK:
-            return (eye0 - openness.eye) / max(eye0 * (1 - c.blink_closed), 1e-6)  # type: ignore[attr-defined]
-        return (openness.mouth - mouth0) / c.mouth_target  # type: ignore[attr-defined]
+            return (eye0 - eye) / max(eye0 * (1 - c.blink_closed), 1e-6)
+        return (mouth - mouth0) / c.mouth_target
 
     def _observe_face_move(self, t: float, step: ChallengeStep, pose: Pose, openness: object | None) -> ChallengeState:
         c = self.config
@@ -173,8 +188,8 @@ class ActiveChallenge:
             self._reached = progress >= 1.0
         else:
             eye0, mouth0 = self._open_base  # type: ignore[misc]
-            back = openness.eye >= eye0 * c.blink_open if step is ChallengeStep.BLINK \
-                else openness.mouth <= mouth0 + c.mouth_closed  # type: ignore[attr-defined]
+            eye, mouth = openness.eye, openness.mouth  # type: ignore[attr-defined]
+            back = eye >= eye0 * c.blink_open if step is ChallengeStep.BLINK else mouth <= mouth0 + c.mouth_closed
             if back:
                 return self._next_step(t)
         shown = 1.0 if self._reached else max(0.0, min(progress, 1.0))

@@ -284,7 +284,8 @@ class _Run:
         open_base = None
         if self.s.pipeline.landmarks is not None:
             measured = [self.s.pipeline.openness(f.image, face) for f, face in good]
-            open_base = (float(np.median([m.eye for m in measured])), float(np.median([m.mouth for m in measured])))
+            open_base = (float(np.median([m.eye for m in measured])), float(np.median([m.mouth for m in measured])),
+                         float(np.median([m.aspect for m in measured])))
         challenge = ActiveChallenge(sequence, self.policy.challenge_config(), baseline, open_base)
         shown: tuple[int, int] | None = None
         while True:

@@ -100,7 +100,7 @@ def _sequence(pipeline, frame, face, points, moves: list[str]) -> list[tuple[flo
 def _run(pipeline, entry, sequence_asked, performed) -> object:
     _, frame, face, points = entry
     base = pipeline.openness(frame, face)
-    challenge = ActiveChallenge(sequence_asked, baseline=(0.0, 0.0), openness_baseline=(base.eye, base.mouth))
+    challenge = ActiveChallenge(sequence_asked, baseline=(0.0, 0.0), openness_baseline=(base.eye, base.mouth, base.aspect))
     state = challenge.state
     for t, f, openness in _sequence(pipeline, frame, face, points, [m.value for m in performed]):
         state = challenge.observe(t, f, openness)
@@ -142,3 +142,69 @@ def test_challenge_moves_are_validated_in_config_and_policy() -> None:
     assert FaceSection(challenge_moves="blink, open_mouth").validate() is None
     with pytest.raises(ValueError, match="challenge_moves"):
         FacePolicy(challenge_moves=("fly",))
+
+
+def _kiosk_framed(pipeline, image: np.ndarray) -> np.ndarray:
+    """The photograph as a 640x480 kiosk camera would see it held up: the face ~35% of the width."""
+    import cv2
+
+    face = max(pipeline.analyse(image).faces, key=lambda f: f.w)
+    scale = 0.35 * 640 / face.w
+    small = cv2.resize(image, None, fx=scale, fy=scale)
+    cx, cy = (face.x + face.w / 2) * scale, (face.y + face.h / 2) * scale
+    return cv2.warpAffine(small, np.float32([[1, 0, 320 - cx], [0, 1, 240 - cy]]), (640, 480),
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def _held_at_an_angle(frame: np.ndarray, degrees: float, axis: str, focal: float = 600.0) -> np.ndarray:
+    """A flat print rotated in the hand (perspective projection): about the horizontal axis (top leaning
+    back, every vertical distance shrinks) or the vertical one (every horizontal distance shrinks)."""
+    import math
+
+    import cv2
+
+    h, w = frame.shape[:2]
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    t = math.radians(degrees)
+    moved = []
+    for x, y in corners - [w / 2, h / 2]:
+        depth = -(y if axis == "x" else x) * math.sin(t)
+        x2, y2 = (x, y * math.cos(t)) if axis == "x" else (x * math.cos(t), y)
+        moved.append([w / 2 + x2 * focal / (focal + depth), h / 2 + y2 * focal / (focal + depth)])
+    m = cv2.getPerspectiveTransform(corners, np.float32(moved))
+    return cv2.warpPerspective(frame, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+
+
+@pytest.mark.parametrize(("photo", "step", "axis", "degrees"), [
+    ("deepface/img12.jpg", ChallengeStep.BLINK, "x", 50),       # tilted back: the lids' gap shrinks with the face
+    ("deepface/img20.jpg", ChallengeStep.BLINK, "x", 40),
+    ("deepface/img19.jpg", ChallengeStep.OPEN_MOUTH, "y", 45),  # turned: the mouth's width shrinks, its gap not
+])
+def test_a_printed_photo_tilted_or_turned_in_the_hand_fakes_no_blink_and_no_open_mouth(pipeline, photo, step,
+                                                                                        axis, degrees) -> None:
+    """Each of these passed its step before the face-aspect check (measured: 13 of 38 tilted prints
+    passed a blink step, 6 of 110 turned prints an open-mouth step; 0 after)."""
+    from conftest import load_image
+
+    from models.pose import pose_from_landmarks
+
+    rest_frame = _kiosk_framed(pipeline, load_image(photo))
+    rest_face = pipeline.analyse(rest_frame).faces[0]
+    rest = pipeline.openness(rest_frame, rest_face)
+    ramp = [15, 30, degrees, degrees, degrees, 30, 15]
+    frames = [rest_frame] * 4 + [_held_at_an_angle(rest_frame, d, axis) for d in ramp] + [rest_frame] * 5
+    pose = pose_from_landmarks(rest_face.landmarks)
+
+    def first_step_done(base: tuple[float, ...]) -> bool:
+        challenge = ActiveChallenge([step, ChallengeStep.TURN_LEFT], baseline=(pose.yaw, pose.pitch),
+                                    openness_baseline=base)
+        for i, frame in enumerate(frames):
+            found = pipeline.analyse(frame).faces
+            face = found[0] if len(found) == 1 else None
+            state = challenge.observe(i / FPS, face, pipeline.openness(frame, face) if face is not None else None)
+            if state.status is not ChallengeStatus.RUNNING:
+                break
+        return state.index >= 1
+
+    assert first_step_done((rest.eye, rest.mouth)), "the attack no longer reaches the step without the check"
+    assert not first_step_done((rest.eye, rest.mouth, rest.aspect))
