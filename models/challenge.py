@@ -73,6 +73,7 @@ class ChallengeConfig:
     mouth_target: float = 0.18      # inner-lip gap / mouth width above the person's own: mouth open (closed ~0.01-0.05)
     mouth_closed: float = 0.08      # ... back below own + this: closed again (step done)
     max_face_squeeze: float = 0.10  # face aspect further than this from rest: a tilted or turned photo, not read
+    min_turn_width: float = 0.72    # a turn counts only while the eye distance keeps this share of rest's
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ class ActiveChallenge:
         self._rest_at: float | None = None      # last moment the head was near rest for this step
         self._reached = False
         self._last_face: Face | None = None
+        self._rest_eye_distance: float | None = None    # at the latest frontal moment
         self._last_seen: float | None = None
         self._state = ChallengeState(ChallengeStatus.RUNNING, self.sequence[0], 0, len(self.sequence))
 
@@ -154,6 +156,14 @@ class ActiveChallenge:
         if step is ChallengeStep.NOD:
             return pose.pitch / c.pitch_target
         return -pose.pitch / c.pitch_target
+
+    def _flat_turn(self, pose: Pose) -> bool:
+        """A flat photo turned in the hand: its nose moves off the eye midline only by perspective,
+        so a turn's yaw needs the eyes squeezed to half their distance (2 of 56 turned deepface
+        prints passed a turn step at 45-60 degrees); a real head reaches the target at about 28
+        degrees, its eye distance still ~0.88 of rest."""
+        rest = self._rest_eye_distance
+        return rest is not None and pose.eye_distance < self.config.min_turn_width * rest
 
     def _squeezed(self, openness: object) -> bool:
         """The whole face squeezed along one axis since rest: a flat photo tilted back in the hand
@@ -235,6 +245,9 @@ class ActiveChallenge:
         if not self._reached:
             if neutral:
                 self._neutral_at = t          # the latest frontal moment before the move
+                self._rest_eye_distance = pose.eye_distance
+            if step in (ChallengeStep.TURN_LEFT, ChallengeStep.TURN_RIGHT) and self._flat_turn(pose):
+                progress = min(progress, 0.99)
             if progress <= 0.2:
                 self._rest_at = t             # the move starts after this
             elif self._neutral_at is None:
