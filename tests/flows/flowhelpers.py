@@ -92,7 +92,15 @@ class Kiosk:
 
     def insert(self, id_number: str, name: str, pin: str = GOOD_PIN, max_tries: int = 3) -> VirtualSsCard:
         holder = sample_holder(name=name, ssn=id_number)
-        return self.services.virtual_cards.insert_card(CardConfig(pin=pin, max_tries=max_tries, holder=holder))
+        card = self.services.virtual_cards.insert_card(CardConfig(pin=pin, max_tries=max_tries, holder=holder))
+        # The reader reports the card a moment later (its monitor polls); a flow started before that
+        # asks "with or without the card?" (seen once in CI under load).
+        wait_until(lambda: self._card_seen(), timeout=10, what="the reader to report the inserted card")
+        return card
+
+    def _card_seen(self) -> bool:
+        info = self.services.card.reader_info().wait(5)
+        return bool(info.ok and info.result is not None and info.result.card_present)
 
     def remove_card(self) -> None:
         self.services.virtual_cards.remove_card()
