@@ -181,15 +181,16 @@ def _held_at_an_angle(frame: np.ndarray, degrees: float, axis: str, focal: float
     ("deepface/img19.jpg", ChallengeStep.OPEN_MOUTH, "y", 45),  # turned: the mouth's width shrinks, its gap not
     ("deepface/img18.jpg", ChallengeStep.TURN_RIGHT, "y", 60),  # turned far: perspective moves the nose off the eyes
 ])
-def test_a_printed_photo_tilted_or_turned_in_the_hand_fakes_no_move(pipeline, photo, step, axis, degrees) -> None:
+def test_a_printed_photo_tilted_or_turned_in_the_hand_fakes_no_move(pipeline, faces_dir, photo, step, axis,
+                                                                     degrees) -> None:
     """Each of these passed its step before the checks (measured on deepface prints: 13 of 38 tilted
     passed a blink step, 6 of 110 turned an open-mouth step, 2 of 56 turned a turn step; 0 after):
     the face-aspect check for blink / open mouth, the eye-distance check for turns."""
-    from conftest import load_image
+    import cv2
 
     from models.pose import pose_from_landmarks
 
-    rest_frame = _kiosk_framed(pipeline, load_image(photo))
+    rest_frame = _kiosk_framed(pipeline, cv2.imread(str(faces_dir / photo)))
     rest_face = pipeline.analyse(rest_frame).faces[0]
     rest = pipeline.openness(rest_frame, rest_face)
     ramp = [15, 30, degrees, degrees, degrees, 30, 15]
