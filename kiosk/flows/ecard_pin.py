@@ -174,6 +174,18 @@ def _session_over(ctx: FlowContext) -> None:
                     step="ecard_pin_saving")
 
 
+def _retry_or_stop(ctx: FlowContext, answer: Rejected, what: str) -> None:
+    """The refusals every submission can meet: a weak new PIN and an expired session return for
+    another try (after the person chose Try again); anything else stops, pointing to the counter."""
+    if answer.error == "weak_pin":
+        _weak_retry(ctx, answer)
+    elif answer.error == "session_over":
+        _session_over(ctx)
+    else:
+        log.error(what, extra={"service": SERVICE, "error": answer.error})
+        ctx.fail(f"ecard_pin_{answer.error}", ctx.counter_guidance(M.SOMETHING_WENT_WRONG))
+
+
 def _done(ctx: FlowContext, purpose: str, method: str, done: EcardPinDone, **checks: Any) -> FlowOutcome:
     assert ctx.id_number is not None
     ctx.commit(RECORD_TYPE, {"id_number": ctx.id_number, "purpose": purpose, "method": method,
@@ -205,14 +217,7 @@ def _set_or_change(ctx: FlowContext, id_number: str, method: str, purpose: str) 
             continue
         if answer.error == "pin_locked":
             _choose_again(ctx, "pin_locked", EP.LOCKED, EP.LOCKED_TODO, tries_left=0)
-        if answer.error == "weak_pin":
-            _weak_retry(ctx, answer)
-            continue
-        if answer.error == "session_over":
-            _session_over(ctx)
-            continue
-        log.error("e-card PIN submission refused", extra={"service": SERVICE, "error": answer.error})
-        ctx.fail(f"ecard_pin_{answer.error}", ctx.counter_guidance(M.SOMETHING_WENT_WRONG))
+        _retry_or_stop(ctx, answer, "e-card PIN submission refused")
 
 
 # -- reset ------------------------------------------------------------------------------------------
@@ -243,11 +248,4 @@ def _reset(ctx: FlowContext, id_number: str, method: str) -> FlowOutcome:
                          sms_request_id=request_id)
         if isinstance(answer, EcardPinDone):
             return _done(ctx, "reset", method, answer, **checks)
-        if answer.error == "weak_pin":
-            _weak_retry(ctx, answer)
-            continue
-        if answer.error == "session_over":
-            _session_over(ctx)
-            continue
-        log.error("e-card PIN reset refused", extra={"service": SERVICE, "error": answer.error})
-        ctx.fail(f"ecard_pin_{answer.error}", ctx.counter_guidance(M.SOMETHING_WENT_WRONG))
+        _retry_or_stop(ctx, answer, "e-card PIN reset refused")
