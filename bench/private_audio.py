@@ -11,7 +11,6 @@ Prints figures, asserts nothing. The socket is polled every 50 ms (drivers/headp
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import statistics
 import sys
@@ -23,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from voice_bench_kit import null_alsa_unless, settle, timed_sink, voice_config, wait_until  # noqa: E402
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -30,28 +31,19 @@ def main() -> int:
     parser.add_argument("--device", default="")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-private-bench-"))
-    if not args.device:
-        (tmp / "asound.conf").write_text("pcm.!default { type null }\n")
-        os.environ["ALSA_CONFIG_PATH"] = str(tmp / "asound.conf")
+    device = null_alsa_unless(args.device, tmp)
 
     from PySide6.QtWidgets import QApplication
 
     from drivers.headphone.factory import create_headphone_jack
     from drivers.pinpad.factory import create_pinpad
-    from kiosk.config import load_config
     from kiosk.session import SessionCore
     from ui.main import bridge_for_devices, create_shell
-    from ui.voice import AudioSink
 
     app = QApplication([sys.argv[0]])
-    config = load_config("demo", environ={})
-    config = dataclasses.replace(config, ui=dataclasses.replace(config.ui, voice=True, voice_engine="pack"))
+    config = voice_config()
     core = SessionCore(600, 15, result_timeout_s=600, marker_path=tmp / "visit")
-    sink = AudioSink(args.device or "default")
-    if sink.player is None:
-        raise SystemExit("bench: aplay is missing (apt-get install alsa-utils)")
-    started: dict[int, float] = {}
-    sink.player.on_started = lambda seq, at: started.__setitem__(seq, at)
+    sink, started = timed_sink(device)
     jack = create_headphone_jack("simulator")
     pad = create_pinpad(backend="simulator")
     assert jack.service is not None and jack.simulator is not None and pad.simulator is not None
@@ -60,18 +52,10 @@ def main() -> int:
     window.show_kiosk(fullscreen=False, hide_cursor=False, width=1920, height=1080)
 
     def until(predicate, timeout: float = 10.0) -> None:
-        end = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > end:
-                raise SystemExit("bench: timed out")
-            app.processEvents()
-            time.sleep(0.0005)
+        wait_until(app, predicate, timeout)
 
     until(lambda: pad.service.wait_online(0))
-    settle = time.monotonic() + 1.5
-    while time.monotonic() < settle:
-        app.processEvents()
-        time.sleep(0.005)
+    settle(app)
     core.start_visit("touch")                       # the home screen: choices to move between
     plug: list[float] = []
     unplug_mode: list[float] = []

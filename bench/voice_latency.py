@@ -13,7 +13,6 @@ The issue's budget is 150 ms; this prints figures, it asserts nothing.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import statistics
 import sys
@@ -24,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from voice_bench_kit import null_alsa_unless, settle, timed_sink, voice_config, wait_until  # noqa: E402
 
 
 class _Steps:
@@ -43,44 +44,26 @@ def main() -> int:
     parser.add_argument("--device", default="")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-voice-bench-"))
-    device = args.device or "default"
-    if not args.device:
-        (tmp / "asound.conf").write_text("pcm.!default { type null }\n")
-        os.environ["ALSA_CONFIG_PATH"] = str(tmp / "asound.conf")
+    device = null_alsa_unless(args.device, tmp)
 
     from PySide6.QtWidgets import QApplication
 
-    from kiosk.config import load_config
     from kiosk.session import EndReason, SessionCore
     from ui.main import create_shell
-    from ui.voice import AudioSink
 
     app = QApplication([sys.argv[0]])
-    config = load_config("demo", environ={})
-    config = dataclasses.replace(config, ui=dataclasses.replace(config.ui, voice=True, voice_engine="pack"))
+    config = voice_config()
     core = SessionCore(60, 15, result_timeout_s=20, marker_path=tmp / "visit")
-    sink = AudioSink(device)
-    if sink.player is None:
-        raise SystemExit("bench: aplay is missing (apt-get install alsa-utils)")
-    started_at: dict[int, float] = {}
-    sink.player.on_started = lambda seq, at: started_at.__setitem__(seq, at)
+    sink, started_at = timed_sink(device)
     t_build = time.perf_counter()
     window = create_shell(config, core, sink=sink, flows={"card_status": _Steps})
     window.show_kiosk(fullscreen=False, hide_cursor=False, width=1920, height=1080)
     print(f"shell with voice built in {(time.perf_counter() - t_build) * 1000:.0f} ms")
 
     def until(predicate, timeout: float = 10.0) -> None:
-        end = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > end:
-                raise SystemExit("bench: no audio started")
-            app.processEvents()
-            time.sleep(0.0005)
+        wait_until(app, predicate, timeout, "no audio started")
 
-    settle = time.monotonic() + 1.5         # the kiosk idles a moment: the prompter's warm-up runs
-    while time.monotonic() < settle:
-        app.processEvents()
-        time.sleep(0.005)
+    settle(app)                             # the kiosk idles a moment: the prompter's warm-up runs
     actions = [("attract", lambda: window.show_page("attract", remember=False)),
                ("home", lambda: core.start_visit("touch")),
                ("step", lambda: window.start_service("card_status")),
