@@ -5,7 +5,7 @@ challenge's thresholds (eye aspect ratio below ``blink_closed`` x own, mouth ope
 ``mouth_target``) while keeping the head-pose cues (|yaw| < yaw_target, |pitch| < pitch_target from
 rest) and, for the blink, the mouth still (a blink frame reading "mouth open" fails as wrong_move).
 
-    .venv/bin/python bench/face_moves_check.py [--set var/face_set] [--every 4] [--list]
+    .venv/bin/python bench/face_moves_check.py [--set var/face_set] [--every 4] [--list] [--still N] [--mesh-eyes]
 
 Counts per face-width band and per variant, and the frames that fail by name with ``--list``.
 """
@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from face_moves_synth import closed_eyes, open_jaw  # noqa: E402
 
 from models.factory import make_pipeline  # noqa: E402
+from models.landmarks import eye_aspect_ratio  # noqa: E402
 from models.policy import FacePolicy  # noqa: E402
 from models.pose import pose_from_landmarks  # noqa: E402
 
@@ -47,15 +48,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--still", type=int, default=0, metavar="N",
                         help="also read N copies of each frame with fresh sensor noise (a still photo in front of "
                              "a camera): how low its eye ratio dips, against the closed eyes, at several thresholds")
+    parser.add_argument("--mesh-eyes", action="store_true",
+                        help="read the lids on the mesh alone, as a kiosk without the eye model does")
     args = parser.parse_args(argv)
     pipeline = make_pipeline(models_dir=args.models)
+    if args.mesh_eyes:
+        pipeline.landmarks.eyes = None
     c = FacePolicy().challenge_config()
     rows = [r for r in csv.DictReader(open(args.set / "manifest.csv", encoding="utf-8"))
             if r["file"] and r["label"] == "ok"]
     total: Counter = Counter()
     by_variant: dict[str, Counter] = defaultdict(Counter)
     seen = 0
-    eyes: list[tuple[float, float, bool]] = []      # (own eye ratio at rest, closed, blink made)
+    eyes: list[tuple[float, float, bool, float]] = []   # (own eye ratio at rest, closed, blink made, the mesh's own)
     still_dips: list[float] = []                     # lowest eye ratio / own over the noisy copies of a still
     noise = np.random.default_rng(14)
     for row in rows:
@@ -92,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
                 ok = made and pose_ok and mouth_still
                 why = "ok" if ok else ("not closed" if not made else "pose" if not pose_ok else "mouth moved")
                 res[move] = (why, o.eye / rest.eye)
-                eyes.append((rest.eye, o.eye, ok))
+                eyes.append((rest.eye, o.eye, ok, eye_aspect_ratio(points)))
             else:
                 made = o.mouth >= rest.mouth + c.mouth_target
                 ok = made and pose_ok
@@ -116,18 +121,20 @@ def main(argv: list[str] | None = None) -> int:
           f"pose within yaw {c.yaw_target}, pitch {c.pitch_target}")
     for k, v in sorted(total.items()):
         print(f"  {k}: {v}")
-    print("closed eyes by the eye's own openness at rest (n, blink read, median closed ratio, median closed / own):")
+    eye_source = "the eye model" if pipeline.landmarks.eyes is not None else "the mesh's lids"
+    print(f"closed eyes read by {eye_source}, by the eye's openness at rest on the mesh (n, blink read, "
+          "median closed ratio, median closed / own):")
     for lo, hi in ((0.0, 0.20), (0.20, 0.25), (0.25, 1.0)):
-        sel = [(e0, e1, ok) for e0, e1, ok in eyes if lo <= e0 < hi]
+        sel = [(e0, e1, ok) for e0, e1, ok, mesh0 in eyes if lo <= mesh0 < hi]
         if sel:
-            print(f"  own {lo:.2f}-{hi:.2f}: {len(sel):3d} {sum(ok for *_, ok in sel):3d} "
+            print(f"  mesh own {lo:.2f}-{hi:.2f}: {len(sel):3d} {sum(ok for *_, ok in sel):3d} "
                   f"{np.median([e1 for _, e1, _ in sel]):.3f} {np.median([e1 / e0 for e0, e1, _ in sel]):.2f}")
     if still_dips:
-        shut = np.array([e1 / e0 for e0, e1, _ in eyes])
+        shut = np.array([e1 / e0 for e0, e1, *_ in eyes])
         dips = np.array(still_dips)
         print(f"a still photo, {args.still} noisy frames each ({len(dips)} photos): lowest eye ratio / own "
               f"min {dips.min():.3f}, median {np.median(dips):.3f}")
-        for t in (c.blink_closed, 0.82, 0.85, 0.88):
+        for t in (0.6, 0.7, c.blink_closed, 0.82, 0.85, 0.88):
             print(f"  'closed' below {t:.2f} x own: stills {int((dips < t).sum())}, "
                   f"synthesised closed eyes {int((shut < t).sum())} of {len(shut)}")
     print("per variant (n, blink ok, mouth ok):")

@@ -55,7 +55,9 @@ def make_pipeline(*, models_dir: str | Path, threads: int = 1, detect_max_side: 
             PassiveLiveness(manifest.model("minifasnet_v2"), manifest.model("minifasnet_v1se"), threads, engine),
             FaceEmbedder(manifest.model("sface"), threads, engine, "bf16" if embedding_bf16 else "f32"),
             quality or QualityThresholds(),
-            landmarks=DenseLandmarks(manifest.model("facemesh"), threads, engine) if manifest.has("facemesh") else None,
+            landmarks=DenseLandmarks(manifest.model("facemesh"), threads, engine,
+                                     manifest.model("eyes") if manifest.has("eyes") else None)
+            if manifest.has("facemesh") else None,
             parallel=parallel)
 
     try:

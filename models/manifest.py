@@ -22,9 +22,11 @@ MODEL_FILES = {
     "minifasnet_v2": "minifasnet_v2_2.7_80x80.onnx",
     "minifasnet_v1se": "minifasnet_v1se_4.0_80x80.onnx",
 }
-# Installed when its source (the mediapipe wheel) could be had; blink and open-mouth challenges need it.
+# Installed when their source (the mediapipe wheel) could be had; blink and open-mouth challenges need
+# the mesh; the eye model refines the lids for the blink (without it the mesh's own lids are read).
 OPTIONAL_MODEL_FILES = {
     "facemesh": "face_landmark_468.onnx",
+    "eyes": "iris_landmark_71.onnx",
 }
 
 

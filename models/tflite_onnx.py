@@ -1,14 +1,18 @@
-"""Rebuild MediaPipe's dense face-landmark network (``face_landmark.tflite``) as ONNX, at install time.
+"""Rebuild MediaPipe's dense face-landmark network (``face_landmark.tflite``) and its eye-region
+network (``iris_landmark.tflite``) as ONNX, at install time.
 
-The kiosk runs every model in onnxruntime; the landmark model ships only as TFLite inside the
-mediapipe wheel. Its graph uses seven operators (float16 weights behind DEQUANTIZE, CONV_2D,
-DEPTHWISE_CONV_2D, PRELU, ADD, MAX_POOL_2D, PAD), each mapped here one to one onto ONNX in NCHW:
+The kiosk runs every model in onnxruntime; these models ship only as TFLite inside the mediapipe
+wheel. Their graphs use eight operators (weights in float32 or float16 behind DEQUANTIZE, CONV_2D,
+DEPTHWISE_CONV_2D, PRELU, ADD, MAX_POOL_2D, PAD, RESHAPE of a 1x1 map to a vector), each mapped here
+one to one onto ONNX in NCHW:
 kernels transposed (OHWI -> OIHW, 1HWC -> C1HW with group = C), TFLite's SAME padding made
 explicit, PAD's NHWC pairs reordered. The file is read with the ``tflite`` flatbuffer schema package
 (parsing only, no TensorFlow). Anything else in a graph is refused with the operator's name.
 
-Input ``input``: 1x3x192x192 RGB in 0..1; outputs ``landmarks`` (1x1404 = 468 x (x, y, z) in input
-pixels) and ``face_flag`` (1x1, a logit: face present).
+Input ``input``: 1xCxHxW as the TFLite input (RGB in 0..1 for both). Outputs, flattened, named by
+``output_names``: for face_landmark ``landmarks`` (1x1404 = 468 x (x, y, z) in input pixels) and
+``face_flag`` (1x1, a logit: face present); for iris_landmark (64x64 input) ``eye`` (1x213 = 71 x
+(x, y, z): eyelid contour first, then the brow) and ``iris`` (1x15 = 5 x (x, y, z)).
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ def _same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def convert(data: bytes) -> onnx.ModelProto:
+def convert(data: bytes, output_names: tuple[str, str] = ("landmarks", "face_flag"),
+            graph_name: str = "face_landmark") -> onnx.ModelProto:
     model = tflite.Model.GetRootAsModel(data, 0)
     graph = model.Subgraphs(0)
     codes = [model.OperatorCodes(i) for i in range(model.OperatorCodesLength())]
@@ -54,6 +59,13 @@ def convert(data: bytes) -> onnx.ModelProto:
     def const(name: str, value: np.ndarray) -> str:
         inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
+
+    def constant_of(index: int) -> np.ndarray:
+        """A constant: the output of a DEQUANTIZE, or a tensor stored with its data (float32)."""
+        name = names[index]
+        if name not in consts:
+            consts[name] = _np(model, graph.Tensors(index)).astype(np.float32)
+        return consts[name]
 
     def activation(out: str, act: int) -> None:
         if act == _ACT_RELU:
@@ -75,7 +87,7 @@ def convert(data: bytes) -> onnx.ModelProto:
             opts = opts_cls()
             table = op.BuiltinOptions()
             opts.Init(table.Bytes, table.Pos)
-            w = consts[names[ins[1]]]
+            w = constant_of(ins[1])
             if kind == "CONV_2D":
                 weight, group = w.transpose(0, 3, 1, 2), 1
             else:
@@ -90,12 +102,12 @@ def convert(data: bytes) -> onnx.ModelProto:
             act = opts.FusedActivationFunction()
             inputs = [x, const(out + "_w", weight)]
             if len(ins) > 2:
-                inputs.append(const(out + "_b", consts[names[ins[2]]]))
+                inputs.append(const(out + "_b", constant_of(ins[2])))
             nodes.append(helper.make_node("Conv", inputs, [out + "_pre" if act else out], strides=[sh, sw],
                                           pads=[pt, pl, pb, pr], group=int(group), kernel_shape=[kh, kw]))
             activation(out, act)
         elif kind == "PRELU":
-            alpha = consts[names[ins[1]]].reshape(-1)[:, None, None]
+            alpha = constant_of(ins[1]).reshape(-1)[:, None, None]
             nodes.append(helper.make_node("PRelu", [x, const(out + "_alpha", alpha)], [out]))
         elif kind == "ADD":
             opts = tflite.AddOptions()
@@ -123,6 +135,9 @@ def convert(data: bytes) -> onnx.ModelProto:
             order = [0, 3, 1, 2]
             onnx_pads = [pads[a][0] for a in order] + [pads[a][1] for a in order]
             nodes.append(helper.make_node("Pad", [x, const(out + "_pads", np.array(onnx_pads, np.int64))], [out]))
+        elif kind == "RESHAPE" and shapes[ins[0]][1:3] == [1, 1] and len(shapes[int(op.OutputsAsNumpy()[0])]) == 2:
+            # a 1x1 map to a vector: the same values in NCHW, whose own flatten follows at the output
+            nodes.append(helper.make_node("Identity", [x], [out]))
         else:
             raise UnsupportedTfliteGraph(f"operator {kind} is not supported by models/tflite_onnx.py")
 
@@ -130,11 +145,11 @@ def convert(data: bytes) -> onnx.ModelProto:
     _, h, w, c = (int(v) for v in shapes[in_idx])
     outputs = [names[int(i)] for i in graph.OutputsAsNumpy()]
     nodes.insert(0, helper.make_node("Identity", ["input"], [names[in_idx]]))
-    nodes.append(helper.make_node("Flatten", [outputs[0]], ["landmarks"]))
-    nodes.append(helper.make_node("Flatten", [outputs[1]], ["face_flag"]))
-    g = helper.make_graph(nodes, "face_landmark", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, c, h, w])],
-                          [helper.make_tensor_value_info("landmarks", TensorProto.FLOAT, [1, None]),
-                           helper.make_tensor_value_info("face_flag", TensorProto.FLOAT, [1, None])], inits)
+    for tensor, name in zip(outputs, output_names, strict=True):
+        nodes.append(helper.make_node("Flatten", [tensor], [name]))
+    g = helper.make_graph(nodes, graph_name, [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, c, h, w])],
+                          [helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, None]) for name in output_names],
+                          inits)
     onnx_model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], producer_name="kiosk-models")
     onnx_model.ir_version = 8
     onnx.checker.check_model(onnx_model)

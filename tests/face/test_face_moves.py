@@ -82,6 +82,49 @@ def test_synthesised_moves_keep_the_head_still(pipeline, faces) -> None:
             assert abs(pose.pitch - rest.pitch) < config.pitch_target / 3, (name, pose, rest)
 
 
+def test_eye_model_lids_sit_on_the_mesh_eyes(pipeline, faces) -> None:
+    """The eye model (crop placed by the mesh's corners, the subject's left eye mirrored, the
+    conversion from TFLite): its lid contour lies on the mesh's (MediaPipe's own mapping of the 16
+    points; the two models place the outer corner 10-20% of the eye's width apart, a mirrored or
+    misplaced crop would put it a whole width away) and its upper lid lies above the lower."""
+    from models.landmarks import EYE_MODEL_LIDS, LEFT_EYE, RIGHT_EYE
+
+    in_mesh = {False: [33, 7, 163, 144, 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173],
+               True: [263, 249, 390, 373, 374, 380, 381, 382, 362, 466, 388, 387, 386, 385, 384, 398]}
+    eyes = pipeline.landmarks.eyes
+    assert eyes is not None, "the eye model is installed with the mesh from the mediapipe wheel"
+    for name, frame, _, points in faces:
+        for (outer, inner, *_), mirror in ((RIGHT_EYE, False), (LEFT_EYE, True)):
+            lids = eyes.lids(frame, points[outer, :2], points[inner, :2], mirror)
+            width = np.hypot(*(points[outer, :2] - points[inner, :2]))
+            apart = np.hypot(*(lids - points[in_mesh[mirror], :2]).T) / width
+            assert apart.max() < 0.3 and apart.mean() < 0.2, (name, mirror, apart.round(2))
+            assert all(lids[upper][1] < lids[lower][1] for upper, lower in EYE_MODEL_LIDS), (name, mirror)
+
+
+@pytest.mark.parametrize("photo", ["biden", "obama-480p"])
+def test_eye_model_reads_a_shut_lid_the_mesh_misses(pipeline, images, photo) -> None:
+    """Eyes narrow at rest: the mesh's own lids read the shut eye at 81-91% of open, above the
+    challenge's 78%, so the blink was never seen; the eye model reads it at 32-59%. A still photo
+    under sensor noise stays near its own ratio on the eye model too (it must not blink)."""
+    from models.landmarks import eye_aspect_ratio
+
+    config = ChallengeConfig()
+    frame = _kiosk_framed(pipeline, images[photo])
+    face = pipeline.analyse(frame).verdict.face
+    points, _ = pipeline.landmarks.points(frame, face)
+    shut_frame = closed_eyes(frame, points)
+    shut_face = pipeline.analyse(shut_frame).verdict.face
+    shut_points, _ = pipeline.landmarks.points(shut_frame, shut_face)
+    assert eye_aspect_ratio(shut_points) >= config.blink_closed * eye_aspect_ratio(points), photo
+    rest, shut = pipeline.openness(frame, face), pipeline.openness(shut_frame, shut_face)
+    assert shut.eye < config.blink_closed * rest.eye, (photo, rest, shut)
+    noise = np.random.default_rng(7)
+    for _ in range(4):
+        noisy = np.clip(frame + noise.normal(0, 2.0, frame.shape), 0, 255).astype(np.uint8)
+        assert pipeline.openness(noisy, pipeline.analyse(noisy).verdict.face).eye > config.blink_open * rest.eye, photo
+
+
 def _sequence(pipeline, frame, face, points, moves: list[str]) -> list[tuple[float, object, object]]:
     """(t, face, openness) at 15 fps: rest, then each move held 0.4 s and released."""
     looks = {"rest": frame, "blink": closed_eyes(frame, points), "open_mouth": open_jaw(frame, points, face)}
@@ -177,15 +220,17 @@ def _held_at_an_angle(frame: np.ndarray, degrees: float, axis: str, focal: float
 
 @pytest.mark.parametrize(("photo", "step", "axis", "degrees"), [
     ("deepface/img12.jpg", ChallengeStep.BLINK, "x", 50),       # tilted back: the lids' gap shrinks with the face
-    ("deepface/img20.jpg", ChallengeStep.BLINK, "x", 40),
+    ("deepface/img5.jpg", ChallengeStep.BLINK, "x", 40),
     ("deepface/img19.jpg", ChallengeStep.OPEN_MOUTH, "y", 45),  # turned: the mouth's width shrinks, its gap not
     ("deepface/img18.jpg", ChallengeStep.TURN_RIGHT, "y", 60),  # turned far: perspective moves the nose off the eyes
 ])
 def test_a_printed_photo_tilted_or_turned_in_the_hand_fakes_no_move(pipeline, faces_dir, photo, step, axis,
                                                                      degrees) -> None:
-    """Each of these passed its step before the checks (measured on deepface prints: 13 of 38 tilted
-    passed a blink step, 6 of 110 turned an open-mouth step, 2 of 56 turned a turn step; 0 after):
-    the face-aspect check for blink / open mouth, the eye-distance check for turns."""
+    """Each of these passes its step without the checks (measured on the 56 deepface prints: tilted
+    back 40 / 50 degrees, 25 / 51 passed a blink step on the eye model, 13 of 38 on the mesh's lids;
+    turned 45 / 60 degrees, 1 / 5 an open-mouth step; 2 of 56 turned a turn step; 0 of each with
+    them): the face-aspect check and the squeeze taken off the eye ratio for blink / open mouth, the
+    eye-distance check for turns."""
     import cv2
 
     from models.pose import pose_from_landmarks

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from models.install import InstallError, install
-from models.manifest import MODEL_FILES, Manifest, ModelIntegrityError
+from models.manifest import MODEL_FILES, OPTIONAL_MODEL_FILES, Manifest, ModelIntegrityError
 from models.torchpth import WeightFileError, load_state_dict
 
 # ../shared/models/minifasnet/README.md, measured with the original implementation.
@@ -56,7 +56,7 @@ def test_rebuilt_minifasnet_reproduces_reference(pipeline, images, models_dir) -
 
 def test_install_is_idempotent_and_checks_sources(tmp_path: Path, weights_dir: Path, models_dir: Path) -> None:
     again = install(weights_dir, models_dir)
-    assert not again.converted and set(again.files) == {*MODEL_FILES.values(), "face_landmark_468.onnx"}
+    assert not again.converted and set(again.files) == {*MODEL_FILES.values(), *OPTIONAL_MODEL_FILES.values()}
     bad = tmp_path / "weights"
     shutil.copytree(weights_dir, bad)
     target = bad / "4_0_0_80x80_MiniFASNetV1SE.pth"
