@@ -45,6 +45,12 @@ def checks(config: KioskConfig) -> list[CheckResult]:
                                    "(the kiosk uses head moves only)",
                                    "run `kiosk models install` with PyPI reachable (it takes face_landmark.tflite "
                                    "from the mediapipe 0.10.14 wheel), or drop them from face.challenge_moves"))
+    elif "blink" in wanted and config.face.active_challenge and not manifest.has("eyes"):
+        results.append(CheckResult("face challenge", Verdict.WARN,
+                                   "blink asked but the eye model is not installed: the mesh's own lids miss the "
+                                   "blink of some eyes narrow at rest (hooded or smiling)",
+                                   "run `kiosk models install` with PyPI reachable (it takes iris_landmark.tflite "
+                                   "from the mediapipe 0.10.14 wheel), or drop blink from face.challenge_moves"))
     if not config.face.active_challenge and config.kiosk.profile != "demo":
         results.append(CheckResult("face policy", Verdict.WARN, "active liveness challenge is off",
                                    "set face.active_challenge = true: passive liveness alone misses some replays"))

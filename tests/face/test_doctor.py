@@ -52,3 +52,21 @@ def test_doctor_warns_when_blink_is_asked_without_the_dense_landmark_model(tmp_p
     results = face.checks(_config(copy, faces_dir / "silentface" / "image_T1.jpg"))
     warn = [r for r in results if r.name == "face challenge"]
     assert warn and warn[0].verdict is Verdict.WARN and "blink" in warn[0].detail and "models install" in warn[0].todo
+
+
+def test_doctor_warns_when_blink_is_asked_without_the_eye_model(tmp_path: Path, models_dir: Path,
+                                                                faces_dir: Path) -> None:
+    """A kiosk whose models were installed before the eye model existed reads blinks on the mesh's
+    lids: the doctor says so and how to install it; with it installed there is no such warning."""
+    import json
+
+    image = faces_dir / "silentface" / "image_T1.jpg"
+    assert not [r for r in face.checks(_config(models_dir, image)) if r.name == "face challenge"]
+    copy = tmp_path / "models"
+    shutil.copytree(models_dir, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    del manifest["files"]["iris_landmark_71.onnx"]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    warn = [r for r in face.checks(_config(copy, image)) if r.name == "face challenge"]
+    assert warn and warn[0].verdict is Verdict.WARN and "eye model" in warn[0].detail
+    assert "iris_landmark" in warn[0].todo
