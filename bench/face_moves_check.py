@@ -5,7 +5,7 @@ challenge's thresholds (eye aspect ratio below ``blink_closed`` x own, mouth ope
 ``mouth_target``) while keeping the head-pose cues (|yaw| < yaw_target, |pitch| < pitch_target from
 rest) and, for the blink, the mouth still (a blink frame reading "mouth open" fails as wrong_move).
 
-    .venv/bin/python bench/face_moves_check.py [--set var/face_set] [--every 4] [--list] [--still N] [--mesh-eyes]
+    .venv/bin/python bench/face_moves_check.py [--set var/face_set] [--every 4] [--list] [--still N] [--mesh-eyes] [--mesh-lips]
 
 Counts per face-width band and per variant, and the frames that fail by name with ``--list``.
 """
@@ -48,12 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--still", type=int, default=0, metavar="N",
                         help="also read N copies of each frame with fresh sensor noise (a still photo in front of "
                              "a camera): how low its eye ratio dips, against the closed eyes, at several thresholds")
+    parser.add_argument("--mesh-lips", action="store_true",
+                        help="read the mouth on the mesh's own lips, as a kiosk without the attention model does")
     parser.add_argument("--mesh-eyes", action="store_true",
                         help="read the lids on the mesh alone, as a kiosk without the eye model does")
     args = parser.parse_args(argv)
     pipeline = make_pipeline(models_dir=args.models)
     if args.mesh_eyes:
         pipeline.landmarks.eyes = None
+    if args.mesh_lips:
+        pipeline.landmarks.lips = None
     c = FacePolicy().challenge_config()
     rows = [r for r in csv.DictReader(open(args.set / "manifest.csv", encoding="utf-8"))
             if r["file"] and r["label"] == "ok"]
@@ -62,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     seen = 0
     eyes: list[tuple[float, float, bool, float]] = []   # (own eye ratio at rest, closed, blink made, the mesh's own)
     still_dips: list[float] = []                     # lowest eye ratio / own over the noisy copies of a still
+    still_mouths: list[float] = []                   # highest mouth opening - own over the same copies
     noise = np.random.default_rng(14)
     for row in rows:
         image = cv2.imread(str(args.set / row["file"]))
@@ -75,13 +80,15 @@ def main(argv: list[str] | None = None) -> int:
             continue
         points, _ = pipeline.landmarks.points(image, face)
         if args.still:
-            dips = []
+            dips, mouths = [], []
             for _ in range(args.still):
                 noisy = np.clip(image.astype(np.float32) + noise.normal(0, 2.0, image.shape), 0, 255).astype(np.uint8)
                 f, o = single(pipeline, noisy)
                 if o is not None:
                     dips.append(o.eye / rest.eye)
+                    mouths.append(o.mouth - rest.mouth)
             still_dips.append(min(dips, default=1.0))
+            still_mouths.append(max(mouths, default=0.0))
         pose0 = pose_from_landmarks(face.landmarks)
         res = {}
         for move, synth in (("blink", closed_eyes(image, points)), ("mouth", open_jaw(image, points, face))):
@@ -134,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         dips = np.array(still_dips)
         print(f"a still photo, {args.still} noisy frames each ({len(dips)} photos): lowest eye ratio / own "
               f"min {dips.min():.3f}, median {np.median(dips):.3f}")
+        rises = np.array(still_mouths)
+        print(f"  and its mouth opening above own: max {rises.max():.3f}, median {np.median(rises):.3f} "
+              f"(open is own + {c.mouth_target})")
         for t in (0.6, 0.7, c.blink_closed, 0.82, 0.85, 0.88):
             print(f"  'closed' below {t:.2f} x own: stills {int((dips < t).sum())}, "
                   f"synthesised closed eyes {int((shut < t).sum())} of {len(shut)}")

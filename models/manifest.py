@@ -23,10 +23,13 @@ MODEL_FILES = {
     "minifasnet_v1se": "minifasnet_v1se_4.0_80x80.onnx",
 }
 # Installed when their source (the mediapipe wheel) could be had; blink and open-mouth challenges need
-# the mesh; the eye model refines the lids for the blink (without it the mesh's own lids are read).
+# the mesh; the eye model refines the lids for the blink, the attention mesh's two parts the lips for
+# the open mouth (without them the mesh's own lids and lips are read).
 OPTIONAL_MODEL_FILES = {
     "facemesh": "face_landmark_468.onnx",
     "eyes": "iris_landmark_71.onnx",
+    "lips_backbone": "face_landmark_attention_backbone.onnx",
+    "lips": "face_landmark_attention_lips.onnx",
 }
 
 

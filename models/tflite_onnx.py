@@ -44,8 +44,24 @@ def _same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def convert(data: bytes, output_names: tuple[str, str] = ("landmarks", "face_flag"),
-            graph_name: str = "face_landmark") -> onnx.ModelProto:
+def _needed(nodes: list[onnx.NodeProto], wanted: set[str]) -> list[onnx.NodeProto]:
+    """The nodes the wanted outputs depend on, in order (a segment drops the rest of the graph)."""
+    keep: list[onnx.NodeProto] = []
+    for node in reversed(nodes):
+        if wanted & set(node.output):
+            keep.append(node)
+            wanted |= set(node.input)
+    return keep[::-1]
+
+
+def convert(data: bytes, output_names: tuple[str, ...] = ("landmarks", "face_flag"),
+            graph_name: str = "face_landmark", inputs: dict[str, str] | None = None,
+            outputs: dict[str, str] | None = None) -> onnx.ModelProto:
+    """The whole graph (its input as ``input``, its outputs flattened and named ``output_names``),
+    or a segment of it: ``inputs`` / ``outputs`` map TFLite tensor names to ONNX names. Operators
+    outside the segment may be of any kind (the attention model's custom ones run in numpy between
+    two segments, models/landmarks.py); an output a custom operator feeds is refused by name. An
+    output with a 1x1 map is flattened, any other keeps its NCHW shape."""
     model = tflite.Model.GetRootAsModel(data, 0)
     graph = model.Subgraphs(0)
     codes = [model.OperatorCodes(i) for i in range(model.OperatorCodesLength())]
@@ -73,15 +89,30 @@ def convert(data: bytes, output_names: tuple[str, str] = ("landmarks", "face_fla
         elif act != _ACT_NONE:
             raise UnsupportedTfliteGraph(f"fused activation {act} on {out}")
 
+    graph_input = int(graph.InputsAsNumpy()[0])
+    inputs = inputs or {names[graph_input]: "input"}
+    outputs = outputs or dict(zip((names[int(i)] for i in graph.OutputsAsNumpy()), output_names, strict=True))
+    by_name = {name: i for i, name in names.items()}
+    available = set(inputs)                 # tensors the segment computes or takes as an input
+    skipped: dict[str, str] = {}            # tensor -> the operator kind that would produce it
     for k in range(graph.OperatorsLength()):
         op = graph.Operators(k)
-        kind = tflite.opcode2name(codes[op.OpcodeIndex()].BuiltinCode())
+        code = codes[op.OpcodeIndex()]
+        kind = tflite.opcode2name(code.BuiltinCode())
+        if kind == "CUSTOM":
+            kind = "CUSTOM " + code.CustomCode().decode()
         ins = [int(i) for i in op.InputsAsNumpy() if i >= 0]
         out = names[int(op.OutputsAsNumpy()[0])]
+        if out in inputs:
+            continue
         if kind == "DEQUANTIZE":
             consts[out] = _np(model, graph.Tensors(ins[0])).astype(np.float32)
             continue
         x = names[ins[0]]
+        if x not in available:              # fed by an operator outside the segment
+            skipped[out] = skipped.get(x, kind)
+            continue
+        available.add(out)
         if kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
             opts_cls = tflite.Conv2DOptions if kind == "CONV_2D" else tflite.DepthwiseConv2DOptions
             opts = opts_cls()
@@ -100,10 +131,10 @@ def convert(data: bytes, output_names: tuple[str, str] = ("landmarks", "face_fla
             else:
                 pt = pb = pl = pr = 0
             act = opts.FusedActivationFunction()
-            inputs = [x, const(out + "_w", weight)]
+            conv_inputs = [x, const(out + "_w", weight)]
             if len(ins) > 2:
-                inputs.append(const(out + "_b", constant_of(ins[2])))
-            nodes.append(helper.make_node("Conv", inputs, [out + "_pre" if act else out], strides=[sh, sw],
+                conv_inputs.append(const(out + "_b", constant_of(ins[2])))
+            nodes.append(helper.make_node("Conv", conv_inputs, [out + "_pre" if act else out], strides=[sh, sw],
                                           pads=[pt, pl, pb, pr], group=int(group), kernel_shape=[kh, kw]))
             activation(out, act)
         elif kind == "PRELU":
@@ -139,16 +170,32 @@ def convert(data: bytes, output_names: tuple[str, str] = ("landmarks", "face_fla
             # a 1x1 map to a vector: the same values in NCHW, whose own flatten follows at the output
             nodes.append(helper.make_node("Identity", [x], [out]))
         else:
-            raise UnsupportedTfliteGraph(f"operator {kind} is not supported by models/tflite_onnx.py")
+            available.discard(out)
+            skipped[out] = kind
 
-    in_idx = int(graph.InputsAsNumpy()[0])
-    _, h, w, c = (int(v) for v in shapes[in_idx])
-    outputs = [names[int(i)] for i in graph.OutputsAsNumpy()]
-    nodes.insert(0, helper.make_node("Identity", ["input"], [names[in_idx]]))
-    for tensor, name in zip(outputs, output_names, strict=True):
-        nodes.append(helper.make_node("Flatten", [tensor], [name]))
-    g = helper.make_graph(nodes, graph_name, [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, c, h, w])],
-                          [helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, None]) for name in output_names],
+    for tensor in outputs:
+        if tensor not in available:
+            kind = skipped.get(tensor, "none")
+            raise UnsupportedTfliteGraph(f"output {tensor!r} needs operator {kind}, which is not supported by "
+                                         "models/tflite_onnx.py")
+    graph_inputs = []
+    for tensor, name in inputs.items():
+        _, h, w, c = (int(v) for v in shapes[by_name[tensor]])
+        nodes.insert(0, helper.make_node("Identity", [name], [tensor]))
+        graph_inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, c, h, w]))
+    def flat(tensor: str) -> bool:          # a vector, or a 1x1 map: flattened
+        shape = shapes[by_name[tensor]]
+        return len(shape) == 2 or shape[1:3] == [1, 1]
+
+    for tensor, name in outputs.items():
+        nodes.append(helper.make_node("Flatten" if flat(tensor) else "Identity", [tensor], [name]))
+    nodes = _needed(nodes, set(outputs.values()))
+    used = {i for node in nodes for i in node.input}
+    inits = [t for t in inits if t.name in used]
+    g = helper.make_graph(nodes, graph_name, graph_inputs,
+                          [helper.make_tensor_value_info(name, TensorProto.FLOAT,
+                                                         [1, None] if flat(tensor) else [1, None, None, None])
+                           for tensor, name in outputs.items()],
                           inits)
     onnx_model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], producer_name="kiosk-models")
     onnx_model.ir_version = 8

@@ -45,12 +45,19 @@ def checks(config: KioskConfig) -> list[CheckResult]:
                                    "(the kiosk uses head moves only)",
                                    "run `kiosk models install` with PyPI reachable (it takes face_landmark.tflite "
                                    "from the mediapipe 0.10.14 wheel), or drop them from face.challenge_moves"))
-    elif "blink" in wanted and config.face.active_challenge and not manifest.has("eyes"):
-        results.append(CheckResult("face challenge", Verdict.WARN,
-                                   "blink asked but the eye model is not installed: the mesh's own lids miss the "
-                                   "blink of some eyes narrow at rest (hooded or smiling)",
-                                   "run `kiosk models install` with PyPI reachable (it takes iris_landmark.tflite "
-                                   "from the mediapipe 0.10.14 wheel), or drop blink from face.challenge_moves"))
+    elif wanted and config.face.active_challenge:
+        # installed before the refining models existed: the mesh's own lids / lips are read
+        refiners = {"blink": (("eyes",), "the eye model", "iris_landmark.tflite"),
+                    "open_mouth": (("lips_backbone", "lips"), "the attention model", "face_landmark_with_attention.tflite")}
+        missing = [(move, *refiners[move]) for move in sorted(wanted)
+                   if not all(manifest.has(key) for key in refiners[move][0])]
+        if missing:
+            results.append(CheckResult(
+                "face challenge", Verdict.WARN,
+                "; ".join(f"{move} asked but {what} is not installed" for move, _, what, _ in missing)
+                + ": the mesh alone misses the move on some faces (eyes narrow at rest, a smile's teeth)",
+                f"run `kiosk models install` with PyPI reachable (it takes "
+                f"{' and '.join(member for *_, member in missing)} from the mediapipe 0.10.14 wheel)"))
     if not config.face.active_challenge and config.kiosk.profile != "demo":
         results.append(CheckResult("face policy", Verdict.WARN, "active liveness challenge is off",
                                    "set face.active_challenge = true: passive liveness alone misses some replays"))

@@ -54,10 +54,11 @@ def test_doctor_warns_when_blink_is_asked_without_the_dense_landmark_model(tmp_p
     assert warn and warn[0].verdict is Verdict.WARN and "blink" in warn[0].detail and "models install" in warn[0].todo
 
 
-def test_doctor_warns_when_blink_is_asked_without_the_eye_model(tmp_path: Path, models_dir: Path,
+def test_doctor_warns_when_blink_or_mouth_is_asked_without_their_refining_models(tmp_path: Path, models_dir: Path,
                                                                 faces_dir: Path) -> None:
-    """A kiosk whose models were installed before the eye model existed reads blinks on the mesh's
-    lids: the doctor says so and how to install it; with it installed there is no such warning."""
+    """A kiosk whose models were installed before the eye and attention models existed reads blinks
+    and open mouths on the mesh alone: the doctor says so and how to install them; with them
+    installed there is no such warning."""
     import json
 
     image = faces_dir / "silentface" / "image_T1.jpg"
@@ -66,7 +67,9 @@ def test_doctor_warns_when_blink_is_asked_without_the_eye_model(tmp_path: Path, 
     shutil.copytree(models_dir, copy)
     manifest = json.loads((copy / "manifest.json").read_text())
     del manifest["files"]["iris_landmark_71.onnx"]
+    del manifest["files"]["face_landmark_attention_lips.onnx"]
     (copy / "manifest.json").write_text(json.dumps(manifest))
     warn = [r for r in face.checks(_config(copy, image)) if r.name == "face challenge"]
-    assert warn and warn[0].verdict is Verdict.WARN and "eye model" in warn[0].detail
-    assert "iris_landmark" in warn[0].todo
+    assert warn and warn[0].verdict is Verdict.WARN
+    assert "eye model" in warn[0].detail and "attention model" in warn[0].detail
+    assert "iris_landmark" in warn[0].todo and "face_landmark_with_attention" in warn[0].todo
