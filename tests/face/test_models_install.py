@@ -147,3 +147,36 @@ def test_prelu_is_rewritten_and_the_outputs_are_identical(models_dir, images) ->
     b = rewritten.run(None, {rewritten.get_inputs()[0].name: blob})[0].ravel().astype(np.float64)
     assert float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))) > 0.9999999
     assert np.allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_converter_takes_a_segment_and_names_the_custom_operator_it_cannot(models_dir: Path) -> None:
+    """The attention mesh holds custom operators: a segment between them converts (its lips head:
+    16x16x32 in, 160 values out), an output that needs one is refused with the operator's name."""
+    from models.install import ATTENTION_MEMBER, ATTENTION_SHA256, mediapipe_wheel, wheel_tflite
+    from models.runtime import make_session
+    from models.tflite_onnx import UnsupportedTfliteGraph, convert
+
+    wheel = mediapipe_wheel(fetch=False)
+    assert wheel is not None, "the mediapipe wheel is cached by the models install (scripts/setup.sh)"
+    attention = wheel_tflite(wheel, ATTENTION_MEMBER, ATTENTION_SHA256)
+    head = convert(attention, graph_name="lips", inputs={"transform_tensor_bilinear_v2": "input"},
+                   outputs={"conv_lips": "lips"})
+    out = make_session(head.SerializeToString()).run(None, {"input": np.zeros((1, 32, 16, 16), np.float32)})
+    assert out[0].shape == (1, 160) and np.isfinite(out[0]).all()
+    with pytest.raises(UnsupportedTfliteGraph, match="TransformTensorBilinear"):
+        convert(attention, outputs={"output_lips": "lips"})
+
+
+def test_lips_crop_sampling_is_aligned_and_zero_outside() -> None:
+    """TransformTensorBilinear as MediaPipe defines it: with an identity matrix shifted by whole
+    pixels the crop is exactly that window of the feature map; beyond the map it is zero."""
+    from models.lips import CROP, sample
+
+    features = np.random.default_rng(3).standard_normal((4, 48, 48)).astype(np.float32)
+    window = sample(features, np.eye(2), np.array([5.0, 7.0]))
+    np.testing.assert_allclose(window, features[:, 7:7 + CROP, 5:5 + CROP], atol=1e-6)
+    half = sample(features, np.eye(2), np.array([5.5, 7.0]))
+    np.testing.assert_allclose(half, (features[:, 7:7 + CROP, 5:5 + CROP] + features[:, 7:7 + CROP, 6:6 + CROP]) / 2,
+                               atol=1e-5)
+    outside = sample(features, np.eye(2), np.array([40.0, 0.0]))
+    assert not outside[:, :, 8:].any() and outside[:, :, :8].any()
