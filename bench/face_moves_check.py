@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from face_moves_synth import closed_eyes, open_jaw  # noqa: E402
 
+from models.challenge import ActiveChallenge, ChallengeStep  # noqa: E402
 from models.factory import make_pipeline  # noqa: E402
 from models.landmarks import eye_aspect_ratio  # noqa: E402
 from models.policy import FacePolicy  # noqa: E402
@@ -98,15 +99,22 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             p = pose_from_landmarks(f.landmarks)
             pose_ok = abs(p.yaw - pose0.yaw) < c.yaw_target and abs(p.pitch - pose0.pitch) < c.pitch_target
+            # the challenge's own reading: the squeeze check and the eye ratio's shrink correction
+            judge = ActiveChallenge([ChallengeStep.BLINK], c, openness_baseline=(rest.eye, rest.mouth, rest.aspect))
+            step = ChallengeStep.BLINK if move == "blink" else ChallengeStep.OPEN_MOUTH
+            progress = judge.face_move_progress(step, o)
+            if progress is None:
+                res[move] = ("squeezed", None)
+                continue
             if move == "blink":
-                made = o.eye < c.blink_closed * rest.eye
-                mouth_still = o.mouth - rest.mouth < c.mouth_target
+                made = progress >= 1.0
+                mouth_still = (judge.face_move_progress(ChallengeStep.OPEN_MOUTH, o) or 0.0) < 1.0
                 ok = made and pose_ok and mouth_still
                 why = "ok" if ok else ("not closed" if not made else "pose" if not pose_ok else "mouth moved")
                 res[move] = (why, o.eye / rest.eye)
                 eyes.append((rest.eye, o.eye, ok, eye_aspect_ratio(points)))
             else:
-                made = o.mouth >= rest.mouth + c.mouth_target
+                made = progress >= 1.0
                 ok = made and pose_ok
                 why = "ok" if ok else ("not open" if not made else "pose")
                 res[move] = (why, o.mouth - rest.mouth)

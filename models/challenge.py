@@ -34,6 +34,10 @@ class ChallengeStep(StrEnum):
     OPEN_MOUTH = "open_mouth"      # needs the dense landmark model
 
 
+# A face aspect within this share of rest is the mesh's own jitter, not a squeeze (models/landmarks.py:
+# face_aspect; a synthesised blink or jaw moves it 0.93-1.05).
+ASPECT_NOISE = 0.04
+
 HEAD_MOVES = (ChallengeStep.TURN_LEFT, ChallengeStep.TURN_RIGHT, ChallengeStep.NOD, ChallengeStep.LOOK_UP)
 FACE_MOVES = (ChallengeStep.BLINK, ChallengeStep.OPEN_MOUTH)
 
@@ -176,15 +180,21 @@ class ActiveChallenge:
         return abs(aspect / self._aspect0 - 1.0) > self.config.max_face_squeeze
 
     def _eye(self, openness: object) -> float:
-        """The eye ratio with the face's own vertical squeeze divided out. The eye model reads the lid
+        """The eye ratio with the face's own vertical shrink divided out. The eye model reads the lid
         gap of a print tilted back in the hand lower than the face aspect shrinks (30 degrees: 0.77 of
-        rest against an aspect of 0.91 on img12, within max_face_squeeze), so the squeeze the rigid
-        parts show is taken off; a real blink leaves the aspect where it was."""
+        rest against an aspect of 0.91 on img12, within max_face_squeeze), so the shrink the rigid
+        parts show is taken off. Only a shrink lowers the lid gap with the face, and one under
+        ASPECT_NOISE is the mesh's own jitter: left alone, so a genuine blink is not inflated by it."""
         aspect = getattr(openness, "aspect", 0.0)
         eye = openness.eye  # type: ignore[attr-defined]
-        return eye / (aspect / self._aspect0) if self._aspect0 > 0 and aspect > 0 else eye
+        if self._aspect0 <= 0 or aspect <= 0:
+            return eye
+        shrink = aspect / self._aspect0
+        return eye / shrink if shrink < 1.0 - ASPECT_NOISE else eye
 
-    def _face_progress(self, step: ChallengeStep, openness: object | None) -> float | None:
+    def face_move_progress(self, step: ChallengeStep, openness: object | None) -> float | None:
+        """How far one frame's openness is towards a blink or open-mouth step (>= 1: the move is
+        made), None where the frame is not read (no openness, no rest values, a squeezed face)."""
         if openness is None or self._open_base is None or self._squeezed(openness):
             return None
         eye0, mouth0 = self._open_base
@@ -198,10 +208,10 @@ class ActiveChallenge:
         c = self.config
         if abs(pose.yaw) >= c.yaw_target or abs(pose.pitch) >= c.pitch_target:
             return self._finish(ChallengeStatus.FAILED, ChallengeFailure.WRONG_MOVE)   # another step's move
-        progress = self._face_progress(step, openness)
+        progress = self.face_move_progress(step, openness)
         if progress is None:
             return self._timeout_check(t)
-        if step is ChallengeStep.BLINK and self._face_progress(ChallengeStep.OPEN_MOUTH, openness) >= 1.0:
+        if step is ChallengeStep.BLINK and self.face_move_progress(ChallengeStep.OPEN_MOUTH, openness) >= 1.0:
             return self._finish(ChallengeStatus.FAILED, ChallengeFailure.WRONG_MOVE)
         if not self._reached:
             self._reached = progress >= 1.0
@@ -246,7 +256,7 @@ class ActiveChallenge:
         step = self.sequence[self._index]
         if step in FACE_MOVES:
             return self._observe_face_move(t, step, pose, openness)
-        mouth = self._face_progress(ChallengeStep.OPEN_MOUTH, openness)
+        mouth = self.face_move_progress(ChallengeStep.OPEN_MOUTH, openness)
         if mouth is not None and mouth >= 1.0:
             return self._finish(ChallengeStatus.FAILED, ChallengeFailure.WRONG_MOVE)   # another step's move
         progress = self._progress(step, pose)

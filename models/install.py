@@ -217,11 +217,12 @@ def _fast_equivalent(model: onnx.ModelProto, logical: str) -> bytes:
     top = 1.0 if logical in ("facemesh", "eyes", "lips_backbone", "lips") else 255.0   # the landmark models take 0..1
     for _ in range(3):
         x = rng.uniform(0, top, shape).astype(np.float32)
-        a, b = (s.run(None, {spec.name: x})[0].ravel().astype(np.float64) for s in sessions)
-        cos = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-30))
-        if cos < 0.9999995 or not np.allclose(a, b, rtol=1e-5, atol=1e-6):
-            raise InstallError(f"{logical}: the PRelu rewrite changed the output (cosine {cos:.7f}); "
-                               "this is a bug in models/onnxprep.py, report it")
+        for a, b in zip(*(s.run(None, {spec.name: x}) for s in sessions), strict=True):   # every output
+            a, b = a.ravel().astype(np.float64), b.ravel().astype(np.float64)
+            cos = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-30))
+            if cos < 0.9999995 or not np.allclose(a, b, rtol=1e-5, atol=1e-6):
+                raise InstallError(f"{logical}: the PRelu rewrite changed the output (cosine {cos:.7f}); "
+                                   "this is a bug in models/onnxprep.py, report it")
     return rewritten
 
 

@@ -110,7 +110,7 @@ class EyeLids:
         blob = np.ascontiguousarray(crop[:, :, ::-1].transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
         lids = self._runner.run(blob)[0].reshape(71, 3)[:16, :2].astype(np.float64)
         if mirror:
-            lids[:, 0] = EYE_SIZE - 1 - lids[:, 0]      # column j of the mirrored crop is column 63 - j
+            lids[:, 0] = EYE_SIZE - lids[:, 0]          # MediaPipe's own flip back (x -> 64 - x)
         inv = cv2.invertAffineTransform(m)
         return lids @ inv[:, :2].T + inv[:, 2]
 

@@ -64,6 +64,7 @@ def sample(features: np.ndarray, a: np.ndarray, t: np.ndarray) -> np.ndarray:
     oy, ox = np.mgrid[0:CROP, 0:CROP].astype(np.float64)
     x = a[0, 0] * ox + a[0, 1] * oy + shift[0]
     y = a[1, 0] * ox + a[1, 1] * oy + shift[1]
+    x, y = np.where(np.isfinite(x), x, -1.0), np.where(np.isfinite(y), y, -1.0)   # a broken mesh: zeros
     inside = (x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1)
     x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
     fx, fy = x - x0, y - y0

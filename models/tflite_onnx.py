@@ -7,7 +7,8 @@ DEPTHWISE_CONV_2D, PRELU, ADD, MAX_POOL_2D, PAD, RESHAPE of a 1x1 map to a vecto
 one to one onto ONNX in NCHW:
 kernels transposed (OHWI -> OIHW, 1HWC -> C1HW with group = C), TFLite's SAME padding made
 explicit, PAD's NHWC pairs reordered. The file is read with the ``tflite`` flatbuffer schema package
-(parsing only, no TensorFlow). Anything else in a graph is refused with the operator's name.
+(parsing only, no TensorFlow). Any other operator on the way to a requested output is refused with
+its name; operators nothing requested depends on are left out.
 
 Input ``input``: 1xCxHxW as the TFLite input (RGB in 0..1 for both). Outputs, flattened, named by
 ``output_names``: for face_landmark ``landmarks`` (1x1404 = 468 x (x, y, z) in input pixels) and
@@ -23,6 +24,7 @@ import tflite
 from onnx import TensorProto, helper, numpy_helper
 
 _ACT_NONE, _ACT_RELU = 0, 1
+_MAPPED = {"CONV_2D", "DEPTHWISE_CONV_2D", "PRELU", "ADD", "MAX_POOL_2D", "PAD", "RESHAPE"}
 _SAME = 0
 
 
@@ -83,6 +85,10 @@ def convert(data: bytes, output_names: tuple[str, ...] = ("landmarks", "face_fla
             consts[name] = _np(model, graph.Tensors(index)).astype(np.float32)
         return consts[name]
 
+    def is_constant(index: int) -> bool:
+        """A DEQUANTIZE output or a tensor stored with its data: a weight, not an activation."""
+        return names[index] in consts or model.Buffers(graph.Tensors(index).Buffer()).DataLength() > 0
+
     def activation(out: str, act: int) -> None:
         if act == _ACT_RELU:
             nodes.append(helper.make_node("Relu", [out + "_pre"], [out]))
@@ -94,7 +100,7 @@ def convert(data: bytes, output_names: tuple[str, ...] = ("landmarks", "face_fla
     outputs = outputs or dict(zip((names[int(i)] for i in graph.OutputsAsNumpy()), output_names, strict=True))
     by_name = {name: i for i, name in names.items()}
     available = set(inputs)                 # tensors the segment computes or takes as an input
-    skipped: dict[str, str] = {}            # tensor -> the operator kind that would produce it
+    skipped: dict[str, frozenset[str]] = {}  # tensor -> the unsupported operator kinds on its way
     for k in range(graph.OperatorsLength()):
         op = graph.Operators(k)
         code = codes[op.OpcodeIndex()]
@@ -109,8 +115,10 @@ def convert(data: bytes, output_names: tuple[str, ...] = ("landmarks", "face_fla
             consts[out] = _np(model, graph.Tensors(ins[0])).astype(np.float32)
             continue
         x = names[ins[0]]
-        if x not in available:              # fed by an operator outside the segment
-            skipped[out] = skipped.get(x, kind)
+        outside = [names[i] for i in ins if not is_constant(i) and names[i] not in available]
+        if outside:                         # fed by an operator outside the segment
+            own = frozenset() if kind in _MAPPED else frozenset({kind})
+            skipped[out] = own.union(*(skipped.get(name, frozenset()) for name in outside))
             continue
         available.add(out)
         if kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
@@ -140,6 +148,9 @@ def convert(data: bytes, output_names: tuple[str, ...] = ("landmarks", "face_fla
         elif kind == "PRELU":
             alpha = constant_of(ins[1]).reshape(-1)[:, None, None]
             nodes.append(helper.make_node("PRelu", [x, const(out + "_alpha", alpha)], [out]))
+        elif kind == "ADD" and is_constant(ins[1]):
+            available.discard(out)          # an NHWC constant would broadcast on the wrong axis in NCHW
+            skipped[out] = frozenset({"ADD of a constant"})
         elif kind == "ADD":
             opts = tflite.AddOptions()
             table = op.BuiltinOptions()
@@ -171,18 +182,19 @@ def convert(data: bytes, output_names: tuple[str, ...] = ("landmarks", "face_fla
             nodes.append(helper.make_node("Identity", [x], [out]))
         else:
             available.discard(out)
-            skipped[out] = kind
+            skipped[out] = frozenset({kind})
 
     for tensor in outputs:
         if tensor not in available:
-            kind = skipped.get(tensor, "none")
-            raise UnsupportedTfliteGraph(f"output {tensor!r} needs operator {kind}, which is not supported by "
-                                         "models/tflite_onnx.py")
+            kinds = ", ".join(sorted(skipped.get(tensor, frozenset({"none"}))))
+            raise UnsupportedTfliteGraph(f"output {tensor!r} needs operators that models/tflite_onnx.py does not "
+                                         f"support: {kinds}")
     graph_inputs = []
     for tensor, name in inputs.items():
         _, h, w, c = (int(v) for v in shapes[by_name[tensor]])
         nodes.insert(0, helper.make_node("Identity", [name], [tensor]))
         graph_inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, c, h, w]))
+
     def flat(tensor: str) -> bool:          # a vector, or a 1x1 map: flattened
         shape = shapes[by_name[tensor]]
         return len(shape) == 2 or shape[1:3] == [1, 1]

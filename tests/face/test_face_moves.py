@@ -281,7 +281,7 @@ def test_a_printed_photo_tilted_or_turned_in_the_hand_fakes_no_move(pipeline, fa
     rest_frame = _kiosk_framed(pipeline, cv2.imread(str(faces_dir / photo)))
     rest_face = pipeline.analyse(rest_frame).faces[0]
     rest = pipeline.openness(rest_frame, rest_face)
-    ramp = [15, 30, degrees, degrees, degrees, 30, 15]
+    ramp = [15, 25, 30, 33, 36, degrees, degrees, degrees, 33, 30, 15]   # 30-36: just inside the squeeze check
     frames = [rest_frame] * 4 + [_held_at_an_angle(rest_frame, d, axis) for d in ramp] + [rest_frame] * 5
     pose = pose_from_landmarks(rest_face.landmarks)
 

@@ -166,17 +166,3 @@ def test_converter_takes_a_segment_and_names_the_custom_operator_it_cannot(model
     with pytest.raises(UnsupportedTfliteGraph, match="TransformTensorBilinear"):
         convert(attention, outputs={"output_lips": "lips"})
 
-
-def test_lips_crop_sampling_is_aligned_and_zero_outside() -> None:
-    """TransformTensorBilinear as MediaPipe defines it: with an identity matrix shifted by whole
-    pixels the crop is exactly that window of the feature map; beyond the map it is zero."""
-    from models.lips import CROP, sample
-
-    features = np.random.default_rng(3).standard_normal((4, 48, 48)).astype(np.float32)
-    window = sample(features, np.eye(2), np.array([5.0, 7.0]))
-    np.testing.assert_allclose(window, features[:, 7:7 + CROP, 5:5 + CROP], atol=1e-6)
-    half = sample(features, np.eye(2), np.array([5.5, 7.0]))
-    np.testing.assert_allclose(half, (features[:, 7:7 + CROP, 5:5 + CROP] + features[:, 7:7 + CROP, 6:6 + CROP]) / 2,
-                               atol=1e-5)
-    outside = sample(features, np.eye(2), np.array([40.0, 0.0]))
-    assert not outside[:, :, 8:].any() and outside[:, :, :8].any()
