@@ -214,7 +214,7 @@ def _fast_equivalent(model: onnx.ModelProto, logical: str) -> bytes:
     spec = sessions[0].get_inputs()[0]
     shape = [d if isinstance(d, int) else 1 for d in spec.shape]
     rng = np.random.default_rng(14)
-    top = 1.0 if logical in ("facemesh", "eyes", "lips_backbone", "lips") else 255.0   # the landmark models take 0..1
+    top = 1.0 if logical in OPTIONAL_MODEL_FILES else 255.0      # mediapipe's landmark models take 0..1
     for _ in range(3):
         x = rng.uniform(0, top, shape).astype(np.float32)
         for a, b in zip(*(s.run(None, {spec.name: x}) for s in sessions), strict=True):   # every output

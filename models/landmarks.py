@@ -66,6 +66,26 @@ def face_aspect(points: np.ndarray) -> float:
     return _dist(points, *FOREHEAD_TO_NOSE_TIP) / (_dist(points, *EYE_OUTER_CORNERS) or 1e-6)
 
 
+def _square_crop_matrix(centre: tuple[float, float], angle_deg: float, side: float, size: int) -> np.ndarray:
+    """Frame -> crop: a square of ``side`` frame pixels around ``centre``, turned by ``angle_deg``,
+    to ``size`` x ``size`` (MediaPipe's ROI, for the mesh and for each eye)."""
+    m = cv2.getRotationMatrix2D(centre, angle_deg, size / side)
+    m[0, 2] += size / 2 - centre[0]
+    m[1, 2] += size / 2 - centre[1]
+    return m
+
+
+def _rgb_blob(crop_bgr: np.ndarray) -> np.ndarray:
+    """The landmark models' input: 1x3xHxW RGB in 0..1."""
+    return np.ascontiguousarray(crop_bgr[:, :, ::-1].transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
+
+
+def _to_frame(points: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Crop pixels back to frame pixels through the inverse of ``m``."""
+    inv = cv2.invertAffineTransform(m)
+    return points @ inv[:, :2].T + inv[:, 2]
+
+
 # MediaPipe's eye ROI: a square of 2.3 corner-to-corner distances around the corners' midpoint,
 # turned so the corners lie level, 64x64 RGB in 0..1; the model is trained on the eye that lies on
 # the image's left (the subject's right), so the other eye's crop is mirrored.
@@ -91,12 +111,8 @@ class EyeLids:
         before any mirroring) level across the middle."""
         centre = (left + right) / 2
         span = right - left
-        side = EYE_CROP_SCALE * max(float(np.hypot(*span)), 1e-6)
-        m = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])),
-                                    math.degrees(math.atan2(span[1], span[0])), EYE_SIZE / side)
-        m[0, 2] += EYE_SIZE / 2 - centre[0]
-        m[1, 2] += EYE_SIZE / 2 - centre[1]
-        return m
+        return _square_crop_matrix((float(centre[0]), float(centre[1])), math.degrees(math.atan2(span[1], span[0])),
+                                   EYE_CROP_SCALE * max(float(np.hypot(*span)), 1e-6), EYE_SIZE)
 
     def lids(self, frame_bgr: np.ndarray, outer: np.ndarray, inner: np.ndarray, mirror: bool) -> np.ndarray:
         """One eye's 16 lid-contour points in frame pixels (order: EYE_MODEL_CORNERS, EYE_MODEL_LIDS).
@@ -107,12 +123,10 @@ class EyeLids:
                               borderMode=cv2.BORDER_REPLICATE)
         if mirror:
             crop = crop[:, ::-1]
-        blob = np.ascontiguousarray(crop[:, :, ::-1].transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
-        lids = self._runner.run(blob)[0].reshape(71, 3)[:16, :2].astype(np.float64)
+        lids = self._runner.run(_rgb_blob(crop))[0].reshape(71, 3)[:16, :2].astype(np.float64)
         if mirror:
             lids[:, 0] = EYE_SIZE - lids[:, 0]          # MediaPipe's own flip back (x -> 64 - x)
-        inv = cv2.invertAffineTransform(m)
-        return lids @ inv[:, :2].T + inv[:, 2]
+        return _to_frame(lids, m)
 
     def eye_ratio(self, frame_bgr: np.ndarray, outer: np.ndarray, inner: np.ndarray, mirror: bool) -> float:
         """One eye's lid gap over its width."""
@@ -144,19 +158,14 @@ class DenseLandmarks:
         self.lips = RefinedLips(*lips, threads, runtime) if lips is not None else None
 
     def crop_matrix(self, face: Face, roll: float | None = None) -> np.ndarray:
-        cx, cy = face.centre
-        side = 1.5 * max(face.w, face.h)
         roll = pose_from_landmarks(face.landmarks).roll_deg if roll is None else roll
-        m = cv2.getRotationMatrix2D((cx, cy), roll, SIZE / side)
-        m[0, 2] += SIZE / 2 - cx
-        m[1, 2] += SIZE / 2 - cy
-        return m
+        return _square_crop_matrix(face.centre, roll, 1.5 * max(face.w, face.h), SIZE)
 
     def _crop(self, frame_bgr: np.ndarray, face: Face, roll: float | None) -> tuple[np.ndarray, np.ndarray]:
         """(frame -> crop matrix, the crop as the models' input: 1x3x192x192 RGB in 0..1)."""
         m = self.crop_matrix(face, roll)
         crop = cv2.warpAffine(frame_bgr, m, (SIZE, SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        return m, np.ascontiguousarray(crop[:, :, ::-1].transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
+        return m, _rgb_blob(crop)
 
     def points(self, frame_bgr: np.ndarray, face: Face, roll: float | None = None) -> tuple[np.ndarray, float]:
         """468x3 points in frame pixels (z in crop pixels) and the face-present probability.
@@ -166,8 +175,7 @@ class DenseLandmarks:
     def _points(self, m: np.ndarray, blob: np.ndarray) -> tuple[np.ndarray, float]:
         raw, flag = self._runner.run(blob)[:2]
         pts = raw.reshape(468, 3).astype(np.float64)
-        inv = cv2.invertAffineTransform(m)
-        pts[:, :2] = pts[:, :2] @ inv[:, :2].T + inv[:, 2]
+        pts[:, :2] = _to_frame(pts[:, :2], m)
         return pts, 1.0 / (1.0 + math.exp(-float(np.clip(flag.ravel()[0], -30, 30))))
 
     def roll(self, frame_bgr: np.ndarray, face: Face) -> float:
@@ -182,8 +190,7 @@ class DenseLandmarks:
         if self.lips is None:
             return None
         m, blob = self._crop(frame_bgr, face, None)
-        inv = cv2.invertAffineTransform(m)
-        return self.lips.points(blob) @ inv[:, :2].T + inv[:, 2]
+        return _to_frame(self.lips.points(blob), m)
 
     def openness(self, frame_bgr: np.ndarray, face: Face) -> Openness:
         m, blob = self._crop(frame_bgr, face, None)

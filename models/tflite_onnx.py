@@ -1,5 +1,6 @@
-"""Rebuild MediaPipe's dense face-landmark network (``face_landmark.tflite``) and its eye-region
-network (``iris_landmark.tflite``) as ONNX, at install time.
+"""Rebuild MediaPipe's dense face-landmark network (``face_landmark.tflite``), its eye-region
+network (``iris_landmark.tflite``) and two segments of its attention mesh
+(``face_landmark_with_attention.tflite``, see models/lips.py) as ONNX, at install time.
 
 The kiosk runs every model in onnxruntime; these models ship only as TFLite inside the mediapipe
 wheel. Their graphs use eight operators (weights in float32 or float16 behind DEQUANTIZE, CONV_2D,
@@ -62,7 +63,7 @@ def convert(data: bytes, output_names: tuple[str, ...] = ("landmarks", "face_fla
     """The whole graph (its input as ``input``, its outputs flattened and named ``output_names``),
     or a segment of it: ``inputs`` / ``outputs`` map TFLite tensor names to ONNX names. Operators
     outside the segment may be of any kind (the attention model's custom ones run in numpy between
-    two segments, models/landmarks.py); an output a custom operator feeds is refused by name. An
+    two segments, models/lips.py); an output an unsupported operator feeds is refused by name. An
     output with a 1x1 map is flattened, any other keeps its NCHW shape."""
     model = tflite.Model.GetRootAsModel(data, 0)
     graph = model.Subgraphs(0)
